@@ -1,0 +1,133 @@
+// swift-tools-version: 6.1
+//
+// qwen-sync: one process that owns the Qwen OAuth credentials on a Linux machine.
+// Every dependency is justified in README.md ("Design"); keep the first build fast.
+
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "qwen-sync",
+    products: [
+        .executable(name: "qwen-sync", targets: ["qwen-sync"]),
+        .executable(name: "qwen-oauth-standin", targets: ["qwen-oauth-standin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+    ],
+    targets: [
+        // MARK: System libraries (Debian -dev packages, found through pkg-config)
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // MARK: Libraries, one job each
+        /// JSON, paths, secure files, lock files, credentials and the accounts store.
+        .target(
+            name: "QwenSyncCore",
+            dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        /// The OAuth protocol: HTTP over libcurl, PKCE, device flow, refresh under the locks.
+        .target(
+            name: "QwenOAuth",
+            dependencies: ["QwenSyncCore", "CCurl", "CCrypto", "CQREncode"],
+            swiftSettings: strictSwift
+        ),
+        /// journald logging and sd_notify.
+        .target(
+            name: "QwenSystemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
+        /// The text-only fallback runner over the `qwen` CLI.
+        .target(
+            name: "QwenExec",
+            dependencies: [
+                "QwenSyncCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        /// The daemon: inotify, sync rules, refresh scheduling, control socket.
+        .target(
+            name: "QwenSyncDaemon",
+            dependencies: [
+                "QwenSyncCore", "QwenOAuth", "QwenSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "qwen-sync",
+            dependencies: [
+                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        /// A loopback stand-in for the Qwen OAuth server (tests, benchmarks, trying `login`).
+        .executableTarget(
+            name: "qwen-oauth-standin",
+            dependencies: ["QwenSyncCore", "CCrypto"],
+            swiftSettings: strictSwift
+        ),
+        /// Worker processes for multi-process tests and benchmarks (lock contention, kill -9).
+        .executableTarget(
+            name: "qwen-sync-stress",
+            dependencies: ["QwenSyncCore"],
+            swiftSettings: strictSwift
+        ),
+
+        // MARK: Tests
+        /// Shared test helpers: temporary qwen dirs, running the built executables.
+        .target(
+            name: "QwenSyncTestSupport",
+            dependencies: [
+                "QwenSyncCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "QwenSyncCoreTests",
+            dependencies: ["QwenSyncCore", "QwenSyncTestSupport", "qwen-sync-stress", "qwen-sync"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "QwenOAuthTests",
+            dependencies: ["QwenOAuth", "QwenSyncTestSupport", "qwen-oauth-standin", "qwen-sync"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "QwenSystemdTests",
+            dependencies: ["QwenSystemd", "QwenSyncTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "QwenExecTests",
+            dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "QwenSyncDaemonTests",
+            dependencies: ["QwenSyncDaemon", "QwenSyncTestSupport", "qwen-sync", "qwen-oauth-standin"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

@@ -1,0 +1,161 @@
+import Glibc
+
+/// Runs one child process in its own process group with a timeout, feeding it standard input
+/// and collecting capped standard output and standard error.
+///
+/// This is a small `posix_spawn` + `poll` loop rather than swift-subprocess. Subprocess
+/// spawns well, but what exec needs around the spawn is one event loop: write the prompt while
+/// reading both outputs (the CLI may answer before reading all input, or never read it),
+/// watch standard error for the device-login box, stop at an output cap, and end the whole
+/// group at a deadline. With Subprocess each of those becomes a separate task racing the
+/// others, a child that exits without reading its input surfaces as a thrown write error, and
+/// a grandchild holding a pipe open keeps the collecting `run` waiting. One thread polling
+/// three descriptors does all of it in plain sight, with no threads or executors.
+///
+/// The child gets its own process group (`POSIX_SPAWN_SETPGROUP`), default signal handling
+/// (`SIGPIPE` is ignored in qwen-sync), and starts in the given working directory. When the
+/// run is interrupted, the group gets `SIGTERM`, then `SIGKILL` after ``terminationGrace``;
+/// after a normal exit any process left in the group gets `SIGKILL`, so nothing keeps running.
+public struct ChildProcessRunner: Sendable {
+    /// The executable's absolute path.
+    public var executable: String
+    /// The arguments after the executable.
+    public var arguments: [String]
+    /// The complete environment, as `NAME=value` strings.
+    public var environment: [String]
+    /// The working directory.
+    public var workingDirectory: String
+    /// How long the child may run, in milliseconds.
+    public var timeoutMs: Int
+    /// The most standard output kept; more interrupts the run.
+    public var outputLimit: Int
+    /// The most standard error kept; more is read and discarded.
+    public var errorLimit: Int
+    /// Text on standard error that interrupts the run (`nil`: none).
+    public var stopMarker: String?
+    /// Milliseconds between `SIGTERM` and `SIGKILL`.
+    public var terminationGrace: Int
+
+    /// Creates a runner.
+    public init(
+        executable: String,
+        arguments: [String],
+        environment: [String],
+        workingDirectory: String,
+        timeoutMs: Int,
+        outputLimit: Int = 16 << 20,
+        errorLimit: Int = 1 << 20,
+        stopMarker: String? = nil,
+        terminationGrace: Int = 1000
+    ) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.timeoutMs = timeoutMs
+        self.outputLimit = outputLimit
+        self.errorLimit = errorLimit
+        self.stopMarker = stopMarker
+        self.terminationGrace = terminationGrace
+    }
+
+    /// Spawns the child, feeds it `input` and waits for it (or ends it).
+    ///
+    /// A non-zero exit status is a normal outcome, not an error.
+    ///
+    /// - Parameter input: the bytes for the child's standard input, which is closed after them.
+    /// - Throws: ``ExecFailure`` (exit 6) when the child cannot be started.
+    public func run(input: [UInt8]) throws(ExecFailure) -> ChildProcessOutcome {
+        let stdinPipe = try Self.makePipe()
+        let stdoutPipe = try Self.makePipe()
+        let stderrPipe = try Self.makePipe()
+        let pid: pid_t
+        do {
+            pid = try spawn(stdin: stdinPipe.read, stdout: stdoutPipe.write, stderr: stderrPipe.write)
+        } catch {
+            for fd in [stdinPipe.read, stdinPipe.write, stdoutPipe.read, stdoutPipe.write, stderrPipe.read, stderrPipe.write] {
+                close(fd)
+            }
+            throw error
+        }
+        close(stdinPipe.read)
+        close(stdoutPipe.write)
+        close(stderrPipe.write)
+        var session = ChildProcessSession(
+            pid: pid,
+            input: input,
+            stdin: stdinPipe.write,
+            stdout: stdoutPipe.read,
+            stderr: stderrPipe.read,
+            runner: self
+        )
+        return session.run()
+    }
+
+    /// Starts the child in a new process group.
+    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) throws(ExecFailure) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, stdout, STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, stderr, STDERR_FILENO)
+        guard let addChdir = Self.addChdir, addChdir(&actions, workingDirectory) == 0 else {
+            throw .internalError("this C library cannot set a child's working directory (glibc 2.29 or later is needed)")
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw .cliFailed("cli_not_started", "cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        return pid
+    }
+
+    /// `posix_spawn_file_actions_addchdir_np` (glibc ≥ 2.29), looked up at run time because
+    /// Swift's Glibc module does not import GNU extensions.
+    private static let addChdir: AddChdir? = {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
+    private typealias AddChdir = @convention(c) (
+        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+    ) -> Int32
+
+    /// A pipe whose descriptors are closed on exec.
+    private static func makePipe() throws(ExecFailure) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw .internalError("cannot create a pipe: errno \(errno)")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
+    /// Milliseconds on the monotonic clock.
+    static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
+    }
+}

@@ -1,0 +1,37 @@
+import QwenSyncCore
+
+/// Everything one `exec` run needs besides the request and the accounts.
+public struct ExecConfiguration: Sendable {
+    /// The qwen directory; the CLI gets it as `QWEN_HOME` so it reads the same credentials.
+    public var qwenDirectory: String
+    /// The environment the CLI inherits, and where `QWEN_CLI_PATH`/`PATH` are read.
+    public var environment: ProcessEnvironment
+    /// `--model`, which wins over the request's `model`.
+    public var model: String?
+    /// How long one CLI run may take, in seconds.
+    public var timeoutSeconds: Double
+    /// The largest request accepted, in bytes.
+    public var requestSizeLimit: Int
+    /// The most CLI output accepted, in bytes.
+    public var outputLimit: Int
+
+    /// The default timeout, 180 s.
+    public static let defaultTimeoutSeconds: Double = 180
+
+    /// Creates a configuration.
+    public init(
+        qwenDirectory: String,
+        environment: ProcessEnvironment,
+        model: String? = nil,
+        timeoutSeconds: Double = defaultTimeoutSeconds,
+        requestSizeLimit: Int = ChatRequestParser.defaultSizeLimit,
+        outputLimit: Int = 16 << 20
+    ) {
+        self.qwenDirectory = qwenDirectory
+        self.environment = environment
+        self.model = model
+        self.timeoutSeconds = timeoutSeconds
+        self.requestSizeLimit = requestSizeLimit
+        self.outputLimit = outputLimit
+    }
+}

@@ -1,0 +1,61 @@
+import Glibc
+
+/// The empty temporary working directory a `qwen` run starts in, holding only the project
+/// settings the CLI needs; removed with everything in it afterwards.
+struct ScratchDirectory {
+    /// The absolute path.
+    let path: String
+
+    /// Creates `$TMPDIR/qwen-sync-exec.XXXXXX` (mode 0700) with `.qwen/settings.json`.
+    ///
+    /// - Parameter settings: the text of the project settings file.
+    /// - Throws: ``ExecFailure`` (exit 1) when the directory cannot be made.
+    init(settings: String) throws(ExecFailure) {
+        let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(base)/qwen-sync-exec.XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw .internalError("cannot create a temporary directory in \(base): errno \(errno)")
+        }
+        path = String(cString: made)
+        let settingsDirectory = path + "/.qwen"
+        guard mkdir(settingsDirectory, 0o700) == 0 else {
+            let code = errno
+            remove()
+            throw .internalError("cannot create \(settingsDirectory): errno \(code)")
+        }
+        let file = settingsDirectory + "/settings.json"
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let bytes = Array(settings.utf8)
+        let written = descriptor >= 0 ? bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } : -1
+        if descriptor >= 0 { close(descriptor) }
+        guard written == bytes.count else {
+            remove()
+            throw .internalError("cannot write \(file)")
+        }
+    }
+
+    /// Removes the directory and whatever the CLI left in it.
+    func remove() {
+        Self.removeTree(path)
+    }
+
+    /// Removes `path` recursively without following symbolic links.
+    private static func removeTree(_ path: String) {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        if (status.st_mode & S_IFMT) == S_IFDIR, let directory = opendir(path) {
+            var names: [String] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(directory)
+            for name in names { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+/// When a refresh is still needed once the locks are held and the files re-read.
+public enum RefreshPolicy: Sendable, Equatable {
+    /// Refresh only if the token expires within this many milliseconds (the daemon's timers).
+    case ifExpiringWithin(milliseconds: Int64)
+    /// Refresh unless the account's refresh token is no longer the one seen before locking,
+    /// which means another process refreshed it meanwhile (`qwen-sync refresh`).
+    case unlessRotatedSince(refreshToken: String)
+}

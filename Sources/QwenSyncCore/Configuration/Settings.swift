@@ -1,0 +1,107 @@
+import Glibc
+
+/// Where everything is and how qwen-sync behaves, resolved from flags and the environment
+/// exactly as `CLI.md` specifies.
+public struct Settings: Sendable {
+    /// The qwen directory (`--qwen-dir`, `$QWEN_HOME`, else `$HOME/.qwen`).
+    public var qwenDirectory: String
+    /// `oauth_creds.json` in the qwen directory.
+    public var credentialsPath: String { qwenDirectory + "/oauth_creds.json" }
+    /// `oauth_creds.lock` in the qwen directory.
+    public var credentialsLockPath: String { qwenDirectory + "/oauth_creds.lock" }
+    /// The accounts store (`$OPENCODE_QWEN_ACCOUNTS_PATH` when inside the qwen dir).
+    public var accountsPath: String
+    /// The accounts store's lock: `oauth_accounts.lock`, or `<store>.lock` when overridden.
+    public var accountsLockPath: String
+    /// qwen-sync's own per-account data (labels, history), which no peer rewrites.
+    public var sidecarPath: String { qwenDirectory + "/qwen-sync-accounts.json" }
+    /// The daemon's control socket.
+    public var socketPath: String
+    /// The OAuth server's base URL.
+    public var oauthBaseURL: String
+    /// The OAuth client id.
+    public var oauthClientID: String
+    /// How long an account cools down after a quota error, in milliseconds.
+    public var quotaCooldownMs: Int64
+    /// Problems with the configuration that did not stop resolution (shown as warnings).
+    public var warnings: [String]
+
+    /// qwen-code's public OAuth client id.
+    public static let defaultClientID = "f0304373b74a44d2b584a3fb70ca9e56"
+    /// The real Qwen OAuth server.
+    public static let defaultOAuthBaseURL = "https://chat.qwen.ai"
+    /// 24 hours, the accounts plugin's default cooldown.
+    public static let defaultQuotaCooldownMs: Int64 = 86_400_000
+
+    /// Resolves the settings; explicit arguments win over the environment.
+    ///
+    /// - Throws: ``SettingsError`` when no qwen directory can be determined.
+    public static func resolve(
+        qwenDir: String? = nil,
+        socket: String? = nil,
+        oauthBaseURL: String? = nil,
+        oauthClientID: String? = nil,
+        environment: ProcessEnvironment
+    ) throws(SettingsError) -> Settings {
+        var warnings: [String] = []
+        let directory: String
+        if let qwenDir, !qwenDir.isEmpty {
+            directory = PathNormalizer.absolute(qwenDir)
+        } else if let home = environment["QWEN_HOME"] {
+            directory = PathNormalizer.absolute(home)
+        } else if let home = environment["HOME"] {
+            directory = PathNormalizer.absolute(home) + "/.qwen"
+        } else {
+            throw SettingsError("cannot find the qwen directory: HOME is not set (use --qwen-dir or QWEN_HOME)")
+        }
+
+        var accountsPath = directory + "/oauth_accounts.json"
+        var accountsLockPath = directory + "/oauth_accounts.lock"
+        if let override = environment["OPENCODE_QWEN_ACCOUNTS_PATH"] {
+            let candidate = PathNormalizer.absolute(override)
+            if candidate.hasPrefix(directory + "/"), !candidate.dropFirst(directory.count + 1).contains("..") {
+                accountsPath = candidate
+                accountsLockPath = candidate + ".lock"
+            } else {
+                warnings.append("OPENCODE_QWEN_ACCOUNTS_PATH is outside \(directory); using \(accountsPath)")
+            }
+        }
+
+        let socketPath: String
+        if let socket, !socket.isEmpty {
+            socketPath = PathNormalizer.absolute(socket)
+        } else if let fromEnvironment = environment["QWEN_SYNC_SOCKET"] {
+            socketPath = PathNormalizer.absolute(fromEnvironment)
+        } else if let runtime = environment["XDG_RUNTIME_DIR"] {
+            socketPath = runtime + "/qwen-sync/control.sock"
+        } else {
+            socketPath = "/tmp/qwen-sync-\(getuid())/control.sock"
+        }
+
+        var cooldown = defaultQuotaCooldownMs
+        if let text = environment["OPENCODE_QWEN_QUOTA_COOLDOWN_MS"] {
+            if let value = Int64(text), value >= 1000 {
+                cooldown = value
+            } else {
+                warnings.append("OPENCODE_QWEN_QUOTA_COOLDOWN_MS=\(text) is not a number of at least 1000; using 24 h")
+            }
+        }
+
+        return Settings(
+            qwenDirectory: directory,
+            accountsPath: accountsPath,
+            accountsLockPath: accountsLockPath,
+            socketPath: socketPath,
+            oauthBaseURL: oauthBaseURL ?? environment["QWEN_SYNC_OAUTH_BASE_URL"] ?? defaultOAuthBaseURL,
+            oauthClientID: oauthClientID ?? environment["QWEN_SYNC_OAUTH_CLIENT_ID"] ?? defaultClientID,
+            quotaCooldownMs: cooldown,
+            warnings: warnings
+        )
+    }
+}
+
+/// The configuration cannot be resolved.
+public struct SettingsError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

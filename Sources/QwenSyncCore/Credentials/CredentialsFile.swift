@@ -1,0 +1,61 @@
+/// Reading and writing `oauth_creds.json` the way qwen-code accepts it.
+public enum CredentialsFile {
+    /// What was found at the credentials path.
+    public enum ReadResult: Sendable, Equatable {
+        /// No file.
+        case missing
+        /// Valid credentials, and the file version they came from.
+        case valid(OAuthCredentials, FileIdentity)
+        /// A file that cannot be used, with the reason; it is never overwritten silently.
+        case invalid(String, FileIdentity?)
+
+        /// The credentials when valid.
+        public var credentials: OAuthCredentials? {
+            if case .valid(let credentials, _) = self { return credentials }
+            return nil
+        }
+
+        /// The version of the file read, if there was a file.
+        public var identity: FileIdentity? {
+            switch self {
+            case .missing: nil
+            case .valid(_, let identity): identity
+            case .invalid(_, let identity): identity
+            }
+        }
+    }
+
+    /// Reads and validates the file at `path`; never throws, every problem becomes `.invalid`.
+    public static func read(_ path: String) -> ReadResult {
+        let contents: SecureFile.Contents?
+        do {
+            contents = try SecureFile.read(path)
+        } catch {
+            return .invalid(error.reason, FileIdentity.of(path))
+        }
+        guard let contents else { return .missing }
+        do {
+            return .valid(try parse(contents.bytes), contents.identity)
+        } catch {
+            return .invalid(error.description, contents.identity)
+        }
+    }
+
+    /// Parses credentials from file bytes.
+    public static func parse(_ bytes: [UInt8]) throws(CredentialsError) -> OAuthCredentials {
+        guard bytes.contains(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) else { throw .empty }
+        let value: JSONValue
+        do { value = try JSON.parse(bytes) } catch { throw .notJSON(error) }
+        return try OAuthCredentials(json: value)
+    }
+
+    /// The exact bytes qwen-code would write: `JSON.stringify(creds, null, 2)`, no trailing newline.
+    public static func encode(_ credentials: OAuthCredentials) -> [UInt8] {
+        credentials.json.serializedBytes(.pretty)
+    }
+
+    /// Atomically writes `credentials` to `path` (mode 0600, newer mtime, CAS on `expected`).
+    public static func write(_ credentials: OAuthCredentials, to path: String, expected: FileIdentity?? = .none) throws(FileError) {
+        try SecureFile.replace(path, with: encode(credentials), expected: expected)
+    }
+}

@@ -1,0 +1,165 @@
+import Glibc
+
+/// Reading and replacing credential files so that no reader ever sees a partial file
+/// and no secret is ever readable by another user.
+public enum SecureFile {
+    /// The largest credential or accounts file read (1 MiB); anything larger is refused.
+    public static let defaultReadLimit = 1 << 20
+
+    /// A file's bytes together with the identity of the version they came from.
+    public struct Contents: Sendable, Equatable {
+        /// The bytes read.
+        public let bytes: [UInt8]
+        /// The version read.
+        public let identity: FileIdentity
+    }
+
+    /// Reads a regular file completely.
+    ///
+    /// Follows symlinks as other qwen clients do, but refuses anything that is not a regular
+    /// file in the end (FIFOs and devices are opened non-blocking, so they cannot hang us).
+    ///
+    /// - Returns: the contents, or `nil` when the file does not exist.
+    /// - Throws: ``FileError`` when it is not a regular file, larger than `limit`, or unreadable.
+    public static func read(_ path: String, limit: Int = defaultReadLimit) throws(FileError) -> Contents? {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw FileError.system("cannot open", path: path)
+        }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw FileError.system("cannot stat", path: path) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw FileError(path: path, reason: "not a regular file (\(fileKind(status.st_mode)))")
+        }
+        guard Int(status.st_size) <= limit else {
+            throw FileError(path: path, reason: "too large (\(status.st_size) bytes; the limit is \(limit))")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size) + 1)
+        var count = 0
+        while count < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw FileError.system("cannot read", path: path)
+            }
+            if got == 0 { break }
+            count += got
+            if count > limit { throw FileError(path: path, reason: "too large (more than \(limit) bytes)") }
+            if count == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
+        }
+        bytes.removeSubrange(count...)
+        return Contents(bytes: bytes, identity: FileIdentity(status))
+    }
+
+    /// Atomically replaces `path` with `bytes`, mode 0600 whatever the umask.
+    ///
+    /// Writes a temporary file in the same directory (`O_EXCL|O_NOFOLLOW`), fsyncs it, gives it
+    /// a modification time strictly later than the file it replaces (qwen-code reloads only on a
+    /// newer mtime), renames it over `path` and fsyncs the directory. A symlink at `path` is
+    /// replaced by the file, never written through. Readers see the old or the new file, never
+    /// a mix.
+    ///
+    /// - Parameter expected: when given, the replace happens only if the file at `path` is
+    ///   still this version (compare-and-swap); otherwise ``FileError`` with code `EAGAIN`.
+    public static func replace(_ path: String, with bytes: [UInt8], expected: FileIdentity?? = .none) throws(FileError) {
+        let directory = PathNormalizer.directory(of: path)
+        let temporary = "\(path).tmp.\(getpid()).\(RandomHex.string(byteCount: 6))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileError.system("cannot create a temporary file", path: temporary) }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
+        do {
+            defer { close(fd) }
+            guard fchmod(fd, 0o600) == 0 else { throw FileError.system("cannot set mode 0600", path: temporary) }
+            try writeAll(fd, bytes, path: temporary)
+            guard fsync(fd) == 0 else { throw FileError.system("cannot fsync", path: temporary) }
+            let previous = FileIdentity.of(path)
+            if case .some(let expectedIdentity) = expected, previous != expectedIdentity {
+                throw FileError(path: path, reason: "changed by another process while we held the lock", code: EAGAIN)
+            }
+            try ensureLaterModificationTime(fd, than: previous, path: temporary)
+        }
+        guard rename(temporary, path) == 0 else { throw FileError.system("cannot rename into place", path: path) }
+        renamed = true
+        syncDirectory(directory)
+    }
+
+    /// Creates `path` (and missing parents) as a directory with mode 0700.
+    ///
+    /// - Returns: warnings, e.g. when an existing directory is readable by others.
+    /// - Throws: ``FileError`` when it cannot be created or is not a directory.
+    @discardableResult
+    public static func ensureDirectory(_ path: String) throws(FileError) -> [String] {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw FileError(path: path, reason: "exists but is not a directory")
+            }
+            let mode = status.st_mode & 0o777
+            return mode & 0o077 == 0
+                ? [] : ["\(path) has mode \(String(mode, radix: 8)); 700 is recommended (chmod 700 \(path))"]
+        }
+        let parent = PathNormalizer.directory(of: path)
+        if parent != path { try ensureDirectory(parent, quiet: true) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw FileError.system("cannot create directory", path: path) }
+        chmod(path, 0o700)
+        return []
+    }
+
+    private static func ensureDirectory(_ path: String, quiet: Bool) throws(FileError) {
+        var status = stat()
+        if stat(path, &status) == 0 { return }
+        let parent = PathNormalizer.directory(of: path)
+        if parent != path { try ensureDirectory(parent, quiet: true) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw FileError.system("cannot create directory", path: path) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FileError.system("cannot write", path: path)
+            }
+            offset += written
+        }
+    }
+
+    /// Bumps the new file's mtime past the old one's by at least a millisecond when the clock
+    /// has not moved on (two writes within the same tick).
+    private static func ensureLaterModificationTime(_ fd: Int32, than previous: FileIdentity?, path: String) throws(FileError) {
+        guard let previous else { return }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw FileError.system("cannot stat", path: path) }
+        let current = FileIdentity(status).modificationTimeNs
+        guard current < previous.modificationTimeNs + 1_000_000 else { return }
+        let target = previous.modificationTimeNs + 1_000_000
+        var times = [
+            timespec(tv_sec: Int(target / 1_000_000_000), tv_nsec: Int(target % 1_000_000_000)),
+            timespec(tv_sec: Int(target / 1_000_000_000), tv_nsec: Int(target % 1_000_000_000)),
+        ]
+        guard futimens(fd, &times) == 0 else { throw FileError.system("cannot set the modification time", path: path) }
+    }
+
+    /// fsyncs a directory so a rename in it survives a crash.
+    static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    private static func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/// How ``JSONValue/serialized(_:)`` lays out its text.
+public enum JSONStyle: Sendable {
+    /// Like JavaScript's `JSON.stringify(value, null, 2)`: two-space indent, `"key": value`,
+    /// empty containers as `{}` / `[]`, no trailing newline. This is what qwen-code writes.
+    case pretty
+    /// No whitespace at all, for sockets and log fields.
+    case compact
+}
+
+extension JSONValue {
+    /// The value as JSON text. Strings are escaped as `JSON.stringify` does (`/` is not escaped).
+    public func serialized(_ style: JSONStyle = .pretty) -> String {
+        var output = ""
+        write(to: &output, style: style, indent: 0)
+        return output
+    }
+
+    /// The value as UTF-8 JSON bytes.
+    public func serializedBytes(_ style: JSONStyle = .pretty) -> [UInt8] {
+        Array(serialized(style).utf8)
+    }
+
+    private func write(to output: inout String, style: JSONStyle, indent: Int) {
+        switch self {
+        case .null: output += "null"
+        case .bool(let value): output += value ? "true" : "false"
+        case .number(let value): output += value.literal
+        case .string(let value): Self.writeString(value, to: &output)
+        case .array(let elements):
+            writeContainer(elements, open: "[", close: "]", to: &output, style: style, indent: indent) { element, output in
+                element.write(to: &output, style: style, indent: indent + 1)
+            }
+        case .object(let object):
+            writeContainer(object.members, open: "{", close: "}", to: &output, style: style, indent: indent) { member, output in
+                Self.writeString(member.key, to: &output)
+                output += style == .pretty ? ": " : ":"
+                member.value.write(to: &output, style: style, indent: indent + 1)
+            }
+        }
+    }
+
+    private func writeContainer<Element>(
+        _ elements: [Element], open: String, close: String, to output: inout String,
+        style: JSONStyle, indent: Int, writeElement: (Element, inout String) -> Void
+    ) {
+        output += open
+        guard !elements.isEmpty else {
+            output += close
+            return
+        }
+        for (position, element) in elements.enumerated() {
+            if position > 0 { output += "," }
+            if style == .pretty { output += "\n" + String(repeating: "  ", count: indent + 1) }
+            writeElement(element, &output)
+        }
+        if style == .pretty { output += "\n" + String(repeating: "  ", count: indent) }
+        output += close
+    }
+
+    private static func writeString(_ value: String, to output: inout String) {
+        output += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case "\u{08}": output += "\\b"
+            case "\u{0C}": output += "\\f"
+            case let control where control.value < 0x20:
+                let hex = String(control.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
+    }
+}

@@ -1,0 +1,51 @@
+/// How a lock file is taken, judged stale and kept fresh.
+///
+/// The defaults follow the peers in `INTEROP.md` §4 and wait a little longer than they do,
+/// so qwen-sync never gives up before them.
+public struct LockPolicy: Sendable, Equatable {
+    /// A lock whose mtime is older than this is abandoned and may be taken over.
+    public var staleAfterMs: Int64
+    /// The first wait between attempts.
+    public var initialDelayMs: Int64 = 100
+    /// Each wait is this many times the previous one…
+    public var backoffFactor: Double = 1.5
+    /// …but never longer than this.
+    public var maxDelayMs: Int64 = 2_000
+    /// Give up after waiting this long in total.
+    public var maxWaitMs: Int64
+    /// While held, the lock's mtime is refreshed this often, so that no peer judges it stale.
+    public var heartbeatMs: Int64
+    /// What the lock file contains: qwen-code's bare UUID or the plugin's `<pid>-<ms>-<hex>`.
+    public var content: LockContentStyle
+
+    /// `oauth_creds.lock`: qwen-code's 10 s staleness; we wait up to 35 s (qwen-code gives up after ≈ 29 s).
+    public static let credentials = LockPolicy(staleAfterMs: 10_000, maxWaitMs: 35_000, heartbeatMs: 2_000, content: .uuid)
+    /// `oauth_accounts.lock`: the plugin's 30 s staleness; we wait up to 40 s.
+    public static let accounts = LockPolicy(staleAfterMs: 30_000, maxWaitMs: 40_000, heartbeatMs: 5_000, content: .processTimeHex)
+
+    /// A policy with these limits.
+    public init(staleAfterMs: Int64, maxWaitMs: Int64, heartbeatMs: Int64, content: LockContentStyle) {
+        self.staleAfterMs = staleAfterMs
+        self.maxWaitMs = maxWaitMs
+        self.heartbeatMs = heartbeatMs
+        self.content = content
+    }
+}
+
+/// The text a lock file holds, which identifies its owner.
+public enum LockContentStyle: Sendable, Equatable {
+    /// A random UUID, 36 bytes, no newline (qwen-code).
+    case uuid
+    /// `<pid>-<ms>-<hex>` (the accounts plugin), which also tells `status` who holds it.
+    case processTimeHex
+
+    /// A fresh owner token in this style.
+    func makeToken() -> String {
+        switch self {
+        case .uuid: RandomHex.uuid()
+        case .processTimeHex: "\(getpid())-\(WallClock.nowMs())-\(RandomHex.string(byteCount: 8))"
+        }
+    }
+}
+
+import Glibc

@@ -1,0 +1,130 @@
+import Glibc
+
+/// The one way qwen-sync reads and changes the credential files.
+///
+/// ``transaction(_:)`` takes `oauth_accounts.lock` then `oauth_creds.lock` (the plugin's
+/// order), reads all files, lets the body change a copy, and writes back only what changed,
+/// each write a compare-and-swap against the version read. If a lock was lost (a peer judged
+/// it stale, or a qwen process unlinked it on exit) or a file changed under us, the whole
+/// transaction is retried from a fresh read instead of overwriting someone else's write.
+public struct CredentialStore: Sendable {
+    /// Where the files are.
+    public let settings: Settings
+    /// Lock policy for `oauth_creds.lock`.
+    public var credentialsLockPolicy = LockPolicy.credentials
+    /// Lock policy for the accounts store's lock.
+    public var accountsLockPolicy = LockPolicy.accounts
+
+    /// A store over the files named by `settings`.
+    public init(settings: Settings) { self.settings = settings }
+
+    /// Reads the files without locking (for listing and status). Every write is atomic, so
+    /// each file is seen whole, though two files may be from different moments.
+    ///
+    /// - Throws: ``StoreError`` when the accounts store exists but cannot be read.
+    public func read() throws(StoreError) -> CredentialState {
+        try readFiles().state
+    }
+
+    /// Runs `body` on the current state under both locks and writes back what it changed.
+    ///
+    /// - Throws: ``StoreError`` for lock timeouts, an unusable accounts store, write failures,
+    ///   or whatever `body` throws (wrapped as ``StoreError/aborted(_:)``); nothing is written then.
+    public func transaction<T>(_ body: (inout CredentialState) throws -> T) throws(StoreError) -> T {
+        try SecureFile.ensureDirectory(settings.qwenDirectory, or: StoreError.file)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let accountsLock: HeldLock
+            let credentialsLock: HeldLock
+            do {
+                accountsLock = try LockFile(path: settings.accountsLockPath, policy: accountsLockPolicy).acquire()
+            } catch { throw .lock(error) }
+            defer { accountsLock.release() }
+            do {
+                credentialsLock = try LockFile(path: settings.credentialsLockPath, policy: credentialsLockPolicy).acquire()
+            } catch { throw .lock(error) }
+            defer { credentialsLock.release() }
+
+            let snapshot = try readFiles()
+            var state = snapshot.state
+            let result: T
+            do { result = try body(&state) } catch { throw .aborted(error) }
+
+            do {
+                try write(state, over: snapshot, accountsLock: accountsLock, credentialsLock: credentialsLock)
+                return result
+            } catch StoreError.conflict(let reason) where attempt < 5 {
+                _ = reason
+                continue
+            }
+        }
+    }
+
+    private struct Snapshot {
+        var state: CredentialState
+        var accountsBytes: [UInt8]?
+        var accountsIdentity: FileIdentity?
+        var credentialsIdentity: FileIdentity?
+        var sidecarBytes: [UInt8]?
+    }
+
+    private func readFiles() throws(StoreError) -> Snapshot {
+        let accountsContents: SecureFile.Contents?
+        do { accountsContents = try SecureFile.read(settings.accountsPath, limit: 16 << 20) } catch { throw .accounts(.file(error)) }
+        let accounts: AccountsDocument
+        if let accountsContents, accountsContents.bytes.contains(where: { $0 > 0x20 }) {
+            do { accounts = try AccountsDocument(bytes: accountsContents.bytes) } catch { throw .accounts(error) }
+        } else {
+            accounts = AccountsDocument()
+        }
+        let credentials = CredentialsFile.read(settings.credentialsPath)
+        let sidecarBytes = (try? SecureFile.read(settings.sidecarPath)).flatMap { $0 }?.bytes
+        var problem: String?
+        if case .invalid(let reason, _) = credentials { problem = reason }
+        let state = CredentialState(
+            accounts: accounts,
+            credentials: credentials.credentials,
+            credentialsProblem: problem,
+            credentialsFileExists: credentials != .missing,
+            sidecar: sidecarBytes.map(SidecarDocument.init(bytes:)) ?? SidecarDocument()
+        )
+        return Snapshot(
+            state: state, accountsBytes: accountsContents?.bytes, accountsIdentity: accountsContents?.identity,
+            credentialsIdentity: credentials.identity, sidecarBytes: sidecarBytes
+        )
+    }
+
+    private func write(_ state: CredentialState, over snapshot: Snapshot, accountsLock: HeldLock, credentialsLock: HeldLock) throws(StoreError) {
+        let accountsBytes = state.accounts.encoded()
+        if state.accounts != snapshot.state.accounts, accountsBytes != snapshot.accountsBytes {
+            guard accountsLock.isStillOurs else { throw .conflict("lost \(settings.accountsLockPath)") }
+            try replace(settings.accountsPath, accountsBytes, expected: snapshot.accountsIdentity)
+        }
+        if let credentials = state.credentials, state.credentials != snapshot.state.credentials {
+            guard credentialsLock.isStillOurs else { throw .conflict("lost \(settings.credentialsLockPath)") }
+            try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: snapshot.credentialsIdentity)
+        }
+        let sidecarBytes = state.sidecar.encoded()
+        if state.sidecar != snapshot.state.sidecar, sidecarBytes != snapshot.sidecarBytes {
+            try replace(settings.sidecarPath, sidecarBytes, expected: .none)
+        }
+    }
+
+    private func replace(_ path: String, _ bytes: [UInt8], expected: FileIdentity??) throws(StoreError) {
+        do {
+            try SecureFile.replace(path, with: bytes, expected: expected)
+        } catch where error.code == EAGAIN {
+            throw .conflict(error.description)
+        } catch {
+            throw .file(error)
+        }
+    }
+}
+
+extension SecureFile {
+    /// ``ensureDirectory(_:)`` with its error mapped by `wrap`.
+    static func ensureDirectory<E: Error>(_ path: String, or wrap: (FileError) -> E) throws(E) {
+        do { try ensureDirectory(path) } catch { throw wrap(error) }
+    }
+}

@@ -1,0 +1,101 @@
+import Glibc
+import QwenSyncCore
+
+/// Small helpers over AF_UNIX stream sockets (Glibc's `sockaddr_un` handling, peer credentials).
+public enum UnixSocket {
+    /// The credentials of the process at the other end (`SO_PEERCRED`).
+    ///
+    /// `struct ucred` does not import without `_GNU_SOURCE`; this struct has its layout.
+    struct PeerCredentials {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// The uid of the connected peer, or `nil` when it cannot be read.
+    static func peerUID(_ descriptor: Int32) -> uid_t? {
+        var credentials = PeerCredentials()
+        var length = socklen_t(MemoryLayout<PeerCredentials>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
+        return credentials.uid
+    }
+
+    /// Calls `body` with a `sockaddr_un` for `path`.
+    ///
+    /// - Throws: ``FileError`` when the path does not fit (108 bytes).
+    static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) throws(FileError) -> T {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw FileError(path: path, reason: "socket path longer than \(capacity - 1) bytes") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
+    /// Connects to the stream socket at `path`.
+    ///
+    /// - Throws: ``FileError`` when nothing listens there.
+    public static func connect(to path: String, timeoutMs: Int = 2000) throws(FileError) -> Int32 {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw FileError.system("socket", path: path) }
+        setTimeouts(descriptor, milliseconds: timeoutMs)
+        let result = try withAddress(path) { Glibc.connect(descriptor, $0, $1) }
+        guard result == 0 else {
+            let error = FileError.system("cannot connect", path: path)
+            close(descriptor)
+            throw error
+        }
+        return descriptor
+    }
+
+    /// Sets send and receive timeouts.
+    static func setTimeouts(_ descriptor: Int32, milliseconds: Int) {
+        var value = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Reads until newline, EOF or `limit` bytes.
+    public static func readLine(_ descriptor: Int32, limit: Int = 64 * 1024) -> [UInt8]? {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while data.count < limit {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            data.append(contentsOf: chunk[..<count])
+            if let newline = data.firstIndex(of: 0x0A) { return Array(data[..<newline]) }
+        }
+        return data.isEmpty ? nil : data
+    }
+
+    /// Reads everything until EOF (bounded by `limit`).
+    public static func readAll(_ descriptor: Int32, limit: Int = 16 << 20) -> [UInt8] {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while data.count < limit {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            data.append(contentsOf: chunk[..<count])
+        }
+        return data
+    }
+
+    /// Writes all bytes (ignores a peer that went away).
+    public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
+}

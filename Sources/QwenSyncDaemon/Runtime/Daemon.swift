@@ -1,0 +1,280 @@
+import Glibc
+import Logging
+import QwenOAuth
+import QwenSyncCore
+import QwenSystemd
+
+/// `qwen-sync daemon`: one thread, one `poll` loop over inotify, the control socket and a
+/// signal pipe, with the next refresh (or watchdog ping) as the only timeout. Idle, it makes
+/// no wakeups at all.
+public final class Daemon {
+    private let configuration: DaemonConfiguration
+    private let store: CredentialStore
+    private let refresher: AccountRefresher
+    private let notifier = SystemdNotifier()
+    private let logger: Logger
+    private let startedMs = WallClock.nowMs()
+    private var schedule: RefreshSchedule
+    private var counters = DaemonCounters()
+    private var lastEvent: (atMs: Int64, message: String)?
+    private var state: CredentialState?
+    private var running = true
+    /// Cooldown ends up to this time have been acted on.
+    private var cooldownCheckedUpToMs = WallClock.nowMs()
+
+    /// A daemon for `configuration`, logging through `logger`.
+    public init(configuration: DaemonConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        store = CredentialStore(settings: configuration.settings)
+        refresher = AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth))
+        schedule = RefreshSchedule(leadMs: configuration.refreshLeadMs)
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    ///
+    /// - Throws: ``DaemonError`` when it cannot start (another daemon, no inotify, socket in use).
+    public func run() throws(DaemonError) {
+        let settings = configuration.settings
+        for warning in settings.warnings { logger.warning("\(warning)", metadata: ["event": "start"]) }
+        do {
+            for warning in try SecureFile.ensureDirectory(settings.qwenDirectory) {
+                logger.warning("\(warning)", metadata: ["event": "start"])
+            }
+        } catch { throw .startup(error.description) }
+        let instance: InstanceLock
+        do { instance = try InstanceLock(qwenDirectory: settings.qwenDirectory) } catch { throw .startup(error.description) }
+        let signals = SignalSource()
+        let watcher: DirectoryWatcher
+        let server: ControlServer
+        do {
+            watcher = try DirectoryWatcher(settings: settings)
+            let inherited = (try? notifier.listenFDs())?.first { SystemdNotifier.isUnixStreamListener($0) }
+            server = try ControlServer(path: settings.socketPath, inherited: inherited)
+        } catch { throw .startup(error.description) }
+
+        logger.info(
+            "qwen-sync \(QwenSyncVersion.current) serving \(settings.qwenDirectory), control socket \(server.path)",
+            metadata: ["event": "start"]
+        )
+        sync(.fullScan)
+        _ = try? notifier.ready(status: statusLine())
+        let watchdogMs = notifier.watchdogInterval().map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
+        var nextWatchdogMs = watchdogMs.map { WallClock.monotonicMs() + $0 }
+
+        var descriptors = [
+            pollfd(fd: watcher.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: server.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        while running {
+            runDueRefreshes()
+            let timeout = pollTimeout(watchdogAtMs: nextWatchdogMs)
+            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            if ready < 0 && errno != EINTR { break }
+            if descriptors[2].revents != 0 { handle(signals: signals.drain()) }
+            if descriptors[0].revents != 0 {
+                let trigger = watcher.drain()
+                if !trigger.isEmpty { sync(trigger) }
+            }
+            if descriptors[1].revents != 0 { server.acceptOne(answer) }
+            if let due = nextWatchdogMs, WallClock.monotonicMs() >= due, let interval = watchdogMs {
+                _ = try? notifier.watchdogPing()
+                nextWatchdogMs = WallClock.monotonicMs() + interval
+            }
+        }
+        _ = try? notifier.stopping()
+        logger.info("stopping", metadata: ["event": "stop"])
+        withExtendedLifetime(instance) {}
+    }
+
+    // MARK: Events
+
+    private func handle(signals: [Int32]) {
+        for signal in signals {
+            switch signal {
+            case SIGHUP:
+                _ = try? notifier.reloading()
+                logger.info("reloading: rescanning the files", metadata: ["event": "start"])
+                sync(.fullScan)
+                _ = try? notifier.ready(status: statusLine())
+            default:
+                running = false
+            }
+        }
+    }
+
+    /// Applies the sync rules: a lock-free look first, and a locked transaction only when
+    /// something must change (the rules are re-applied under the locks).
+    private func sync(_ trigger: SyncTrigger) {
+        let nowMs = WallClock.nowMs()
+        let current: CredentialState
+        do { current = try store.read() } catch {
+            note("cannot read the files: \(error)", event: "error", level: .error)
+            return
+        }
+        state = current
+        var preview = current
+        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs)
+        let changes = preview.accounts != current.accounts || preview.credentials != current.credentials
+        if !changes {
+            for event in previewEvents where event.eventName == "error" { note(event.description, event: event.eventName, level: .warning) }
+            updateStatus()
+            return
+        }
+        do {
+            let (events, final) = try store.transaction { state in
+                let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs())
+                return (events, state)
+            }
+            state = final
+            counters.syncs += 1
+            for event in events {
+                note(event.description, event: event.eventName, account: event.accountID, level: event.eventName == "error" ? .warning : .info)
+                if case .restored(let id) = event { schedule.refreshSoon(id, nowMs: nowMs) }
+            }
+        } catch {
+            note("sync failed: \(error)", event: "error", level: .error)
+        }
+        updateStatus()
+    }
+
+    private func runDueRefreshes() {
+        guard let state else { return }
+        let nowMs = WallClock.nowMs()
+        for account in state.accounts.accounts {
+            guard let due = schedule.dueTime(of: account, nowMs: nowMs), due <= nowMs else { continue }
+            refresh(account)
+        }
+        let ended = state.accounts.accounts.filter { $0.exhaustedUntil > cooldownCheckedUpToMs && $0.exhaustedUntil <= nowMs }
+        cooldownCheckedUpToMs = nowMs
+        if let account = ended.first {
+            note("\(account.id)'s cooldown has ended", event: "cooldown", account: account.id, level: .info)
+            sync(.fullScan)
+        }
+    }
+
+    private func refresh(_ account: StoredAccount) {
+        let nowMs = WallClock.nowMs()
+        let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
+            ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
+            : .ifExpiringWithin(milliseconds: configuration.refreshLeadMs + 60_000)
+        do {
+            let outcome = try refresher.refresh(accountID: account.id, policy: policy)
+            switch outcome {
+            case .refreshed:
+                counters.refreshes += 1
+                schedule.recordSuccess(of: account.id)
+                note(outcome.description, event: "refresh", account: account.id, level: .info)
+            case .alreadyFresh:
+                schedule.recordSuccess(of: account.id)
+                note(outcome.description, event: "refresh", account: account.id, level: .debug)
+            case .transientFailure(_, _, let retryAfter):
+                counters.refreshFailures += 1
+                let retry = schedule.recordTransientFailure(of: account, retryAfterMs: retryAfter, nowMs: nowMs)
+                note("\(outcome.description) in \((retry - nowMs) / 1000) s", event: "refresh", account: account.id, level: .warning)
+            case .invalidated(_, _, let switched):
+                counters.refreshFailures += 1
+                schedule.recordSuccess(of: account.id)
+                note(outcome.description, event: "refresh", account: account.id, level: .error)
+                if let switched { note("switched to \(switched)", event: "switch", account: switched, level: .notice) }
+            case .notFound:
+                schedule.recordSuccess(of: account.id)
+            }
+        } catch {
+            counters.refreshFailures += 1
+            schedule.recordTransientFailure(of: account, retryAfterMs: nil, nowMs: nowMs)
+            note("refresh of \(account.id) failed: \(error)", event: "refresh", account: account.id, level: .error)
+        }
+        state = try? store.read()
+        updateStatus()
+    }
+
+    private func pollTimeout(watchdogAtMs: Int64?) -> Int32 {
+        let nowMs = WallClock.nowMs()
+        var deadlines: [Int64] = []
+        for account in state?.accounts.accounts ?? [] {
+            if let due = schedule.dueTime(of: account, nowMs: nowMs) { deadlines.append(due - nowMs) }
+            if account.exhaustedUntil > nowMs { deadlines.append(account.exhaustedUntil - nowMs) }
+        }
+        if let watchdogAtMs { deadlines.append(watchdogAtMs - WallClock.monotonicMs()) }
+        guard let soonest = deadlines.min() else { return -1 }
+        return Int32(clamping: max(0, min(soonest, 3_600_000)))
+    }
+
+    // MARK: Status
+
+    private func note(_ message: String, event: String, account: String? = nil, level: Logger.Level) {
+        var metadata: Logger.Metadata = ["event": "\(event)"]
+        if let account { metadata["account"] = "\(account)" }
+        logger.log(level: level, "\(message)", metadata: metadata)
+        if level >= .info { lastEvent = (WallClock.nowMs(), message) }
+    }
+
+    private func updateStatus() {
+        guard notifier.isEnabled else { return }
+        _ = try? notifier.status(statusLine())
+    }
+
+    private func statusLine() -> String {
+        let nowMs = WallClock.nowMs()
+        let accounts = state?.accounts.accounts ?? []
+        let healthy = accounts.filter { $0.state(nowMs: nowMs) == .healthy }.count
+        let next = accounts.compactMap { schedule.dueTime(of: $0, nowMs: nowMs) }.min()
+        return "\(accounts.count) accounts (\(healthy) healthy), active \(state?.accounts.activeAccountID ?? "none")"
+            + (next.map { ", next refresh in \(max(0, $0 - nowMs) / 1000) s" } ?? "")
+    }
+
+    private func answer(_ request: JSONValue) -> JSONValue {
+        switch request.objectValue?["command"]?.stringValue {
+        case "status": return statusDocument()
+        case "ping": return ["ok": true]
+        default: return ["error": "unknown command; supported: status, ping"]
+        }
+    }
+
+    private func statusDocument() -> JSONValue {
+        let nowMs = WallClock.nowMs()
+        let current = (try? store.read()) ?? state
+        let summaries: [JSONValue] = (current?.accounts.accounts ?? []).map { account in
+            var summary = AccountSummary(account, in: current!, nowMs: nowMs)
+            summary.nextRefreshAtMs = schedule.dueTime(of: account, nowMs: nowMs)
+            return summary.json
+        }
+        let locks: [JSONValue] = [configuration.settings.credentialsLockPath, configuration.settings.accountsLockPath].map { path in
+            guard let lock = LockInspector.inspect(path) else { return ["path": .string(path), "held": false] }
+            return .object(JSONObject([
+                ("path", .string(path)), ("held", true),
+                ("holder_pid", lock.holderPID.map { .int(Int64($0)) } ?? .null), ("age_ms", .int(lock.ageMs)),
+            ]))
+        }
+        return .object(JSONObject([
+            ("daemon", .object(JSONObject([
+                ("pid", .int(Int64(getpid()))), ("version", .string(QwenSyncVersion.current)),
+                ("uptime_s", .int((nowMs - startedMs) / 1000)),
+            ]))),
+            ("qwen_dir", .string(configuration.settings.qwenDirectory)),
+            ("active_account", .optionalString(current?.accounts.activeAccountID)),
+            ("accounts", .array(summaries)),
+            ("counters", .object(JSONObject([
+                ("syncs", .int(Int64(counters.syncs))), ("refreshes", .int(Int64(counters.refreshes))),
+                ("refresh_failures", .int(Int64(counters.refreshFailures))),
+            ]))),
+            ("locks", .array(locks)),
+            ("last_event", lastEvent.map { .object(JSONObject([("at_ms", .int($0.atMs)), ("message", .string($0.message))])) } ?? .null),
+            ("credentials_problem", .optionalString(current?.credentialsProblem)),
+        ]))
+    }
+}
+
+/// The daemon could not start or had to stop.
+public enum DaemonError: Error, CustomStringConvertible {
+    /// Start-up failed for this reason.
+    case startup(String)
+
+    public var description: String {
+        switch self {
+        case .startup(let reason): reason
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import QwenOAuth
+import QwenSyncCore
+
+/// Everything the daemon needs to start.
+public struct DaemonConfiguration: Sendable {
+    /// File locations and account settings.
+    public var settings: Settings
+    /// The OAuth server.
+    public var oauth: OAuthConfiguration
+    /// How long before expiry to refresh (default 300 s).
+    public var refreshLeadMs: Int64
+
+    /// A configuration; `refreshLeadMs` defaults to five minutes.
+    public init(settings: Settings, oauth: OAuthConfiguration, refreshLeadMs: Int64 = 300_000) {
+        self.settings = settings
+        self.oauth = oauth
+        self.refreshLeadMs = refreshLeadMs
+    }
+}

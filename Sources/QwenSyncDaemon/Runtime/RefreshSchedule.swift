@@ -1,0 +1,69 @@
+import QwenSyncCore
+
+/// When each account is refreshed next: pure arithmetic over the store, unit-tested.
+///
+/// An account is due at `expiry − lead − jitter`, where the jitter (stable per account and
+/// token, up to a tenth of the lead and at most 60 s) spreads accounts that expire together.
+/// After a transient failure a retry time replaces that, but never later than the hard
+/// deadline `expiry − 30 s` minus a margin, so no client ever sees a token inside its
+/// 30-second refresh window. `auth_invalid` accounts are not scheduled.
+public struct RefreshSchedule: Sendable {
+    /// How long before expiry a refresh starts, in milliseconds.
+    public var leadMs: Int64
+    /// Retry times after transient failures, by account id.
+    public private(set) var retryAtMs: [String: Int64] = [:]
+    /// Consecutive transient failures, by account id.
+    private var failures: [String: Int] = [:]
+
+    /// qwen-code refreshes when less than 30 s remain; we must be done before that.
+    public static let clientRefreshWindowMs: Int64 = 30_000
+
+    /// A schedule with this lead time.
+    public init(leadMs: Int64) { self.leadMs = leadMs }
+
+    /// When `account` should be refreshed next, or `nil` when it must not be.
+    public func dueTime(of account: StoredAccount, nowMs: Int64) -> Int64? {
+        guard account.state(nowMs: nowMs) != .authInvalid else { return nil }
+        if let retry = retryAtMs[account.id] { return retry }
+        return account.token.expiryDate - leadMs - jitter(for: account)
+    }
+
+    /// The hard deadline by which `account` must have been refreshed.
+    public static func hardDeadline(of account: StoredAccount) -> Int64 {
+        account.token.expiryDate - clientRefreshWindowMs
+    }
+
+    /// Records a transient failure and returns the retry time chosen.
+    @discardableResult
+    public mutating func recordTransientFailure(of account: StoredAccount, retryAfterMs: Int64?, nowMs: Int64) -> Int64 {
+        let count = (failures[account.id] ?? 0) + 1
+        failures[account.id] = count
+        let backoff = min(Int64(5_000) << min(count - 1, 6), 300_000)
+        var retry = nowMs + max(backoff, retryAfterMs ?? 0)
+        let lastChance = Self.hardDeadline(of: account) - 5_000
+        if retry > lastChance, lastChance > nowMs + 1_000 { retry = lastChance }
+        retryAtMs[account.id] = retry
+        return retry
+    }
+
+    /// Forgets failures after a success (or when the account is gone).
+    public mutating func recordSuccess(of accountID: String) {
+        retryAtMs[accountID] = nil
+        failures[accountID] = nil
+    }
+
+    /// Asks for an immediate refresh of `accountID` (e.g. to verify a restored file).
+    public mutating func refreshSoon(_ accountID: String, nowMs: Int64) {
+        retryAtMs[accountID] = nowMs
+    }
+
+    private func jitter(for account: StoredAccount) -> Int64 {
+        let span = min(leadMs / 10, 60_000)
+        guard span > 0 else { return 0 }
+        var hash: UInt64 = 1469598103934665603
+        for byte in (account.id + String(account.token.expiryDate)).utf8 {
+            hash = (hash ^ UInt64(byte)) &* 1099511628211
+        }
+        return Int64(hash % UInt64(span))
+    }
+}

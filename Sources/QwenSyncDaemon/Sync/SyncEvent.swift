@@ -1,0 +1,47 @@
+/// Something a sync round did or found, for logs and status. Never carries a token.
+public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
+    /// New credentials in `oauth_creds.json` became a new account.
+    case accountAdded(id: String)
+    /// Fresher credentials in `oauth_creds.json` updated an account in the store.
+    case accountUpdated(id: String)
+    /// The active account changed.
+    case switched(from: String?, to: String, reason: String)
+    /// The active account was written into `oauth_creds.json`.
+    case mirrored(id: String)
+    /// `oauth_creds.json` was deleted and has been written again.
+    case restored(id: String)
+    /// `oauth_creds.json` is unusable and was left alone.
+    case credentialsInvalid(problem: String)
+    /// No account can serve; a human must run `qwen-sync login`.
+    case loginNeeded(reason: String)
+
+    /// The account concerned, for the `QWEN_ACCOUNT` journal field.
+    public var accountID: String? {
+        switch self {
+        case .accountAdded(let id), .accountUpdated(let id), .mirrored(let id), .restored(let id): id
+        case .switched(_, let to, _): to
+        case .credentialsInvalid, .loginNeeded: nil
+        }
+    }
+
+    /// The journal event name (`QWEN_EVENT`).
+    public var eventName: String {
+        switch self {
+        case .switched: "switch"
+        case .credentialsInvalid, .loginNeeded: "error"
+        default: "sync"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .accountAdded(let id): "new credentials in oauth_creds.json added as account \(id)"
+        case .accountUpdated(let id): "fresher credentials in oauth_creds.json stored for \(id)"
+        case .switched(let from, let to, let reason): "active account \(from ?? "none") → \(to): \(reason)"
+        case .mirrored(let id): "mirrored \(id) into oauth_creds.json"
+        case .restored(let id): "oauth_creds.json was deleted; restored it from \(id)"
+        case .credentialsInvalid(let problem): "oauth_creds.json is unusable (\(problem)); left untouched"
+        case .loginNeeded(let reason): "\(reason); run `qwen-sync login`"
+        }
+    }
+}

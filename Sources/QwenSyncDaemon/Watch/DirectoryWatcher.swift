@@ -1,0 +1,116 @@
+import Glibc
+import QwenSyncCore
+
+/// inotify on the qwen directory (and the store's directory when it is elsewhere), turning
+/// kernel events into ``SyncTrigger``s.
+///
+/// Directories are watched, not file inodes: a file watch dies with the first atomic
+/// replace. Temporary, stale and lock files are ignored. When a watched directory is removed,
+/// its parent is watched until it comes back, then everything is rescanned.
+public final class DirectoryWatcher {
+    /// The inotify descriptor, to poll for readability.
+    public let descriptor: Int32
+    private let credentialsName: String
+    private let accountsName: String
+    private var watches: [Int32: WatchedDirectory] = [:]
+    private let directories: [String]
+
+    private struct WatchedDirectory {
+        let path: String
+        /// `nil` for the directory itself; the name of the missing child when this is a parent.
+        let awaitedChild: String?
+    }
+
+    /// Watches the directories holding `settings`' credentials and accounts files.
+    ///
+    /// - Throws: ``FileError`` when inotify is unavailable.
+    public init(settings: Settings) throws(FileError) {
+        descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard descriptor >= 0 else { throw FileError.system("inotify_init1", path: settings.qwenDirectory) }
+        credentialsName = PathNormalizer.fileName(of: settings.credentialsPath)
+        accountsName = PathNormalizer.fileName(of: settings.accountsPath)
+        var list = [settings.qwenDirectory]
+        let accountsDirectory = PathNormalizer.directory(of: settings.accountsPath)
+        if accountsDirectory != settings.qwenDirectory { list.append(accountsDirectory) }
+        directories = list
+        for directory in list { watch(directory) }
+    }
+
+    deinit { close(descriptor) }
+
+    private static let directoryMask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB)
+        | UInt32(IN_DELETE_SELF | IN_MOVE_SELF) | UInt32(IN_ONLYDIR)
+    private static let parentMask = UInt32(IN_CREATE | IN_MOVED_TO) | UInt32(IN_ONLYDIR)
+
+    /// Watches `directory`, or its nearest existing ancestor until it appears.
+    private func watch(_ directory: String) {
+        let wd = inotify_add_watch(descriptor, directory, Self.directoryMask)
+        if wd >= 0 {
+            watches[wd] = WatchedDirectory(path: directory, awaitedChild: nil)
+            return
+        }
+        let parent = PathNormalizer.directory(of: directory)
+        guard parent != directory else { return }
+        let parentWD = inotify_add_watch(descriptor, parent, Self.parentMask)
+        if parentWD >= 0 {
+            watches[parentWD] = WatchedDirectory(path: parent, awaitedChild: PathNormalizer.fileName(of: directory))
+        } else {
+            watch(parent)
+        }
+    }
+
+    /// Reads every pending event and says which files changed.
+    ///
+    /// - Returns: the union of triggers; `.fullScan` after a watched directory came back.
+    public func drain() -> SyncTrigger {
+        var trigger: SyncTrigger = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            var offset = 0
+            while offset < count {
+                let (mask, wd, nameLength, name) = buffer.withUnsafeBytes { raw -> (UInt32, Int32, Int, String) in
+                    let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                    let nameStart = offset + MemoryLayout<inotify_event>.size
+                    let nameBytes = raw[nameStart..<(nameStart + Int(event.len))].prefix { $0 != 0 }
+                    return (event.mask, event.wd, Int(event.len), String(decoding: nameBytes, as: UTF8.self))
+                }
+                offset += MemoryLayout<inotify_event>.size + nameLength
+                trigger.formUnion(handle(mask: mask, wd: wd, name: name))
+            }
+        }
+        return trigger
+    }
+
+    private func handle(mask: UInt32, wd: Int32, name: String) -> SyncTrigger {
+        if mask & UInt32(IN_Q_OVERFLOW) != 0 { return .fullScan }
+        guard let watched = watches[wd] else { return [] }
+        if mask & UInt32(IN_IGNORED) != 0 || mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+            watches[wd] = nil
+            if mask & UInt32(IN_MOVE_SELF) != 0 { inotify_rm_watch(descriptor, wd) }
+            if watched.awaitedChild == nil, !watches.values.contains(where: { $0.path == watched.path }) {
+                watch(watched.path)
+                return [.credentialsDeleted, .accountsChanged]
+            }
+            return []
+        }
+        if let awaited = watched.awaitedChild {
+            guard name == awaited else { return [] }
+            inotify_rm_watch(descriptor, wd)
+            watches[wd] = nil
+            for directory in directories where !watches.values.contains(where: { $0.path == directory && $0.awaitedChild == nil }) {
+                watch(directory)
+            }
+            return .fullScan
+        }
+        if name == credentialsName {
+            if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 { return .credentialsDeleted }
+            if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB) != 0 { return .credentialsChanged }
+        } else if name == accountsName, mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM) != 0 {
+            return .accountsChanged
+        }
+        return []
+    }
+}

@@ -1,0 +1,25 @@
+import QwenSyncCore
+
+/// One token-endpoint request, as `GET /__admin/stats` lists it.
+struct RequestLogEntry: Sendable {
+    /// The `grant_type` form field (empty when missing).
+    let grantType: String
+    /// The outcome: `success`, an OAuth error code, or the fault kind.
+    let result: String
+    /// The HTTP status sent (0 when none was: `hang`, `reset`).
+    let status: Int
+    /// The `User-Agent` header (empty when missing), to tell clients apart.
+    let client: String
+    /// The injected fault kind, if one applied.
+    let fault: String?
+
+    /// The entry as JSON: `grant_type`, `result`, `status`, `client`, and `fault` when set.
+    var json: JSONValue {
+        var object = JSONObject([
+            ("grant_type", .string(grantType)), ("result", .string(result)),
+            ("status", .int(Int64(status))), ("client", .string(client)),
+        ])
+        if let fault { object["fault"] = .string(fault) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,49 @@
+import Glibc
+
+/// The process entry: parse flags, listen, announce the URL, stop on SIGTERM/SIGINT.
+enum StandInMain {
+    /// Runs the stand-in until a signal (or end of stdin with `--exit-on-stdin-eof`).
+    static func run() -> Never {
+        let options: CommandLineOptions
+        do {
+            options = try CommandLineOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            Console.error("qwen-oauth-standin: \(error.description)\n")
+            exit(64)
+        }
+        if options.help {
+            Console.out(CommandLineOptions.usage + "\n")
+            exit(0)
+        }
+        signal(SIGPIPE, SIG_IGN)
+        // Block the stop signals in every thread; the main thread takes them with sigwait.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
+        let server: OAuthStandIn
+        do {
+            server = try OAuthStandIn(port: options.port, config: options.config, verbose: options.verbose)
+        } catch {
+            Console.error("qwen-oauth-standin: \(error.description)\n")
+            exit(1)
+        }
+        DetachedThread.start { server.run() }
+        if options.exitOnStdinEOF { DetachedThread.start { waitForEndOfInput() } }
+        Console.out("LISTENING \(server.baseURL)\n")
+
+        var received: Int32 = 0
+        while sigwait(&stopSignals, &received) != 0 {}
+        exit(0)
+    }
+
+    private static func waitForEndOfInput() -> Never {
+        var scratch = [UInt8](repeating: 0, count: 256)
+        while true {
+            let count = read(STDIN_FILENO, &scratch, scratch.count)
+            if count == 0 || (count < 0 && errno != EINTR) { exit(0) }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+StandInMain.run()

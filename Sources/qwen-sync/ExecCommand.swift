@@ -1,0 +1,95 @@
+import ArgumentParser
+import Glibc
+import Logging
+import QwenExec
+import QwenSyncCore
+import QwenSystemd
+
+/// `qwen-sync exec`: answers an OpenAI chat-completions request with the `qwen` CLI.
+struct ExecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Answer an OpenAI chat-completions request (text only) with the qwen CLI.",
+        discussion: """
+            Reads the request from standard input (or --input FILE) and prints a chat.completion \
+            JSON document, or an SSE stream ending in `data: [DONE]` when the request says \
+            "stream": true. Only text passes: images, audio, files and required tool calls are \
+            refused. A healthy account is made active first; on a quota error the account cools \
+            down and the request is retried once on the next healthy account. The CLI is \
+            $QWEN_CLI_PATH, else `qwen` on PATH.
+
+            Errors are printed on standard output as {"error": {"message", "type", "code"}}. \
+            Exit codes: 0 answered; 1 internal error; 2 usage error; 4 refused input \
+            (malformed, too large, multimodal, tools required); 5 no healthy account; \
+            6 the CLI failed or timed out.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Read the request from FILE instead of standard input.", valueName: "file"))
+    var input: String?
+
+    @Option(name: .long, help: ArgumentHelp("Stop the CLI after this many seconds.", valueName: "seconds"))
+    var timeout: Double = ExecConfiguration.defaultTimeoutSeconds
+
+    @Option(name: .long, help: ArgumentHelp("The model for the CLI (default: the request's model, else coder-model).", valueName: "model"))
+    var model: String?
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds")
+        }
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        LoggingBootstrap.bootstrap()
+        let result = execute()
+        for note in result.notes {
+            writeAll("qwen-sync exec: note: \(note)\n", to: STDERR_FILENO)
+        }
+        writeAll(result.standardOutput, to: STDOUT_FILENO)
+        if result.exitCode != 0 {
+            throw ExitCode(result.exitCode)
+        }
+    }
+
+    /// Resolves the settings, reads the request and runs it.
+    private func execute() -> ExecResult {
+        let settings: Settings
+        let body: [UInt8]
+        do {
+            settings = try global.settings()
+            body = try RequestReader.read(path: input, limit: ChatRequestParser.defaultSizeLimit)
+        } catch let failure as ExecFailure {
+            return ExecResult(exitCode: failure.exitCode, standardOutput: failure.document.serialized(.compact) + "\n")
+        } catch {
+            let failure = ExecFailure.internalError("\(error)")
+            return ExecResult(exitCode: failure.exitCode, standardOutput: failure.document.serialized(.compact) + "\n")
+        }
+        let runner = ExecRunner(
+            configuration: ExecConfiguration(
+                qwenDirectory: settings.qwenDirectory,
+                environment: .current,
+                model: model,
+                timeoutSeconds: timeout
+            ),
+            broker: makeExecAccountBroker(settings: settings),
+            logger: Logger(label: "qwen-sync")
+        )
+        return runner.run(request: body)
+    }
+
+    /// Writes all of `text` to `descriptor`, giving up quietly if the reader is gone.
+    private func writeAll(_ text: String, to descriptor: Int32) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import QwenSyncCore
+import QwenSyncDaemon
+
+/// `qwen-sync status [--json]`: asks the running daemon; exit 3 with a file-based summary when none answers.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show what the running daemon knows (exit 3 when no daemon answers)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print one JSON document.") var json = false
+
+    func run() throws {
+        let settings = try global.settings()
+        let reply: JSONValue
+        do {
+            reply = try ControlServer.request(["command": "status"], at: settings.socketPath)
+        } catch {
+            try printOffline(settings, reason: error.description)
+            throw CommandFailure("no daemon answers at \(settings.socketPath)", exitCode: 3)
+        }
+        if let message = reply.objectValue?["error"]?.stringValue { throw CommandFailure("the daemon says: \(message)") }
+        if json {
+            print(reply.serialized(.pretty))
+        } else {
+            print(StatusReport.render(reply, nowMs: WallClock.nowMs()))
+        }
+    }
+
+    /// The summary from the files alone.
+    private func printOffline(_ settings: Settings, reason: String) throws {
+        let state = try? CredentialStore(settings: settings).read()
+        let nowMs = WallClock.nowMs()
+        let summaries = (state?.accounts.accounts ?? []).map { AccountSummary($0, in: state!, nowMs: nowMs) }
+        if json {
+            print(JSONValue.object(JSONObject([
+                ("daemon", .null),
+                ("error", .string("no daemon answers: \(reason)")),
+                ("qwen_dir", .string(settings.qwenDirectory)),
+                ("active_account", .optionalString(state?.accounts.activeAccountID)),
+                ("accounts", .array(summaries.map(\.json))),
+            ])).serialized(.pretty))
+        } else {
+            print("qwen-sync daemon: not running (\(reason))")
+            print("qwen dir: \(settings.qwenDirectory)")
+            if !summaries.isEmpty { print(AccountTable.render(summaries, nowMs: nowMs)) }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Checks contrib/qwen-sync.{service,socket} with `systemd-analyze --user verify`, offline.
+#
+# The check runs with a throw-away HOME holding a stub ~/.local/bin/qwen-sync (verify
+# insists that ExecStart= is executable) and a throw-away XDG_RUNTIME_DIR (needed to
+# resolve %t). Exit status is systemd-analyze's. Set QWEN_SYNC_VERIFY_SECURITY=1 to also
+# print the `systemd-analyze security` exposure report for the service.
+set -eu
+
+contrib=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
+command -v systemd-analyze >/dev/null 2>&1 || { echo "verify-units: systemd-analyze not found" >&2; exit 1; }
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/qwen-sync-verify.XXXXXX")
+marker=/run/systemd/systemd-units-load
+had_marker=no
+[ -e "$marker" ] && had_marker=yes
+cleanup() {
+    rm -rf "$scratch"
+    # systemd-analyze leaves this empty marker behind when run as root.
+    if [ "$had_marker" = no ] && [ -e "$marker" ] && [ -w "$marker" ]; then rm -f "$marker"; fi
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$scratch/home/.local/bin" "$scratch/home/.qwen" "$scratch/units"
+mkdir -m 0700 "$scratch/run"
+printf '#!/bin/sh\nexit 0\n' > "$scratch/home/.local/bin/qwen-sync"
+chmod 0755 "$scratch/home/.local/bin/qwen-sync"
+cp "$contrib/qwen-sync.service" "$contrib/qwen-sync.socket" "$scratch/units/"
+
+export HOME="$scratch/home" XDG_RUNTIME_DIR="$scratch/run"
+status=0
+systemd-analyze --user verify --man=no "$scratch/units/qwen-sync.service" "$scratch/units/qwen-sync.socket" || status=$?
+if [ "$status" -eq 0 ]; then
+    echo "verify-units: qwen-sync.service and qwen-sync.socket OK"
+else
+    echo "verify-units: systemd-analyze verify failed (exit $status)" >&2
+fi
+if [ "${QWEN_SYNC_VERIFY_SECURITY:-0}" = 1 ]; then
+    systemd-analyze --user security --offline=true "$scratch/units/qwen-sync.service" || true
+fi
+exit "$status"
