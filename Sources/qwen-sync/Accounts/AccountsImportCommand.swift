@@ -1,0 +1,27 @@
+import ArgumentParser
+import QwenSyncCore
+
+/// `qwen-sync accounts import`: adopt the current `oauth_creds.json` as an account.
+struct AccountsImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Adopt the current oauth_creds.json as an account.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "A label for the account.") var label: String?
+
+    func run() throws {
+        let settings = try global.settings()
+        let store = CredentialStore(settings: settings)
+        let outcome = try CommandFailure.wrap {
+            try store.transaction { state throws(CommandFailure) in
+                guard let credentials = state.credentials else {
+                    throw CommandFailure("\(settings.credentialsPath): \(state.credentialsProblem ?? "no such file"); nothing to import")
+                }
+                let outcome = state.adopt(credentials, nowMs: WallClock.nowMs())
+                if let label { state.sidecar.notes[outcome.id, default: .init()].label = label }
+                if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = outcome.id }
+                return outcome
+            }
+        }
+        print(outcome.created ? "Imported as \(outcome.id)." : "Updated \(outcome.id) (same identity).")
+    }
+}

@@ -1,0 +1,38 @@
+import Glibc
+import QwenSyncCore
+
+/// A command failed for a reason the user should read: printed as one line on stderr, exit 1
+/// (or the given code).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    let exitCode: Int32
+
+    init(_ description: String, exitCode: Int32 = 1) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+
+    /// Runs `body`, turning any error into a one-line failure (the root command prints it).
+    static func wrap<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch StoreError.aborted(let inner as CommandFailure) {
+            throw inner
+        } catch {
+            throw CommandFailure(oneLine(error))
+        }
+    }
+
+    /// An error's description on one line.
+    static func oneLine(_ error: any Error) -> String {
+        "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
