@@ -40,7 +40,7 @@ struct LoginCommand: ParsableCommand {
             idToken: grant.idToken
         )
         guard !credentials.refreshToken.isEmpty else { throw CommandFailure("login failed: the server sent no refresh token") }
-        let (id, created) = try CommandFailure.wrap {
+        let (id, created): (String, Bool) = try CommandFailure.wrap {
             try CredentialStore(settings: settings).transaction { state in
                 let outcome = state.adopt(credentials, nowMs: nowMs)
                 state.accounts.update(id: outcome.id) { account in
@@ -49,7 +49,7 @@ struct LoginCommand: ParsableCommand {
                 }
                 if let label { state.sidecar.notes[outcome.id, default: .init()].label = label }
                 if !noActivate || state.accounts.activeAccountID == nil { state.activate(outcome.id) }
-                return outcome
+                return (outcome.id, outcome.created)
             }
         }
         print("\(created ? "Added" : "Updated") account \(id)\(label.map { " (\($0))" } ?? "")\(noActivate ? "" : "; it is active now").")

@@ -11,17 +11,17 @@ struct AccountsImportCommand: ParsableCommand {
     func run() throws {
         let settings = try global.settings()
         let store = CredentialStore(settings: settings)
-        let outcome = try CommandFailure.wrap {
-            try store.transaction { state throws(CommandFailure) in
+        let (id, created): (String, Bool) = try CommandFailure.wrap {
+            try store.transaction { state in
                 guard let credentials = state.credentials else {
                     throw CommandFailure("\(settings.credentialsPath): \(state.credentialsProblem ?? "no such file"); nothing to import")
                 }
                 let outcome = state.adopt(credentials, nowMs: WallClock.nowMs())
                 if let label { state.sidecar.notes[outcome.id, default: .init()].label = label }
                 if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = outcome.id }
-                return outcome
+                return (outcome.id, outcome.created)
             }
         }
-        print(outcome.created ? "Imported as \(outcome.id)." : "Updated \(outcome.id) (same identity).")
+        print(created ? "Imported as \(id)." : "Updated \(id) (same identity).")
     }
 }

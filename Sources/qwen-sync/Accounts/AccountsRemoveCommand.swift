@@ -11,7 +11,7 @@ struct AccountsRemoveCommand: ParsableCommand {
     func run() throws {
         let store = CredentialStore(settings: try global.settings())
         let (id, newActive) = try CommandFailure.wrap {
-            try store.transaction { state throws(CommandFailure) in
+            try store.transaction { state in
                 guard let target = state.resolveAccount(account) else { throw CommandFailure("no account matches \"\(account)\"") }
                 let wasActive = state.accounts.activeAccountID == target.id
                 state.accounts.remove(id: target.id)

@@ -11,7 +11,7 @@ struct AccountsResetCommand: ParsableCommand {
     func run() throws {
         let store = CredentialStore(settings: try global.settings())
         let id = try CommandFailure.wrap {
-            try store.transaction { state throws(CommandFailure) in
+            try store.transaction { state in
                 guard let target = state.resolveAccount(account) else { throw CommandFailure("no account matches \"\(account)\"") }
                 state.accounts.update(id: target.id) { $0.resetHealth(nowMs: WallClock.nowMs()) }
                 return target.id

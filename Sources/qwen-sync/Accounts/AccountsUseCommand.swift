@@ -11,7 +11,7 @@ struct AccountsUseCommand: ParsableCommand {
     func run() throws {
         let store = CredentialStore(settings: try global.settings())
         let (id, state) = try CommandFailure.wrap {
-            try store.transaction { state throws(CommandFailure) in
+            try store.transaction { state in
                 guard let target = state.resolveAccount(account) else { throw CommandFailure("no account matches \"\(account)\"") }
                 state.activate(target.id)
                 return (target.id, target.state(nowMs: WallClock.nowMs()))
