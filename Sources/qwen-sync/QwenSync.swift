@@ -25,10 +25,10 @@ struct QwenSync: AsyncParsableCommand {
             }
         } catch let failure as CommandFailure {
             printError("qwen-sync: \(failure.description)")
-            exit(failure.exitCode)
+            Glibc.exit(failure.exitCode)
         } catch let error as SettingsError {
             printError("qwen-sync: \(error.description)")
-            exit(1)
+            Glibc.exit(1)
         } catch {
             exit(withError: error)
         }

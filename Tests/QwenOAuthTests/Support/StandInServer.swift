@@ -194,7 +194,8 @@ final class StandInServer: Sendable {
 
     private static func makePipe() throws -> (reader: Int32, writer: Int32) {
         var descriptors: [Int32] = [0, 0]
-        guard pipe2(&descriptors, O_CLOEXEC) == 0 else { throw TestSupportError("pipe failed: errno \(errno)") }
+        guard pipe(&descriptors) == 0 else { throw TestSupportError("pipe failed: errno \(errno)") }
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         return (descriptors[0], descriptors[1])
     }
 
