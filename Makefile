@@ -1,0 +1,44 @@
+# qwen-sync — common tasks. `make help` lists them.
+SWIFT ?= swift
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev libssl-dev pkg-config systemd
+ARGS ?=
+
+.PHONY: help deps build release daemon test verify-units bench torture clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+deps: ## Install the Debian packages the build needs (root or sudo; skipped when present)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "installing:$$missing"; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps ## Debug build of every product
+	$(SWIFT) build
+
+release: deps ## Optimised build (.build/release/qwen-sync)
+	$(SWIFT) build -c release --product qwen-sync
+
+daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead 600")
+	$(SWIFT) run qwen-sync daemon $(ARGS)
+
+test: deps ## Run the whole test suite, then check the systemd units
+	$(SWIFT) test
+	sh contrib/verify-units.sh
+
+verify-units: ## systemd-analyze --user verify on contrib/*.service, *.socket
+	sh contrib/verify-units.sh
+
+bench: deps ## Run the benchmarks and print their tables (see Benchmarks/README.md)
+	$(SWIFT) build -c release
+	python3 Benchmarks/run.py --build .build/release
+
+torture: deps ## The long torture suite (kill -9, fuzzing, fault matrix, secrets)
+	$(SWIFT) build -c release
+	python3 Benchmarks/torture.py --build .build/release
+
+clean: ## Remove build products
+	rm -rf .build
