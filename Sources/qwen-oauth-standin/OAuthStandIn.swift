@@ -83,11 +83,8 @@ final class OAuthStandIn: Sendable {
         let fault = state.withLock { $0.beginTokenRequest(grantType: grantType) }
         if let fault, fault.kind != .delay {
             state.withLock { $0.recordFault(fault, grantType: grantType, client: client) }
-            switch fault.kind {
-            case .hang: return .hang
-            case .reset: return .reset
-            default: return .respond(fault.response!)
-            }
+            if let response = fault.response { return .respond(response) }
+            return fault.kind == .hang ? .hang : .reset
         }
         if let fault { usleep(useconds_t(min(fault.delayMilliseconds, 600_000)) * 1000) }
         return .respond(state.withLock {

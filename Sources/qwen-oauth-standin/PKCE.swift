@@ -21,7 +21,17 @@ enum PKCE {
 
     /// Whether `verifier` has the RFC 7636 shape: 43–128 unreserved characters.
     static func isWellFormedVerifier(_ verifier: String) -> Bool {
-        (43...128).contains(verifier.utf8.count)
-            && Base64URL.isAlphabet(verifier.replacing(".", with: "-").replacing("~", with: "-"))
+        (43...128).contains(verifier.utf8.count) && verifier.utf8.allSatisfy(isUnreserved)
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
     }
 }
