@@ -1,6 +1,7 @@
 import Logging
 import QwenExec
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 @Suite("Quota errors: switch account, retry once")

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Builds the libFuzzer binary for the parsers (Fuzz.swift) into $1 (default /tmp/qwen-sync-fuzz).
+#
+# QwenSyncCore and the parser half of QwenExec are compiled as their own modules with
+# -sanitize=fuzzer,address, straight from Sources/ (no SwiftPM, no Subprocess, no Logging).
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-/tmp/qwen-sync-fuzz}
+mkdir -p "$out"
+flags="-O -g -sanitize=fuzzer,address -parse-as-library -I $out"
+core=$(find "$root/Sources/QwenSyncCore" -name '*.swift' | sort)
+# The parsers and the CLI-output interpreter only; the process runner needs Subprocess/Logging.
+execfiles=""
+for name in AuthErrorDetector CLIOutcome CLIResultInterpreter ChatMessage ChatRequest ChatRequestParser \
+    ChatRole ChildProcessOutcome ExecFailure QuotaErrorDetector TokenUsage; do
+    execfiles="$execfiles $root/Sources/QwenExec/$name.swift"
+done
+swiftc $flags -wmo -module-name QwenSyncCore -emit-module -emit-module-path "$out/QwenSyncCore.swiftmodule" \
+    -c $core -o "$out/QwenSyncCore.o"
+swiftc $flags -wmo -enable-testing -module-name QwenExec -emit-module -emit-module-path "$out/QwenExec.swiftmodule" \
+    -c $execfiles -o "$out/QwenExec.o"
+swiftc $flags "$root/Benchmarks/Fuzz/Fuzz.swift" "$out/QwenSyncCore.o" "$out/QwenExec.o" -o "$out/fuzz"
+echo "$out/fuzz"

@@ -1,0 +1,79 @@
+import Glibc
+import QwenSyncCore
+import QwenSyncTestSupport
+import Testing
+
+/// Lock files between real processes (`qwen-sync-stress hold-lock`): slow but alive holders
+/// keep their lock, dead holders lose it after the stale time, racing takeovers never
+/// remove a fresh lock.
+@Suite("Locks between processes")
+struct LockProcessTests {
+    static func holder(
+        _ directory: TemporaryDirectory, _ name: String, path: String, holdMs: Int, staleMs: Int, delayMs: Int = 100
+    ) throws -> ChildProcess {
+        try ChildProcess(
+            "qwen-sync-stress",
+            ["hold-lock", "--path", path, "--ms", "\(holdMs)", "--stale-ms", "\(staleMs)", "--delay-ms", "\(delayMs)"],
+            logPrefix: directory.appending(name))
+    }
+
+    @Test("a holder that is alive but slower than the stale time is never taken over")
+    func slowHolderKeepsLock() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appending("oauth_creds.lock")
+            let holder = try Self.holder(directory, "slow", path: path, holdMs: 2_000, staleMs: 300)
+            try await holder.waitForOutput("HELD")
+            var policy = LockPolicy.credentials
+            policy.staleAfterMs = 300
+            policy.maxWaitMs = 1_200
+            policy.initialDelayMs = 20
+            policy.maxDelayMs = 50
+            let error = #expect(throws: LockError.self) { try LockFile(path: path, policy: policy).acquire() }
+            guard case .timedOut(_, _, let holderDescription)? = error else { Issue.record("expected a timeout"); return }
+            #expect(holderDescription?.contains("s old") == true)
+            #expect(try await holder.wait() == 0)
+            #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n")
+            #expect(!FileTools.exists(path))
+        }
+    }
+
+    @Test("a holder killed with SIGKILL loses its lock only after the stale time")
+    func deadHolderTakenOver() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appending("oauth_creds.lock")
+            let holder = try Self.holder(directory, "dead", path: path, holdMs: 60_000, staleMs: 800)
+            try await holder.waitForOutput("HELD")
+            let token = FileTools.text(path)
+            holder.kill()
+            var policy = LockPolicy.credentials
+            policy.staleAfterMs = 800
+            policy.initialDelayMs = 20
+            policy.maxDelayMs = 50
+            // Right after the kill the lock is still fresh: not taken.
+            #expect(try LockFile(path: path, policy: policy).tryAcquire() == nil)
+            let lastTouch = try #require(FileIdentity.of(path)).modificationTimeMs
+            let lock = try LockFile(path: path, policy: policy).acquire()
+            #expect(WallClock.nowMs() - lastTouch > 800, "taken over before the stale time")
+            #expect(lock.isStillOurs)
+            #expect(FileTools.text(path) != token)
+            lock.release()
+            #expect(FileTools.list(directory.path).filter { $0.contains(".lock") }.isEmpty)
+        }
+    }
+
+    @Test("six processes race to take over one stale lock: one holder at a time, no fresh lock removed")
+    func racingTakeover() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appending("oauth_creds.lock")
+            try FileTools.write(path, "00000000-0000-4000-8000-000000000000")
+            try FileTools.setModificationTime(path, milliseconds: WallClock.nowMs() - 60_000)
+            let holders = try (0..<6).map { try Self.holder(directory, "racer\($0)", path: path, holdMs: 150, staleMs: 400, delayMs: 20) }
+            for holder in holders {
+                #expect(try await holder.wait() == 0, "\(holder.errorOutput)")
+                // Had a fresh lock been removed, its holder would find it gone (or someone else's) at the end.
+                #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n")
+            }
+            #expect(FileTools.list(directory.path).filter { $0.contains(".lock") }.isEmpty)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Glibc
+import QwenSyncTestSupport
+
+/// The `node` executable, when installed (CI may not have it; tests using it are then skipped).
+enum NodeJS {
+    /// The absolute path of `node` on `$PATH`, or `nil`.
+    static let path: String? = {
+        let searchPath = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        for directory in searchPath.split(separator: ":") {
+            let candidate = "\(directory)/node"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }()
+
+    /// Whether node can be used.
+    static var isAvailable: Bool { path != nil }
+
+    /// Runs `node -e script` with `arguments` and returns its stdout.
+    static func run(_ script: String, _ arguments: [String]) async throws -> String {
+        guard let path else { throw TestSupportError("node is not installed") }
+        let outcome = try await runProduct(path, ["-e", script] + arguments)
+        guard outcome.exitCode == 0 else { throw TestSupportError("node failed: \(outcome.standardError)") }
+        return outcome.standardOutput
+    }
+
+    /// `JSON.stringify(JSON.parse(<file>), null, 2)` as node computes it.
+    static func stringifyPretty(file: String) async throws -> String {
+        try await run(
+            "process.stdout.write(JSON.stringify(JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')), null, 2))",
+            [file]
+        )
+    }
+}
