@@ -55,6 +55,15 @@ struct RefreshCommandTests {
         }
     }
 
+    static let transientFaults: [JSONValue] = [
+        ["kind": "reset"],
+        ["kind": "status_500"],
+        ["kind": "status_429", "retry_after": 3],
+        ["kind": "garbage"],
+        ["kind": "hang"],
+        ["kind": "delay", "delay_ms": 9_500],
+    ]
+
     @Test("two processes refreshing at once: one network refresh, both end with the new tokens")
     func concurrentRefresh() async throws {
         let fixture = try await Fixture.make()
@@ -78,14 +87,7 @@ struct RefreshCommandTests {
 
     @Test(
         "a transient fault during refresh keeps the refresh token and says so in one line",
-        arguments: [
-            JSONValue(["kind": "reset"]),
-            ["kind": "status_500"],
-            ["kind": "status_429", "retry_after": 3],
-            ["kind": "garbage"],
-            ["kind": "hang"],
-            ["kind": "delay", "delay_ms": 9_500],
-        ]
+        arguments: transientFaults
     )
     func transientFault(_ fault: JSONValue) async throws {
         let fixture = try await Fixture.make()
@@ -132,18 +134,18 @@ struct RefreshCommandTests {
     func terminalAfterPeerRotation() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.tearDown() }
-        // A peer (say qwen-code) refreshed on its own and wrote oauth_creds.json; the store
-        // still holds the old, now dead token.
+        // A peer wrote a different refresh token for the same account into oauth_creds.json,
+        // with an older expiry, so nothing adopts it before the network says no.
         let settings = try Settings.resolve(qwenDir: fixture.qwenDir, environment: ProcessEnvironment([:]))
-        let peer = try await runProduct("qwen-sync", ["refresh", "--qwen-dir", fixture.directory.appending("peer")], environment: fixture.environment)
-        _ = peer
         var credentials = try #require(fixture.state().credentials)
-        let rotated = try fixture.server.seed(sub: "user-1")
-        credentials.refreshToken = rotated
-        credentials.expiryDate += 1
+        credentials.refreshToken = try fixture.server.seed(sub: "user-1")
+        credentials.expiryDate -= 10_000
         try CredentialsFile.write(credentials, to: settings.credentialsPath)
+        try fixture.server.configure(["faults": [["kind": "invalid_grant", "count": 1]]])
+
         let outcome = try await fixture.run(["refresh"])
         #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+        #expect(try fixture.server.counter("refresh_requests") == 2)
         let state = try fixture.state()
         #expect(state.accounts.accounts.first?.state(nowMs: WallClock.nowMs()) == .healthy)
         #expect(try fixture.server.liveRefreshTokens(sub: "user-1").contains(try #require(state.credentials).refreshToken))
