@@ -1,0 +1,47 @@
+import QwenSyncCore
+
+/// The accounts broker over the real files: `oauth_accounts.json` and `oauth_creds.json`,
+/// changed only inside ``CredentialStore`` transactions (both locks, compare-and-swap).
+///
+/// With no accounts store yet, the current `oauth_creds.json` is adopted as the first account,
+/// so `exec` works for a user who only ever ran `qwen` itself.
+public struct StoreAccountBroker: ExecAccountBroker {
+    /// The files.
+    public let store: CredentialStore
+
+    /// A broker over `store`.
+    public init(store: CredentialStore) { self.store = store }
+
+    public func activateHealthyAccount() throws -> ActiveAccount {
+        let outcome: Result<ActiveAccount, NoHealthyAccountError> = try store.transaction { state in
+            let nowMs = WallClock.nowMs()
+            if let credentials = state.credentials {
+                let adopted = state.adopt(credentials, nowMs: nowMs)
+                if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = adopted.id }
+            }
+            state.switchAwayFromUnhealthyActive(nowMs: nowMs)
+            guard let active = state.accounts.activeAccount, active.state(nowMs: nowMs) == .healthy else {
+                let count = state.accounts.accounts.count
+                return .failure(NoHealthyAccountError(
+                    earliestCooldownEndMs: state.earliestCooldownEnd(nowMs: nowMs),
+                    reason: count == 0
+                        ? "no account and no usable oauth_creds.json (run `qwen-sync login`)"
+                        : "all \(count) account\(count == 1 ? " is" : "s are") cooling down or invalid"
+                ))
+            }
+            state.mirrorActiveAccount()
+            return .success(ActiveAccount(id: active.id, label: state.sidecar.label(of: active.id)))
+        }
+        return try outcome.get()
+    }
+
+    public func markQuotaExhausted(accountID: String) throws {
+        let cooldown = store.settings.quotaCooldownMs
+        try store.transaction { state in
+            let nowMs = WallClock.nowMs()
+            state.accounts.update(id: accountID) {
+                $0.markExhausted(until: nowMs + cooldown, code: AccountErrorCode.insufficientQuota, nowMs: nowMs)
+            }
+        }
+    }
+}
