@@ -12,7 +12,7 @@ core=$(find "$root/Sources/QwenSyncCore" -name '*.swift' | sort)
 # The parsers and the CLI-output interpreter only; the process runner needs Subprocess/Logging.
 execfiles=""
 for name in AuthErrorDetector CLIOutcome CLIResultInterpreter ChatMessage ChatRequest ChatRequestParser \
-    ChatRole ChildProcessOutcome ExecFailure QuotaErrorDetector TokenUsage; do
+    ChatRole ChildProcessOutcome CLIAnswer ExecFailure QuotaErrorDetector TokenUsage; do
     execfiles="$execfiles $root/Sources/QwenExec/$name.swift"
 done
 swiftc $flags -wmo -module-name QwenSyncCore -emit-module -emit-module-path "$out/QwenSyncCore.swiftmodule" \

@@ -84,7 +84,8 @@ struct ChildProcessSession {
         if stdout >= 0 { descriptors.append(pollfd(fd: stdout, events: Int16(POLLIN), revents: 0)) }
         if stderr >= 0 { descriptors.append(pollfd(fd: stderr, events: Int16(POLLIN), revents: 0)) }
         guard !descriptors.isEmpty else {
-            usleep(UInt32(max(timeout, 1)) * 1000 / 5)
+            // Only the exit is left to see: check again shortly.
+            usleep(10_000)
             return
         }
         guard poll(&descriptors, nfds_t(descriptors.count), timeout) > 0 else { return }

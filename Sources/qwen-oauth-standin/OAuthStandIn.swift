@@ -11,6 +11,13 @@ final class OAuthStandIn: Sendable {
     /// `http://127.0.0.1:<port>`.
     let baseURL: String
 
+    /// What a browser opening `verification_uri` sees: approval is automatic.
+    private static let authorizePage = """
+        <!doctype html><title>qwen-oauth-standin</title>
+        <p>qwen-oauth-standin: this device login is approved automatically after the configured
+        number of pending polls. You can close this page.</p>
+        """
+
     /// Binds the listening socket.
     /// - Parameters:
     ///   - port: the port, 0 for an ephemeral one.
@@ -57,6 +64,10 @@ final class OAuthStandIn: Sendable {
             return .respond(state.withLock { $0.deviceCode(form, baseURL: baseURL, now: MonotonicClock.milliseconds()) })
         case ("POST", "/api/v1/oauth2/token"):
             return token(request)
+        case ("GET", "/authorize"):
+            var page = HTTPResponse(status: 200, body: Array(Self.authorizePage.utf8))
+            page.contentType = "text/html; charset=utf-8"
+            return .respond(page)
         case ("GET", "/__admin/config"):
             return .respond(.json(200, state.withLock { $0.config.json }))
         case ("POST", "/__admin/config"):

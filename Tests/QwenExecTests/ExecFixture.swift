@@ -70,7 +70,7 @@ struct ExecFixture {
     }
 
     /// Whether the stand-in ran (it writes its record first thing).
-    var cliWasSpawned: Bool { FileManager.default.fileExists(atPath: recordPath) }
+    var cliWasSpawned: Bool { FileManager.default.fileExists(atPath: recordPath + ".pid") }
 
     /// What the stand-in recorded.
     func record() throws -> JSONObject {
@@ -80,6 +80,11 @@ struct ExecFixture {
     /// The argv the stand-in got (after the executable).
     func recordedArguments() throws -> [String] {
         try record()["argv"]!.arrayValue!.map { $0.stringValue! }
+    }
+
+    /// The stand-in's process id, which it writes first thing.
+    func recordedPID() throws -> Int32 {
+        try #require(Int32(try String(contentsOfFile: recordPath + ".pid", encoding: .utf8)))
     }
 
     /// The exact bytes the stand-in read from standard input.

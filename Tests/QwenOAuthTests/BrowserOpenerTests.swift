@@ -9,7 +9,8 @@ struct BrowserOpenerTests {
     private static func fakeXdgOpen(in directory: TemporaryDirectory) throws {
         let script = """
             #!/bin/sh
-            printf '%s\\n' "$#" "$1" "$(readlink /proc/$$/fd/1)" > "\(directory.appending("record"))"
+            target=$(readlink /proc/$$/fd/1)
+            printf '%s\\n' "$#" "$1" "$target" > "\(directory.appending("record"))"
             """
         let path = directory.appending("xdg-open")
         let file = try #require(fopen(path, "w"))
@@ -34,7 +35,7 @@ struct BrowserOpenerTests {
         defer { directory.remove() }
         try Self.fakeXdgOpen(in: directory)
         let url = "http://127.0.0.1:9/authorize?user_code=AB CD&x=$(touch pwned)"
-        let opener = BrowserOpener(environment: ["PATH": directory.path, "WAYLAND_DISPLAY": "wayland-0"])
+        let opener = BrowserOpener(environment: ["PATH": directory.path + ":/usr/bin:/bin", "WAYLAND_DISPLAY": "wayland-0"])
         #expect(opener.hasDisplay)
         let pid = try #require(opener.open(url))
         var status: Int32 = 0

@@ -96,9 +96,11 @@ struct DeviceAuthorizationTests {
     }
 
     @Test func unreachableServerIsATransportError() throws {
-        let client = OAuthClient(configuration: OAuthConfiguration(baseURL: "http://127.0.0.1:1"))
+        let baseURL = try ClosedPort.baseURL()
+        let client = OAuthClient(configuration: OAuthConfiguration(baseURL: baseURL))
         let error = try #require(throws: DeviceFlowError.self) { try client.requestDeviceCode(pkce: .generate()) }
-        #expect(error == .transport(HTTPTransportError(.connectFailed, "connection refused (127.0.0.1:1)")))
+        let host = baseURL.dropFirst("http://".count)
+        #expect(error == .transport(HTTPTransportError(.connectFailed, "connection refused (\(host))")))
         #expect(error.isTransient)
     }
 }

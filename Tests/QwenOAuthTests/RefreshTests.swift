@@ -87,9 +87,11 @@ struct RefreshTests {
         #expect(try Self.client(server).refresh(refreshToken: token).refreshToken != nil)
     }
 
-    @Test func refusedConnectionIsTransient() {
-        let client = OAuthClient(configuration: OAuthConfiguration(baseURL: "http://127.0.0.1:1"))
-        #expect(throws: RefreshError.transient(reason: "connection refused (127.0.0.1:1)", retryAfter: nil)) {
+    @Test func refusedConnectionIsTransient() throws {
+        let baseURL = try ClosedPort.baseURL()
+        let client = OAuthClient(configuration: OAuthConfiguration(baseURL: baseURL))
+        let host = baseURL.dropFirst("http://".count)
+        #expect(throws: RefreshError.transient(reason: "connection refused (\(host))", retryAfter: nil)) {
             try client.refresh(refreshToken: "rt-SECRET-unused")
         }
     }

@@ -34,10 +34,9 @@ struct TerminalQRCodeTests {
         for line in lines.dropLast() {
             #expect(line.hasPrefix("██") && line.hasSuffix("██"))
         }
-        // Line 1 holds matrix rows 0 and 1 at (quiet zone row 1, row 0): the finder's dark top
-        // edge sits in the lower half, so its 7 modules render as "▀" (light top, dark bottom).
+        // Line 1 holds matrix rows 0 and 1: the finder's dark top edge over its light ring.
         let second = Array(lines[1])
-        #expect(second[quiet..<quiet + 7].allSatisfy { $0 == "▀" })
+        #expect(String(second[quiet..<quiet + 7]) == " ▄▄▄▄▄ ")
         #expect(TerminalQRCode.render(Self.url) == text)
     }
 
@@ -64,5 +63,27 @@ struct TerminalQRCodeTests {
 
     /// libqrencode's version 1-M, 8-bit symbol for "qwen"; pinned so a change of encoding
     /// options (level, mode, mask) shows up.
-    static let pinnedQwen = "PLACEHOLDER"
+    static let pinnedQwen = [
+        "##############  ####    ##  ##############",
+        "##          ##      ##  ##  ##          ##",
+        "##  ######  ##  ##  ##      ##  ######  ##",
+        "##  ######  ##    ##    ##  ##  ######  ##",
+        "##  ######  ##    ##    ##  ##  ######  ##",
+        "##          ##  ####        ##          ##",
+        "##############  ##  ##  ##  ##############",
+        "                  ##  ##                  ",
+        "##  ##      ####  ########    ##    ##  ##",
+        "  ##    ##        ##              ##  ####",
+        "##  ####    ######          ##          ##",
+        "  ##  ##  ##    ##      ##      ####  ##  ",
+        "######    ####  ##  ##      ##    ##  ####",
+        "                ##  ####  ######  ##  ####",
+        "##############  ############  ####  ##  ##",
+        "##          ##    ######  ######  ##      ",
+        "##  ######  ##        ##############    ##",
+        "##  ######  ##    ##              ####    ",
+        "##  ######  ##  ######      ##    ##  ####",
+        "##          ##      ##  ##      ##        ",
+        "##############  ####        ##    ####  ##",
+    ].joined(separator: "\n")
 }

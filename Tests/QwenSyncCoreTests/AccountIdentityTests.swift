@@ -5,7 +5,7 @@ import Testing
 @Suite("Account identity")
 struct AccountIdentityTests {
     @Test("the first present claim of sub, uid, user_id, email, username wins", arguments: [
-        (["sub": "s1", "uid": "u1", "email": "e@x.org"] as JSONValue, "sub:s1" as String?),
+        (["sub": "s1", "uid": "u1", "email": "e@x.org"], "sub:s1"),
         (["email": "e@x.org", "uid": "u1"], "uid:u1"),
         (["username": "name", "user_id": "id7"], "user_id:id7"),
         (["username": "name", "email": "e@x.org"], "email:e@x.org"),
@@ -14,7 +14,7 @@ struct AccountIdentityTests {
         (["sub": nil, "email": "e@x.org"], "email:e@x.org"),
         (["sub": true, "iss": "qwen"], nil),
         ([:], nil),
-    ])
+    ] as [(JSONValue, String?)])
     func claims(payload: JSONValue, expected: String?) {
         #expect(AccountIdentity.key(forAccessToken: TestTokens.jwt(payload)) == expected)
     }

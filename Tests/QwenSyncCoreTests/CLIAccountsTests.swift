@@ -29,7 +29,8 @@ struct CLIAccountsTests {
         #expect(second.exitCode == 0, "\(second.standardError)")
         let store = CredentialStore(settings: try settings(qwenDir))
         try store.transaction { state in state.accounts.setUnknownField("pluginTop", ["x": 1]) }
-        var root = try #require(try JSON.parse(try #require(FileTools.bytes(store.settings.accountsPath))).objectValue)
+        let storeBytes = try #require(FileTools.bytes(store.settings.accountsPath))
+        var root = try #require(try JSON.parse(storeBytes).objectValue)
         var entries = try #require(root["accounts"]?.arrayValue)
         for index in entries.indices {
             var entry = try #require(entries[index].objectValue)
@@ -110,7 +111,8 @@ struct CLIAccountsTests {
                 """
             #expect(FileTools.text(credentialsPath) == expected)
             #expect(FileTools.mode(credentialsPath) == 0o600)
-            let root = try #require(try JSON.parse(try #require(FileTools.bytes(qwenDir + "/oauth_accounts.json"))).objectValue)
+            let storeBytes = try #require(FileTools.bytes(qwenDir + "/oauth_accounts.json"))
+            let root = try #require(try JSON.parse(storeBytes).objectValue)
             #expect(root["activeAccountId"] == .string(ids.alice))
             #expect(root["pluginTop"] == ["x": 1])
             for entry in root["accounts"]?.arrayValue ?? [] {
@@ -172,7 +174,8 @@ struct CLIAccountsTests {
                     $0.markExhausted(until: WallClock.nowMs() + 3_600_000, code: AccountErrorCode.authInvalid, nowMs: WallClock.nowMs())
                 }
             }
-            var root = try #require(try JSON.parse(try #require(FileTools.bytes(store.settings.accountsPath))).objectValue)
+            let storeBytes = try #require(FileTools.bytes(store.settings.accountsPath))
+            var root = try #require(try JSON.parse(storeBytes).objectValue)
             let broken: JSONValue = ["id": "acct_broken", "token": ["access_token": "x"]]
             root["accounts"] = .array((root["accounts"]?.arrayValue ?? []) + [broken])
             try SecureFile.replace(store.settings.accountsPath, with: JSONValue.object(root).serializedBytes())

@@ -179,7 +179,7 @@ struct CredentialStoreTests {
         }
     }
 
-    @Test("a symlinked oauth_creds.json is replaced by a regular file, its target untouched")
+    @Test("a symlinked oauth_creds.json is replaced by a regular file through a transaction, its target untouched")
     func symlinkedCredentials() async throws {
         try await withTemporaryDirectory { directory in
             let store = CredentialStore(settings: try settings(directory.appending("qwen")))
@@ -192,6 +192,22 @@ struct CredentialStoreTests {
             try store.transaction { state in state.credentials = TestTokens.credentials(access: "new") }
             #expect(FileTools.isRegularFile(store.settings.credentialsPath))
             #expect(CredentialsFile.read(store.settings.credentialsPath).credentials?.accessToken == "new")
+            #expect(FileTools.bytes(target) == targetBytes)
+        }
+    }
+
+    @Test("a symlinked oauth_accounts.json is replaced by a regular file through a transaction, its target untouched")
+    func symlinkedAccountsStore() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = CredentialStore(settings: try settings(directory.appending("qwen")))
+            try SecureFile.ensureDirectory(store.settings.qwenDirectory)
+            let target = directory.appending("dotfiles-accounts.json")
+            try SecureFile.replace(target, with: AccountsDocument().encoded())
+            let targetBytes = FileTools.bytes(target)
+            #expect(symlink(target, store.settings.accountsPath) == 0)
+            try store.transaction { state in state.accounts.setUnknownField("changed", true) }
+            #expect(FileTools.isRegularFile(store.settings.accountsPath))
+            #expect(try store.read().accounts.unknownField("changed") == true)
             #expect(FileTools.bytes(target) == targetBytes)
         }
     }

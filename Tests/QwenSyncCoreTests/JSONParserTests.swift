@@ -9,7 +9,7 @@ struct JSONParserTests {
         ("true", .bool(true)),
         (" false ", .bool(false)),
         ("0", .int(0)),
-        ("-0", .number(JSONNumber(0))),
+        ("-0", .number(JSONNumber(Int64(0)))),
         ("-12.5e+3", .number(JSONNumber(-12500.0))),
         ("1E2", .int(100)),
         ("\"\"", .string("")),

@@ -59,7 +59,7 @@ struct LockFileTests {
             #expect(Int32(parts[0]) == getpid())
             let stamp = try #require(Int64(parts[1]))
             #expect(stamp >= before && stamp <= WallClock.nowMs())
-            #expect(parts[2].allSatisfy(\.isHexDigit))
+            #expect(parts[2].allSatisfy { $0.isHexDigit })
             let inspected = try #require(LockInspector.inspect(path))
             #expect(inspected.holderPID == getpid())
             #expect(inspected.holderDescription.hasPrefix("pid \(getpid()), "))

@@ -21,11 +21,12 @@ struct LockProcessTests {
     func slowHolderKeepsLock() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.lock")
-            let holder = try Self.holder(directory, "slow", path: path, holdMs: 2_000, staleMs: 300)
+            // Stale after 1.5 s, heartbeat every 375 ms; the holder keeps it twice as long.
+            let holder = try Self.holder(directory, "slow", path: path, holdMs: 3_000, staleMs: 1_500)
             try await holder.waitForOutput("HELD")
             var policy = LockPolicy.credentials
-            policy.staleAfterMs = 300
-            policy.maxWaitMs = 1_200
+            policy.staleAfterMs = 1_500
+            policy.maxWaitMs = 2_200
             policy.initialDelayMs = 20
             policy.maxDelayMs = 50
             let error = #expect(throws: LockError.self) { try LockFile(path: path, policy: policy).acquire() }
@@ -67,7 +68,7 @@ struct LockProcessTests {
             let path = directory.appending("oauth_creds.lock")
             try FileTools.write(path, "00000000-0000-4000-8000-000000000000")
             try FileTools.setModificationTime(path, milliseconds: WallClock.nowMs() - 60_000)
-            let holders = try (0..<6).map { try Self.holder(directory, "racer\($0)", path: path, holdMs: 150, staleMs: 400, delayMs: 20) }
+            let holders = try (0..<6).map { try Self.holder(directory, "racer\($0)", path: path, holdMs: 150, staleMs: 1_500, delayMs: 20) }
             for holder in holders {
                 #expect(try await holder.wait() == 0, "\(holder.errorOutput)")
                 // Had a fresh lock been removed, its holder would find it gone (or someone else's) at the end.

@@ -35,4 +35,25 @@ struct UmaskTests {
             #expect(!FileTools.exists(lock.path))
         }
     }
+
+    @Test("files written by the qwen-sync CLI are 0600 under umask", arguments: [0o000, 0o022] as [mode_t])
+    func cliModes(mask: mode_t) async throws {
+        try await withTemporaryDirectory { directory in
+            let previous = umask(mask)
+            defer { umask(previous) }
+            let qwenDir = directory.appending("qwen")
+            try SecureFile.ensureDirectory(qwenDir)
+            try FileTools.write(qwenDir + "/oauth_creds.json", CredentialsFile.encode(TestTokens.credentials()), mode: 0o644)
+            let imported = try await runProduct("qwen-sync", ["accounts", "import", "--label", "x", "--qwen-dir", qwenDir])
+            #expect(imported.exitCode == 0, "\(imported.standardError)")
+            let id = try #require(try CredentialStore(settings: try settings(qwenDir)).read().accounts.activeAccountID)
+            #expect(chmod(qwenDir + "/oauth_creds.json", 0o644) == 0)
+            try CredentialsFile.write(TestTokens.credentials(access: "other", refresh: "other"), to: qwenDir + "/oauth_creds.json")
+            let used = try await runProduct("qwen-sync", ["accounts", "use", id, "--qwen-dir", qwenDir])
+            #expect(used.exitCode == 0, "\(used.standardError)")
+            for name in ["oauth_creds.json", "oauth_accounts.json", "qwen-sync-accounts.json"] {
+                #expect(FileTools.mode(qwenDir + "/" + name) == 0o600, "\(name)")
+            }
+        }
+    }
 }

@@ -29,9 +29,10 @@ public struct HTTPResponse: Sendable, Equatable {
 }
 
 extension String {
-    /// The string without leading and trailing spaces, tabs, CR and LF.
+    /// The string without leading and trailing spaces, tabs and line breaks (`\r\n` included,
+    /// which Swift sees as one `Character`).
     func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0.isNewline }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
             return ""
         }

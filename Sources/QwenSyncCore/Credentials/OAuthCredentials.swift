@@ -55,7 +55,7 @@ public struct OAuthCredentials: Sendable, Equatable {
         guard case .number(let number) = expiry else {
             throw .wrongType("expiry_date", expected: "a number of milliseconds", found: expiry.typeName)
         }
-        guard let milliseconds = number.int64 else { throw .wrongType("expiry_date", expected: "a whole number of milliseconds", found: "a fraction") }
+        guard let milliseconds = number.int64 else { throw .wrongType("expiry_date", expected: "a whole number of milliseconds", found: "fraction") }
         expiryDate = milliseconds
         resourceURL = try optionalString("resource_url")
         idToken = try optionalString("id_token")

@@ -81,7 +81,7 @@ public struct LockFile: Sendable {
         let aside = "\(path).stale.\(RandomHex.uuid())"
         guard rename(path, aside) == 0 else { return }
         let moved = FileIdentity.of(aside)
-        if moved?.inode != expected.inode || moved?.device != expected.device {
+        if moved != expected {
             link(aside, path)
         }
         unlink(aside)

@@ -32,9 +32,8 @@ public enum SyncRules {
             }
             let fileFollowsStore = trigger.contains(.accountsChanged) && !trigger.contains(.credentialsChanged)
             let previous = state.accounts.activeAccountID
-            if !fileFollowsStore, previous != id, state.accounts.account(id: id)?.state(nowMs: nowMs) == .healthy
-                || state.accounts.activeAccount == nil
-            {
+            let fileAccountHealthy = state.accounts.account(id: id)?.state(nowMs: nowMs) == .healthy
+            if previous != id, state.accounts.activeAccount == nil || (!fileFollowsStore && fileAccountHealthy) {
                 state.accounts.activeAccountID = id
                 events.append(.switched(from: previous, to: id, reason: "oauth_creds.json now holds this account"))
             }

@@ -1,0 +1,156 @@
+import Glibc
+import QwenSyncCore
+import Testing
+
+/// The daemon's sync rules, driven by real writes from other processes' point of view.
+@Suite("daemon: sync end to end")
+struct SyncEndToEndTests {
+    static let hour: Int64 = 3_600_000
+
+    private func syncs(_ fixture: DaemonFixture) throws -> Int64 {
+        try fixture.status()["counters"]?.objectValue?["syncs"]?.int64Value ?? -1
+    }
+
+    @Test("writes to either file are mirrored into the other, once, and a burst converges")
+    func mirroring() async throws {
+        let fixture = try DaemonFixture()
+        let alice = try fixture.loginAs("alice", expiresInMs: Self.hour)
+        let daemon = try await fixture.startDaemon()
+        #expect(try await eventually { try fixture.state().accounts.activeAccount?.token == alice }, "the start-up scan adopts oauth_creds.json")
+        let aliceID = try #require(try fixture.state().accounts.activeAccountID)
+
+        // oauth_creds.json → store: a fresher token of the same identity (qwen-code refreshed).
+        let before = try syncs(fixture)
+        let fresher = try fixture.credentials(for: "alice", expiresInMs: 2 * Self.hour)
+        try fixture.writeCredentials(fresher)
+        #expect(try await eventually(timeoutMs: 2_000) { try fixture.state().accounts.account(id: aliceID)?.token == fresher })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try syncs(fixture) == before + 1, "one round for one write: the daemon's own write must not trigger another")
+        #expect(fixture.credentialsOnDisk() == fresher)
+
+        // oauth_creds.json → store: a new identity becomes a new, active account.
+        let bob = try fixture.credentials(for: "bob", expiresInMs: Self.hour)
+        try fixture.writeCredentials(bob)
+        #expect(try await eventually(timeoutMs: 2_000) { try fixture.state().accounts.activeAccount?.token == bob })
+        #expect(try fixture.state().accounts.accounts.count == 2)
+
+        // store → oauth_creds.json: the plugin makes alice active again.
+        try fixture.changeAccounts { $0.activeAccountID = aliceID }
+        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk() == fresher })
+
+        // An older token for alice never downgrades the store; the file is put right instead.
+        let stale = TokenFactory.credentials(sub: "alice", refresh: "rt-old", expiry: WallClock.nowMs() + 60_000)
+        try fixture.writeCredentials(stale)
+        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk() == fresher })
+        #expect(try fixture.state().accounts.account(id: aliceID)?.token == fresher)
+
+        // A burst of writes: the last one wins, in fewer rounds than writes.
+        let burstStart = try syncs(fixture)
+        var last = fresher
+        for step in 1...30 {
+            last = TokenFactory.credentials(sub: "alice", refresh: "rt-burst-\(step)", expiry: WallClock.nowMs() + 3 * Self.hour + Int64(step))
+            try fixture.writeCredentials(last)
+        }
+        let final = last
+        #expect(try await eventually(timeoutMs: 3_000) { try fixture.state().accounts.account(id: aliceID)?.token == final })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(fixture.credentialsOnDisk() == final)
+        #expect(try syncs(fixture) - burstStart <= 30)
+
+        // Temp, stale and lock files are not the credentials.
+        let quiet = try syncs(fixture)
+        try DaemonFixture.replace(fixture.credentialsPath + ".tmp.1234", with: Array("{}".utf8))
+        try DaemonFixture.replace(fixture.qwenDirectory + "/oauth_creds.lock.stale.abc", with: Array("x".utf8))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try syncs(fixture) == quiet)
+        #expect(fixture.credentialsOnDisk() == final)
+
+        #expect(await daemon.process.stop() == 0)
+        #expect(try fixture.standIn.counter("refresh_requests") == 0, "nothing was near expiry")
+    }
+
+    @Test("a deleted oauth_creds.json is restored from the active account, whose token is then verified by a refresh")
+    func deletionRestore() async throws {
+        let fixture = try DaemonFixture()
+        let alice = try fixture.loginAs("alice", expiresInMs: Self.hour)
+        let daemon = try await fixture.startDaemon()
+        #expect(try await eventually { try fixture.state().accounts.activeAccount?.token == alice })
+
+        unlink(fixture.credentialsPath)
+        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk() != nil })
+        let restored = try #require(fixture.credentialsOnDisk())
+        #expect(AccountIdentity.key(forAccessToken: restored.accessToken) == "sub:alice")
+        #expect(try await eventually(timeoutMs: 5_000) { try fixture.standIn.counter("successful_refreshes") == 1 })
+        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk()?.refreshToken != alice.refreshToken })
+        #expect(try fixture.standIn.counter("dead_token_reuse") == 0)
+        #expect(try fixture.standIn.requests().allSatisfy { $0.client.hasPrefix("qwen-sync") })
+        var mode = stat()
+        stat(fixture.credentialsPath, &mode)
+        #expect(mode.st_mode & 0o777 == 0o600)
+        #expect(await daemon.process.stop() == 0)
+    }
+
+    @Test("deleted with an auth_invalid active account: switch to a healthy one; with none left: ask for a login")
+    func deletionWithInvalidAccounts() async throws {
+        let fixture = try DaemonFixture()
+        try fixture.loginAs("alice", expiresInMs: Self.hour)
+        let daemon = try await fixture.startDaemon()
+        let bob = try fixture.credentials(for: "bob", expiresInMs: Self.hour)
+        try fixture.writeCredentials(bob)
+        #expect(try await eventually { try fixture.state().accounts.accounts.count == 2 })
+        let bobID = try #require(try fixture.state().accounts.activeAccountID)
+        let aliceID = try #require(try fixture.state().accounts.accounts.first { $0.id != bobID }?.id)
+
+        // bob's refresh token was refused (as qwen-code experienced before deleting the file).
+        let now = WallClock.nowMs()
+        try fixture.changeAccounts { $0.update(id: bobID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
+        #expect(try await eventually(timeoutMs: 2_000) { try fixture.state().accounts.activeAccountID == aliceID })
+        unlink(fixture.credentialsPath)
+        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" })
+
+        // Now alice is refused too: nothing can serve, the file stays deleted and the log says so.
+        try fixture.changeAccounts { $0.update(id: aliceID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
+        try await Task.sleep(for: .milliseconds(200))
+        unlink(fixture.credentialsPath)
+        #expect(try await eventually(timeoutMs: 2_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true })
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(access(fixture.credentialsPath, F_OK) != 0, "no account can refresh: nothing is restored")
+        #expect(await daemon.process.stop() == 0)
+    }
+
+    @Test("cooldown: the active account gives way; when every account cools down, the first cooldown to end switches back without a restart")
+    func cooldownSwitchAndEnd() async throws {
+        let fixture = try DaemonFixture()
+        try fixture.loginAs("alice", expiresInMs: Self.hour)
+        let daemon = try await fixture.startDaemon()
+        let bob = try fixture.credentials(for: "bob", expiresInMs: Self.hour)
+        try fixture.writeCredentials(bob)
+        #expect(try await eventually { try fixture.state().accounts.accounts.count == 2 && fixture.state().accounts.activeAccount?.token == bob })
+        let bobID = try #require(try fixture.state().accounts.activeAccountID)
+        let alice = try #require(try fixture.state().accounts.accounts.first { $0.id != bobID })
+
+        // The plugin marks bob exhausted (quota) for 2 s: the daemon switches to alice.
+        let bobUntil = WallClock.nowMs() + 2_000
+        try fixture.changeAccounts { $0.update(id: bobID) { $0.markExhausted(until: bobUntil, code: AccountErrorCode.insufficientQuota, nowMs: bobUntil - 2_000) } }
+        #expect(try await eventually(timeoutMs: 1_000) { try fixture.state().accounts.activeAccountID == alice.id })
+        #expect(fixture.credentialsOnDisk() == alice.token)
+
+        // alice is exhausted too, for longer: nobody healthy, alice stays active.
+        let aliceUntil = WallClock.nowMs() + 60_000
+        try fixture.changeAccounts { $0.update(id: alice.id) { $0.markExhausted(until: aliceUntil, code: AccountErrorCode.insufficientQuota, nowMs: aliceUntil - 60_000) } }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try fixture.state().accounts.activeAccountID == alice.id)
+        let statusWhileCooling = try fixture.status()
+        let states = (statusWhileCooling["accounts"]?.arrayValue ?? []).compactMap { $0.objectValue?["state"]?.stringValue }
+        #expect(states == ["cooldown", "cooldown"])
+
+        // bob's cooldown ends: with no file event at all, the daemon makes bob active again.
+        #expect(try await eventually(timeoutMs: 4_000) { try fixture.state().accounts.activeAccountID == bobID })
+        #expect(WallClock.nowMs() >= bobUntil)
+        #expect(fixture.credentialsOnDisk() == bob)
+        let bobStatus = try fixture.status()["accounts"]?.arrayValue?.compactMap { $0.objectValue }.first { $0["id"]?.stringValue == bobID }
+        #expect(bobStatus?["state"]?.stringValue == "healthy")
+        #expect(DaemonFixture.read(daemon.log)?.contains("cooldown has ended") == true)
+        #expect(await daemon.process.stop() == 0)
+    }
+}
