@@ -117,7 +117,7 @@ def read_json(path):
     try:
         with open(path, "rb") as handle:
             return json.loads(handle.read())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 

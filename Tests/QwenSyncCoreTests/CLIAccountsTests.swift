@@ -147,17 +147,19 @@ struct CLIAccountsTests {
             let credentialsPath = qwenDir + "/oauth_creds.json"
             let before = FileTools.bytes(credentialsPath)
             let holder = try ChildProcess(
-                "qwen-sync-stress", ["hold-lock", "--path", qwenDir + "/oauth_creds.lock", "--ms", "2500"],
+                "qwen-sync-stress", ["hold-lock", "--path", qwenDir + "/oauth_creds.lock", "--ms", "3000"],
                 logPrefix: directory.appending("holder"))
             try await holder.waitForOutput("HELD")
             let cli = try ChildProcess(
                 "qwen-sync", ["accounts", "use", ids.alice, "--qwen-dir", qwenDir], logPrefix: directory.appending("cli"))
-            try await Task.sleep(for: .milliseconds(800))
-            #expect(cli.isRunning, "use did not wait for the lock: \(cli.errorOutput)")
-            #expect(FileTools.bytes(credentialsPath) == before)
             #expect(try await cli.wait() == 0, "\(cli.errorOutput)")
-            #expect(holder.output.hasPrefix("HELD\nSTILL-OURS\n"), "the CLI took a live lock")
             #expect(try await holder.wait() == 0)
+            #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n", "the CLI took a live lock")
+            // The holder's log was last written when it printed RELEASED: the CLI wrote after that.
+            let released = try #require(FileIdentity.of(holder.outputPath)).modificationTimeNs
+            let written = try #require(FileIdentity.of(credentialsPath)).modificationTimeNs
+            #expect(written >= released, "oauth_creds.json was written while the lock was held")
+            #expect(FileTools.bytes(credentialsPath) != before)
             #expect(CredentialsFile.read(credentialsPath).credentials?.refreshToken == "rt-alice")
             #expect(FileTools.list(qwenDir).filter { $0.contains(".lock") }.isEmpty)
         }

@@ -104,6 +104,7 @@ struct RefreshEndToEndTests {
         let alice = try fixture.loginAs("alice", expiresInMs: 60_000)
         let first = try await fixture.startDaemon(refreshLead: 1_000)
         #expect(try await eventually(timeoutMs: 5_000) { try fixture.standIn.counter("refresh_requests") == 1 }, "the refresh is in flight")
+        print("DEBUG \(fault)", try fixture.standIn.stats()["requests"]!.serialized(.compact), DaemonFixture.read(first.log) ?? "")
         first.process.signal(SIGKILL)
         #expect(await first.process.waitForExit() == 128 + SIGKILL)
         #expect(fixture.credentialsOnDisk() == alice, "the files still hold the last tokens")

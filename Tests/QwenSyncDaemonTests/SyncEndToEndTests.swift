@@ -132,8 +132,7 @@ struct SyncEndToEndTests {
         // The plugin marks bob exhausted (quota) for 2 s: the daemon switches to alice.
         let bobUntil = WallClock.nowMs() + 2_000
         try fixture.changeAccounts { $0.update(id: bobID) { $0.markExhausted(until: bobUntil, code: AccountErrorCode.insufficientQuota, nowMs: bobUntil - 2_000) } }
-        #expect(try await eventually(timeoutMs: 1_000) { try fixture.state().accounts.activeAccountID == alice.id })
-        #expect(fixture.credentialsOnDisk() == alice.token)
+        #expect(try await eventually(timeoutMs: 1_000) { try fixture.state().accounts.activeAccountID == alice.id && fixture.credentialsOnDisk() == alice.token })
 
         // alice is exhausted too, for longer: nobody healthy, alice stays active.
         let aliceUntil = WallClock.nowMs() + 60_000
@@ -145,9 +144,8 @@ struct SyncEndToEndTests {
         #expect(states == ["cooldown", "cooldown"])
 
         // bob's cooldown ends: with no file event at all, the daemon makes bob active again.
-        #expect(try await eventually(timeoutMs: 4_000) { try fixture.state().accounts.activeAccountID == bobID })
+        #expect(try await eventually(timeoutMs: 4_000) { try fixture.state().accounts.activeAccountID == bobID && fixture.credentialsOnDisk() == bob })
         #expect(WallClock.nowMs() >= bobUntil)
-        #expect(fixture.credentialsOnDisk() == bob)
         let bobStatus = try fixture.status()["accounts"]?.arrayValue?.compactMap { $0.objectValue }.first { $0["id"]?.stringValue == bobID }
         #expect(bobStatus?["state"]?.stringValue == "healthy")
         #expect(DaemonFixture.read(daemon.log)?.contains("cooldown has ended") == true)

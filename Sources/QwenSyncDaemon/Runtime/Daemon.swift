@@ -74,7 +74,8 @@ public final class Daemon {
             if ready < 0 && errno != EINTR { break }
             if descriptors[2].revents != 0 { handle(signals: signals.drain()) }
             if descriptors[0].revents != 0 {
-                let trigger = watcher.drain()
+                var trigger = watcher.drain()
+                if trigger.contains(.credentialsDeleted) { trigger.formUnion(settle(watcher)) }
                 if !trigger.isEmpty { sync(trigger) }
             }
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
@@ -104,10 +105,29 @@ public final class Daemon {
         }
     }
 
+    /// Collects the events that follow a deletion within a short quiet period, so that an
+    /// `rm -rf` of the qwen directory is seen whole before anything is restored into it.
+    private func settle(_ watcher: DirectoryWatcher) -> SyncTrigger {
+        var trigger: SyncTrigger = []
+        var pending = pollfd(fd: watcher.descriptor, events: Int16(POLLIN), revents: 0)
+        for _ in 0..<10 {
+            guard poll(&pending, 1, 50) > 0 else { break }
+            trigger.formUnion(watcher.drain())
+        }
+        return trigger
+    }
+
     /// Applies the sync rules: a lock-free look first, and a locked transaction only when
     /// something must change (the rules are re-applied under the locks).
     private func sync(_ trigger: SyncTrigger) {
         let nowMs = WallClock.nowMs()
+        guard access(configuration.settings.qwenDirectory, F_OK) == 0 else {
+            // Never re-create a directory someone removed; the watcher rescans when it returns.
+            state = nil
+            note("\(configuration.settings.qwenDirectory) was removed; waiting for it to come back", event: "sync", level: .warning)
+            updateStatus()
+            return
+        }
         let current: CredentialState
         do { current = try store.read() } catch {
             note("cannot read the files: \(error)", event: "error", level: .error)

@@ -21,6 +21,12 @@ public final class SignalSource {
         descriptor = ends[0]
         signalPipeWriteEnd = ends[1]
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with these blocked (the mask survives exec): unblock
+        // them, or SIGTERM would never arrive.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for number in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&handled, number) }
+        sigprocmask(SIG_UNBLOCK, &handled, nil)
         for number in [SIGTERM, SIGINT, SIGHUP] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { received in
