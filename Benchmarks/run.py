@@ -168,13 +168,15 @@ def status_time(binaries, quick):
         env = common.isolated_env(ws.qwen, ws.socket)
         try:
             result = {}
-            for label, args in (("status", ["status"]), ("status --json", ["status", "--json"]),
-                                ("--version", ["--version"])):
+            for label, argv in (("status", [binaries.qwen_sync, "status"]),
+                                ("status --json", [binaries.qwen_sync, "status", "--json"]),
+                                ("--version", [binaries.qwen_sync, "--version"]),
+                                ("qwen-sync-stress (no args, floor for a Swift binary)", [binaries.stress]),
+                                ("/bin/true (process floor)", ["/bin/true"])):
                 times, codes = [], set()
                 for _ in range(runs):
                     start = time.monotonic_ns()
-                    done = subprocess.run([binaries.qwen_sync, *args], env=env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE)
+                    done = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                     times.append((time.monotonic_ns() - start) / 1e6)
                     codes.add(done.returncode)
                 result[label] = {"median_ms": round(statistics.median(times), 2),

@@ -424,10 +424,10 @@ def libfuzzer(path, runs):
     return result
 
 
-def fuzz(binaries, quick, rng, fuzzer_path):
-    n_files = 300 if quick else 10000
-    n_socket = 500 if quick else 10000
-    n_exec = 60 if quick else 10000
+def fuzz(binaries, quick, rng, fuzzer_path, exec_inputs=None):
+    n_files = 200 if quick else 10000
+    n_socket = 300 if quick else 10000
+    n_exec = exec_inputs or (40 if quick else 10000)
     result = {"oauth_files": fuzz_files(binaries, n_files, rng), "control_socket": fuzz_socket(binaries, n_socket, rng),
               "exec_request": fuzz_exec(binaries, n_exec, rng, "request"),
               "cli_output": fuzz_exec(binaries, n_exec, rng, "cli_output"),
@@ -469,6 +469,7 @@ def new_session(binaries, tag, expires_in=3600, log=None):
 def faults(binaries, quick):
     rows, result = [], {"cli": {}, "daemon": {}}
     for kind, options in FAULTS:
+        failures_before = len(FAILURES)
         # 1. `qwen-sync refresh` meets the fault, then runs again without it.
         ws, standin, access, refresh = new_session(binaries, "cli-" + kind)
         try:
@@ -508,17 +509,19 @@ def faults(binaries, quick):
                 check(os.path.exists(ws.creds), f"fault {kind}: oauth_creds.json was deleted")
             result["cli"][kind] = entry
             rows.append((f"cli refresh vs {kind}", f"exit {entry['exit']}, {entry['seconds']} s, retry {entry.get('retry_exit', '-')}",
-                         "clean failure, valid file", "-"))
+                         "clean failure, valid file", common.verdict(len(FAILURES) == failures_before)))
         finally:
             capture_file(f"fault {kind} standin log", ws.path("standin.log"))
             standin.stop()
             ws.remove()
     if not quick:
         for kind, options in FAULTS:
+            failures_before = len(FAILURES)
             result["daemon"][kind] = daemon_fault(binaries, kind, options)
             d = result["daemon"][kind]
-            rows.append((f"daemon refresh vs {kind}", f"attempts {d['attempts']}, refreshed {d['refreshed']}, alive {d['alive']}",
-                         "recovers / auth_invalid", "-"))
+            rows.append((f"daemon refresh vs {kind}", f"attempts {d['attempts']}, refreshed {d['refreshed']}, alive {d['alive']}, "
+                         f"slowest ping {d['slowest_control_answer_ms']:.0f} ms",
+                         "recovers / auth_invalid", common.verdict(len(FAILURES) == failures_before)))
     common.print_table("network fault matrix (stand-in faults on refresh_token requests)", rows)
     result["ok"] = not any(f.startswith("fault") for f in FAILURES)
     return result
@@ -533,7 +536,12 @@ def daemon_fault(binaries, kind, options):
         daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon.log"), base_url=standin.url, lead=40)
         deadline = time.monotonic() + 30
         refreshed = False
+        slowest_ping_ms = 0.0
         while time.monotonic() < deadline:
+            # The daemon is one poll loop: how long does a status request wait while it refreshes?
+            ping_start = time.monotonic()
+            daemon.request(b'{"command":"ping"}\n', timeout=15)
+            slowest_ping_ms = max(slowest_ping_ms, (time.monotonic() - ping_start) * 1000)
             stats = standin.stats()
             successes = [r for r in stats["requests"] if r["grant_type"] == "refresh_token" and r["result"] == "success"]
             if successes and kind not in FATAL:
@@ -548,6 +556,7 @@ def daemon_fault(binaries, kind, options):
         creds = common.read_json(ws.creds)
         status = daemon.status() or {}
         entry = {"attempts": stats["refresh_requests"], "refreshed": refreshed, "alive": daemon.alive(),
+                 "slowest_control_answer_ms": round(slowest_ping_ms, 1),
                  "creds_valid": common.qwen_code_valid(creds),
                  "states": [a.get("state") for a in status.get("accounts", [])]}
         check(entry["alive"], f"fault daemon {kind}: daemon died")
@@ -616,7 +625,8 @@ def secrets(binaries, quick):
         for name in os.listdir(ws.qwen):
             if name not in ("oauth_creds.json", "oauth_accounts.json"):
                 capture_file(f"qwen dir file {name}", os.path.join(ws.qwen, name))
-        device_codes = set()
+        with open(ws.creds, "rb") as handle:
+            positive_control = handle.read()  # must hit: proves the patterns match real token values
     finally:
         standin.stop()
         capture_file("stand-in log", ws.path("standin.log"))
@@ -625,7 +635,10 @@ def secrets(binaries, quick):
     for snapshot in sampler.snapshots:
         capture("/proc/*/cmdline", snapshot.replace(b"\0", b" "))
     journal = "not available (no journald here); QWEN_SYNC_LOG=stderr was captured instead"
-    patterns = [b"at-SECRET-", b"rt-SECRET-", b"dc-SECRET-"] + [t.encode() for t in ISSUED_TOKENS | device_codes if len(t) >= 12]
+    patterns = [b"at-SECRET-", b"rt-SECRET-", b"dc-SECRET-"] + [t.encode() for t in ISSUED_TOKENS if len(t) >= 12]
+    live = json.loads(positive_control)
+    check(live["access_token"].encode() in patterns and live["refresh_token"].encode() in patterns,
+          "secrets: the grep list misses the tokens actually issued (positive control)")
     hits = []
     for label, data in CAPTURED:
         for pattern in patterns:
@@ -658,6 +671,7 @@ def main():
     parser.add_argument("--fuzzer", help="a libFuzzer binary built by Benchmarks/Fuzz/build.sh")
     parser.add_argument("--build-fuzzer", action="store_true", help="build the libFuzzer binary first (minutes)")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--exec-inputs", type=int, help="inputs for each qwen-sync exec fuzzer (default 10,000; 40 quick)")
     parser.add_argument("--json-out")
     args = parser.parse_args()
     binaries = common.Binaries(args.build)
@@ -667,7 +681,7 @@ def main():
     if args.build_fuzzer:
         subprocess.run(["sh", os.path.join(FUZZ_DIR, "build.sh"), "/tmp/qwen-sync-fuzz"], check=True)
         fuzzer = "/tmp/qwen-sync-fuzz/fuzz"
-    sections = {"kill9": lambda: kill9(binaries, args.quick, rng), "fuzz": lambda: fuzz(binaries, args.quick, rng, fuzzer),
+    sections = {"kill9": lambda: kill9(binaries, args.quick, rng), "fuzz": lambda: fuzz(binaries, args.quick, rng, fuzzer, args.exec_inputs),
                 "faults": lambda: faults(binaries, args.quick), "secrets": lambda: secrets(binaries, args.quick)}
     names = [n for n in args.only.split(",") if n] or list(sections)
     if "secrets" in names:  # the grep covers every section's output: run it last

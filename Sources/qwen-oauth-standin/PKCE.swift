@@ -1,3 +1,4 @@
+import QwenSyncCore
 import CCrypto
 
 /// RFC 7636 PKCE checks with the `S256` method.

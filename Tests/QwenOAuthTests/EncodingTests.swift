@@ -1,3 +1,4 @@
+import QwenSyncCore
 import QwenOAuth
 import Testing
 

@@ -39,11 +39,12 @@ struct LockProcessTests {
             let path = directory.appending("oauth_creds.lock")
             let holder = try Self.holder(directory, "slow", path: path, holdMs: 4_000, staleMs: 1_000)
             try await holder.waitForOutput("HELD")
-            var policy = LockPolicy.credentials
-            policy.staleAfterMs = 1_000
-            policy.maxWaitMs = 1_500
-            policy.initialDelayMs = 20
-            policy.maxDelayMs = 50
+            var waiting = LockPolicy.credentials
+            waiting.staleAfterMs = 1_000
+            waiting.maxWaitMs = 1_500
+            waiting.initialDelayMs = 20
+            waiting.maxDelayMs = 50
+            let policy = waiting
             let outcome = try await offPool { () -> String in
                 do {
                     let lock = try LockFile(path: path, policy: policy).acquire()
@@ -67,10 +68,11 @@ struct LockProcessTests {
             try await holder.waitForOutput("HELD")
             let token = FileTools.text(path)
             holder.kill()
-            var policy = LockPolicy.credentials
-            policy.staleAfterMs = 800
-            policy.initialDelayMs = 20
-            policy.maxDelayMs = 50
+            var taking = LockPolicy.credentials
+            taking.staleAfterMs = 800
+            taking.initialDelayMs = 20
+            taking.maxDelayMs = 50
+            let policy = taking
             // Right after the kill the lock is still fresh: not taken.
             #expect(try LockFile(path: path, policy: policy).tryAcquire() == nil)
             let lastTouch = try #require(FileIdentity.of(path)).modificationTimeMs

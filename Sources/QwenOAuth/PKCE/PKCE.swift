@@ -1,3 +1,4 @@
+import QwenSyncCore
 import CCrypto
 
 /// A PKCE pair (RFC 7636) with the `S256` method.

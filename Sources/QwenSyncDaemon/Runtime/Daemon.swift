@@ -175,7 +175,6 @@ public final class Daemon {
     }
 
     private func refresh(_ account: StoredAccount) {
-        let nowMs = WallClock.nowMs()
         let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
             ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
             : .ifExpiringWithin(milliseconds: configuration.refreshLeadMs + 60_000)
@@ -191,8 +190,10 @@ public final class Daemon {
                 note(outcome.description, event: "refresh", account: account.id, level: .debug)
             case .transientFailure(_, _, let retryAfter):
                 counters.refreshFailures += 1
-                let retry = schedule.recordTransientFailure(of: account, retryAfterMs: retryAfter, nowMs: nowMs)
-                note("\(outcome.description) in \((retry - nowMs) / 1000) s", event: "refresh", account: account.id, level: .warning)
+                // Back off from the end of the attempt: a timed-out request took seconds.
+                let failedAtMs = WallClock.nowMs()
+                let retry = schedule.recordTransientFailure(of: account, retryAfterMs: retryAfter, nowMs: failedAtMs)
+                note("\(outcome.description) in \((retry - failedAtMs) / 1000) s", event: "refresh", account: account.id, level: .warning)
             case .invalidated(_, _, let switched):
                 counters.refreshFailures += 1
                 schedule.recordSuccess(of: account.id)
@@ -203,7 +204,7 @@ public final class Daemon {
             }
         } catch {
             counters.refreshFailures += 1
-            schedule.recordTransientFailure(of: account, retryAfterMs: nil, nowMs: nowMs)
+            schedule.recordTransientFailure(of: account, retryAfterMs: nil, nowMs: WallClock.nowMs())
             note("refresh of \(account.id) failed: \(error)", event: "refresh", account: account.id, level: .error)
         }
         state = try? store.read()
