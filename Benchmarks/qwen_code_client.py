@@ -14,6 +14,7 @@ it holds it or not (as every qwen process does). Prints one JSON line: its count
 import json
 import os
 import random
+import signal
 import sys
 import time
 import urllib.error
@@ -26,6 +27,7 @@ USER_AGENT = "QwenCode/0.16.1 (linux; x64) bench-client"
 
 
 def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the exit path: unlink the lock, print counters
     qwen_dir, base_url, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
     period = float(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--period" else 1.0
     creds_path = os.path.join(qwen_dir, "oauth_creds.json")

@@ -140,6 +140,7 @@ def idle_cost(binaries, quick):
             after = common.thread_switches(daemon.pid)
             rss_kb = int(common.proc_status_value(daemon.pid, "VmRSS")[0])
             hwm_kb = int(common.proc_status_value(daemon.pid, "VmHWM")[0])
+            rollup = smaps_rollup(daemon.pid)
         finally:
             daemon.stop()
     finally:
@@ -148,13 +149,32 @@ def idle_cost(binaries, quick):
     rss_mb = rss_kb / 1024
     result = {"window_s": window, "accounts": len(status["accounts"]), "threads": threads,
               "context_switches": switches, "rss_mb": round(rss_mb, 2), "peak_rss_mb": round(hwm_kb / 1024, 2),
+              "pss_mb": round(rollup.get("Pss", 0) / 1024, 2),
+              "private_mb": round((rollup.get("Private_Dirty", 0) + rollup.get("Private_Clean", 0)) / 1024, 2),
+              "shared_clean_mb": round(rollup.get("Shared_Clean", 0) / 1024, 2),
               "goal_met": switches == 0 and rss_mb <= 10}
     common.print_table(f"idle cost ({result['accounts']} accounts, {window} s window, {threads} threads)", [
         ("context switches (all threads)", switches, "0", verdict(switches == 0)),
         ("RSS MB (VmRSS)", f"{rss_mb:.2f}", "<=10", verdict(rss_mb <= 10)),
         ("peak RSS MB (VmHWM)", f"{hwm_kb / 1024:.2f}", "-", "-"),
+        ("  of which shared clean (libraries) MB", result["shared_clean_mb"], "-", "-"),
+        ("  private MB / PSS MB", f"{result['private_mb']} / {result['pss_mb']}", "-", "-"),
     ])
     return result
+
+
+def smaps_rollup(pid):
+    """/proc/PID/smaps_rollup as {field: kB}."""
+    values = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == "kB":
+                    values[parts[0].rstrip(":")] = int(parts[1])
+    except OSError:
+        pass
+    return values
 
 
 # ---------------------------------------------------------------- status time
@@ -312,7 +332,7 @@ def refresh_economy(binaries, quick):
               "final_creds_valid": common.qwen_code_valid(final),
               "clients_user_agents": sorted({r["client"] for r in refreshes})}
     result["goal_met"] = (len(refreshes) == lifetimes and len(from_clients) == 0 and not failed
-                          and alive and result["final_creds_valid"])
+                          and alive and result["final_creds_valid"] and len(counters) == clients and expired_uses == 0)
     common.print_table(f"refresh economy ({clients} qwen-code-like clients + daemon, {lifetimes} lifetimes, "
                        f"{result['elapsed_s']} s)", [
         ("refresh calls seen by the stand-in", len(refreshes), f"exactly {lifetimes}", verdict(len(refreshes) == lifetimes)),
@@ -320,7 +340,9 @@ def refresh_economy(binaries, quick):
          verdict(len(from_clients) == 0)),
         ("  failed / dead-token reuse", f"{len(failed)} / {stats['dead_token_reuse']}", "0 / 0",
          verdict(not failed and stats["dead_token_reuse"] == 0)),
-        ("client uses of an expired token", expired_uses, "0", verdict(expired_uses == 0)),
+        ("client uses of an expired token", expired_uses, "0", verdict(expired_uses == 0 and len(counters) == clients)),
+        ("clients reporting / token uses", f"{len(counters)} / {sum(c.get('token_uses', 0) for c in counters)}",
+         f"{clients} / -", verdict(len(counters) == clients)),
     ])
     return result
 

@@ -54,7 +54,7 @@ struct LifecycleEndToEndTests {
 
         #expect(mkdir(fixture.qwenDirectory, 0o700) == 0)
         let bob = try fixture.loginAs("bob", expiresInMs: Self.hour)
-        #expect(try await eventually(timeoutMs: 3_000) { try fixture.state().accounts.activeAccount?.token == bob })
+        #expect(try await eventually(timeoutMs: 3_000) { try fixture.state().accounts.activeAccount?.token == bob }, "\(DaemonFixture.read(daemon.log) ?? "")")
         // And it keeps watching the new directory.
         let fresher = try fixture.credentials(for: "bob", expiresInMs: 2 * Self.hour)
         try fixture.writeCredentials(fresher)

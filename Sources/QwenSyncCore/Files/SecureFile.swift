@@ -19,7 +19,8 @@ public enum SecureFile {
     /// Follows symlinks as other qwen clients do, but refuses anything that is not a regular
     /// file in the end (FIFOs and devices are opened non-blocking, so they cannot hang us).
     ///
-    /// - Returns: the contents, or `nil` when the file does not exist.
+    /// - Returns: the contents, or `nil` when the file does not exist. The identity is the
+    ///   path's own (``FileIdentity/of(_:)``), the link's when `path` is a symlink.
     /// - Throws: ``FileError`` when it is not a regular file, larger than `limit`, or unreadable.
     public static func read(_ path: String, limit: Int = defaultReadLimit) throws(FileError) -> Contents? {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
@@ -50,6 +51,12 @@ public enum SecureFile {
             if count == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
         }
         bytes.removeSubrange(count...)
+        // The version is that of the path itself: for a symlink, the link (which a write
+        // replaces), so that a later compare-and-swap against `FileIdentity.of(path)` agrees.
+        var linkStatus = stat()
+        if lstat(path, &linkStatus) == 0, linkStatus.st_mode & S_IFMT == S_IFLNK {
+            return Contents(bytes: bytes, identity: FileIdentity(linkStatus))
+        }
         return Contents(bytes: bytes, identity: FileIdentity(status))
     }
 

@@ -75,7 +75,10 @@ public final class Daemon {
             if descriptors[2].revents != 0 { handle(signals: signals.drain()) }
             if descriptors[0].revents != 0 {
                 var trigger = watcher.drain()
-                if trigger.contains(.credentialsDeleted) { trigger.formUnion(settle(watcher)) }
+                let settings = configuration.settings
+                if trigger.contains(.credentialsDeleted) || access(settings.accountsPath, F_OK) != 0 || access(settings.credentialsPath, F_OK) != 0 {
+                    trigger.formUnion(settle(watcher))
+                }
                 if !trigger.isEmpty { sync(trigger) }
             }
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
