@@ -61,7 +61,13 @@ public struct StoredAccount: Sendable, Equatable {
         token = merged
         raw["token"] = merged.json
         if let resource = merged.resourceURL { raw["resource_url"] = .string(APIBaseURL.withScheme(resource)) }
-        if let key = AccountIdentity.key(forAccessToken: merged.accessToken) { raw["accountKey"] = .string(key) }
+        if let key = AccountIdentity.key(forAccessToken: merged.accessToken) {
+            raw["accountKey"] = .string(key)
+        } else if raw["accountKey"]?.stringValue?.hasPrefix("refresh:") == true {
+            // The plugin's fallback key holds the old refresh token: never keep a rotated-out
+            // token on disk (the plugin derives its key again when it loads the store).
+            raw["accountKey"] = nil
+        }
         raw["updatedAt"] = .int(nowMs)
     }
 
