@@ -24,10 +24,19 @@ extension CredentialState {
     /// Adds `credentials` as an account, or updates the account with the same identity when
     /// they are fresher (a later expiry); never downgrades.
     ///
+    /// - Parameter previous: what `oauth_creds.json` held before, when known. Tokens without
+    ///   identity claims that match no account are taken as a rotation of the account the
+    ///   previous content belonged to (a client refreshed it), not as a new account.
     /// - Returns: the account id, and whether it was created.
     @discardableResult
-    public mutating func adopt(_ credentials: OAuthCredentials, nowMs: Int64) -> (id: String, created: Bool) {
-        if let existing = accounts.account(matching: credentials) {
+    public mutating func adopt(_ credentials: OAuthCredentials, nowMs: Int64, previous: OAuthCredentials? = nil) -> (id: String, created: Bool) {
+        var match = accounts.account(matching: credentials)
+        if match == nil, AccountIdentity.key(forAccessToken: credentials.accessToken) == nil,
+            let previous, let owner = accounts.account(matching: previous), owner.identityKey == nil
+        {
+            match = owner
+        }
+        if let existing = match {
             if credentials.expiryDate > existing.token.expiryDate
                 || (credentials.expiryDate == existing.token.expiryDate && !credentials.sameTokens(as: existing.token))
             {

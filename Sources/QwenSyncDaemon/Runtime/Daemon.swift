@@ -136,9 +136,10 @@ public final class Daemon {
             note("cannot read the files: \(error)", event: "error", level: .error)
             return
         }
+        let previousCredentials = state?.credentials
         state = current
         var preview = current
-        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs)
+        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs, previousCredentials: previousCredentials)
         let changes = preview.accounts != current.accounts || preview.credentials != current.credentials
         if !changes {
             for event in previewEvents where event.eventName == "error" { note(event.description, event: event.eventName, level: .warning) }
@@ -147,7 +148,9 @@ public final class Daemon {
         }
         do {
             let (events, final) = try store.transaction { state in
-                let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs())
+                let events = SyncRules.apply(
+                    to: &state, trigger: trigger, nowMs: WallClock.nowMs(), previousCredentials: previousCredentials
+                )
                 return (events, state)
             }
             state = final

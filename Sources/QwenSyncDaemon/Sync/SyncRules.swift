@@ -14,7 +14,12 @@ public enum SyncRules {
     ///   account cooling down or invalid gives way to the next healthy one (round-robin).
     /// - `oauth_creds.json` deleted: written again from the active account, unless that
     ///   account's credentials were refused, in which case the next healthy account is used.
-    public static func apply(to state: inout CredentialState, trigger: SyncTrigger, nowMs: Int64) -> [SyncEvent] {
+    ///
+    /// - Parameter previousCredentials: what `oauth_creds.json` held at the last sync, so that a
+    ///   client's refresh of a token without identity claims updates its account.
+    public static func apply(
+        to state: inout CredentialState, trigger: SyncTrigger, nowMs: Int64, previousCredentials: OAuthCredentials? = nil
+    ) -> [SyncEvent] {
         var events: [SyncEvent] = []
         let credentialsWereMissing = !state.credentialsFileExists
 
@@ -24,7 +29,7 @@ public enum SyncRules {
 
         if let credentials = state.credentials {
             let before = state.accounts.account(matching: credentials)
-            let (id, created) = state.adopt(credentials, nowMs: nowMs)
+            let (id, created) = state.adopt(credentials, nowMs: nowMs, previous: previousCredentials)
             if created {
                 events.append(.accountAdded(id: id))
             } else if before?.token != state.accounts.account(id: id)?.token {
