@@ -235,7 +235,7 @@ class Daemon:
     """`qwen-sync daemon` on a private qwen dir and socket, logging to a file."""
 
     def __init__(self, binaries, qwen_dir, socket_path, log, base_url="http://127.0.0.1:9", lead=300,
-                 extra_env=None, level="info"):
+                 extra_env=None, level="info", start_timeout=15):
         self.binaries, self.socket_path, self.log = binaries, socket_path, log
         env = isolated_env(qwen_dir, socket_path, base_url)
         env["QWEN_SYNC_LOG_LEVEL"] = level
@@ -245,10 +245,12 @@ class Daemon:
             self.process = subprocess.Popen([binaries.qwen_sync, "daemon", "--refresh-lead", str(lead)],
                                             env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=handle)
         self.pid = self.process.pid
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + start_timeout
         while not self.ping():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"daemon did not start, see {log}")
+                self.process.kill()
+                self.process.wait()
+                raise RuntimeError(f"daemon did not answer within {start_timeout} s, see {log}")
             time.sleep(0.01)
 
     def request(self, payload, timeout=3.0):

@@ -10,7 +10,6 @@ import QwenSystemd
 public final class Daemon {
     private let configuration: DaemonConfiguration
     private let store: CredentialStore
-    private let refresher: AccountRefresher
     private let notifier = SystemdNotifier()
     private let logger: Logger
     private let startedMs = WallClock.nowMs()
@@ -19,6 +18,11 @@ public final class Daemon {
     private var lastEvent: (atMs: Int64, message: String)?
     private var state: CredentialState?
     private var running = true
+    private let worker: RefreshWorker
+    /// The account the worker is refreshing.
+    private var refreshing: StoredAccount?
+    /// File events seen while the worker held the locks, synced when it is done.
+    private var deferredTrigger: SyncTrigger = []
     /// Cooldown ends up to this time have been acted on.
     private var cooldownCheckedUpToMs = WallClock.nowMs()
 
@@ -27,7 +31,7 @@ public final class Daemon {
         self.configuration = configuration
         self.logger = logger
         store = CredentialStore(settings: configuration.settings)
-        refresher = AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth))
+        worker = RefreshWorker(refresher: AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth)))
         schedule = RefreshSchedule(leadMs: configuration.refreshLeadMs)
     }
 
@@ -66,6 +70,7 @@ public final class Daemon {
             pollfd(fd: watcher.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: server.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: worker.completionDescriptor, events: Int16(POLLIN), revents: 0),
         ]
         while running {
             runDueRefreshes()
@@ -82,6 +87,7 @@ public final class Daemon {
                 if !trigger.isEmpty { sync(trigger) }
             }
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
+            if descriptors[3].revents != 0, let completion = worker.takeResult() { finish(completion) }
             if let due = nextWatchdogMs, WallClock.monotonicMs() >= due, let interval = watchdogMs {
                 _ = try? notifier.watchdogPing()
                 nextWatchdogMs = WallClock.monotonicMs() + interval
@@ -89,6 +95,8 @@ public final class Daemon {
         }
         _ = try? notifier.stopping()
         logger.info("stopping", metadata: ["event": "stop"])
+        worker.stop()
+        if let completion = worker.takeResult() { finish(completion) }
         withExtendedLifetime(instance) {}
     }
 
@@ -123,6 +131,11 @@ public final class Daemon {
     /// Applies the sync rules: a lock-free look first, and a locked transaction only when
     /// something must change (the rules are re-applied under the locks).
     private func sync(_ trigger: SyncTrigger) {
+        guard !worker.isBusy else {
+            // The worker holds both locks; a transaction now would block the loop.
+            deferredTrigger.formUnion(trigger)
+            return
+        }
         let nowMs = WallClock.nowMs()
         guard access(configuration.settings.qwenDirectory, F_OK) == 0 else {
             // Never re-create a directory someone removed; the watcher rescans when it returns.
@@ -168,9 +181,18 @@ public final class Daemon {
     private func runDueRefreshes() {
         guard let state else { return }
         let nowMs = WallClock.nowMs()
-        for account in state.accounts.accounts {
-            guard let due = schedule.dueTime(of: account, nowMs: nowMs), due <= nowMs else { continue }
-            refresh(account)
+        if !worker.isBusy {
+            let due = state.accounts.accounts
+                .compactMap { account in schedule.dueTime(of: account, nowMs: nowMs).map { (account, $0) } }
+                .filter { $0.1 <= nowMs }
+                .min { $0.1 < $1.1 }
+            if let (account, _) = due {
+                let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
+                    ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
+                    : .ifExpiringWithin(milliseconds: configuration.refreshLeadMs + 60_000)
+                refreshing = account
+                worker.submit(accountID: account.id, policy: policy)
+            }
         }
         let ended = state.accounts.accounts.filter { $0.exhaustedUntil > cooldownCheckedUpToMs && $0.exhaustedUntil <= nowMs }
         cooldownCheckedUpToMs = nowMs
@@ -180,40 +202,46 @@ public final class Daemon {
         }
     }
 
-    private func refresh(_ account: StoredAccount) {
-        let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
-            ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
-            : .ifExpiringWithin(milliseconds: configuration.refreshLeadMs + 60_000)
-        do {
-            let outcome = try refresher.refresh(accountID: account.id, policy: policy)
+    /// Takes in a finished refresh, then runs the sync rounds deferred while it held the locks.
+    private func finish(_ completion: RefreshWorker.Completion) {
+        let accountID = completion.accountID
+        let account = refreshing
+        refreshing = nil
+        switch completion.outcome {
+        case .success(let outcome):
             switch outcome {
             case .refreshed:
                 counters.refreshes += 1
-                schedule.recordSuccess(of: account.id)
-                note(outcome.description, event: "refresh", account: account.id, level: .info)
+                schedule.recordSuccess(of: accountID)
+                note(outcome.description, event: "refresh", account: accountID, level: .info)
             case .alreadyFresh:
-                schedule.recordSuccess(of: account.id)
-                note(outcome.description, event: "refresh", account: account.id, level: .debug)
+                schedule.recordSuccess(of: accountID)
+                note(outcome.description, event: "refresh", account: accountID, level: .debug)
             case .transientFailure(_, _, let retryAfter):
                 counters.refreshFailures += 1
                 // Back off from the end of the attempt: a timed-out request took seconds.
                 let failedAtMs = WallClock.nowMs()
-                let retry = schedule.recordTransientFailure(of: account, retryAfterMs: retryAfter, nowMs: failedAtMs)
-                note("\(outcome.description) in \((retry - failedAtMs) / 1000) s", event: "refresh", account: account.id, level: .warning)
+                if let account {
+                    let retry = schedule.recordTransientFailure(of: account, retryAfterMs: retryAfter, nowMs: failedAtMs)
+                    note("\(outcome.description) in \((retry - failedAtMs) / 1000) s", event: "refresh", account: accountID, level: .warning)
+                }
             case .invalidated(_, _, let switched):
                 counters.refreshFailures += 1
-                schedule.recordSuccess(of: account.id)
-                note(outcome.description, event: "refresh", account: account.id, level: .error)
+                schedule.recordSuccess(of: accountID)
+                note(outcome.description, event: "refresh", account: accountID, level: .error)
                 if let switched { note("switched to \(switched)", event: "switch", account: switched, level: .notice) }
             case .notFound:
-                schedule.recordSuccess(of: account.id)
+                schedule.recordSuccess(of: accountID)
             }
-        } catch {
+        case .failure(let error):
             counters.refreshFailures += 1
-            schedule.recordTransientFailure(of: account, retryAfterMs: nil, nowMs: WallClock.nowMs())
-            note("refresh of \(account.id) failed: \(error)", event: "refresh", account: account.id, level: .error)
+            if let account { schedule.recordTransientFailure(of: account, retryAfterMs: nil, nowMs: WallClock.nowMs()) }
+            note("refresh of \(accountID) failed: \(error)", event: "refresh", account: accountID, level: .error)
         }
         state = try? store.read()
+        let deferred = deferredTrigger
+        deferredTrigger = []
+        if !deferred.isEmpty { sync(deferred) }
         updateStatus()
     }
 
@@ -221,7 +249,7 @@ public final class Daemon {
         let nowMs = WallClock.nowMs()
         var deadlines: [Int64] = []
         for account in state?.accounts.accounts ?? [] {
-            if let due = schedule.dueTime(of: account, nowMs: nowMs) { deadlines.append(due - nowMs) }
+            if !worker.isBusy, let due = schedule.dueTime(of: account, nowMs: nowMs) { deadlines.append(due - nowMs) }
             if account.exhaustedUntil > nowMs { deadlines.append(account.exhaustedUntil - nowMs) }
         }
         if let watchdogAtMs { deadlines.append(watchdogAtMs - WallClock.monotonicMs()) }
@@ -288,6 +316,7 @@ public final class Daemon {
                 ("refresh_failures", .int(Int64(counters.refreshFailures))),
             ]))),
             ("locks", .array(locks)),
+            ("refresh_in_flight", .optionalString(refreshing?.id)),
             ("last_event", lastEvent.map { .object(JSONObject([("at_ms", .int($0.atMs)), ("message", .string($0.message))])) } ?? .null),
             ("credentials_problem", .optionalString(current?.credentialsProblem)),
         ]))
