@@ -108,11 +108,18 @@ struct SyncEndToEndTests {
         unlink(fixture.credentialsPath)
         #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" })
 
+        // The restore is followed by one verifying refresh; a success would clear any auth_invalid
+        // mark, so let it finish first.
+        #expect(await eventually(timeoutMs: 5_000) { DaemonFixture.read(daemon.log)?.contains("refreshed") == true })
+
         // Now alice is refused too: nothing can serve, the file stays deleted and the log says so.
         try fixture.changeAccounts { $0.update(id: aliceID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
         try await Task.sleep(for: .milliseconds(200))
         unlink(fixture.credentialsPath)
-        #expect(try await eventually(timeoutMs: 2_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true })
+        #expect(
+            try await eventually(timeoutMs: 2_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true },
+            "\(DaemonFixture.read(daemon.log) ?? "")"
+        )
         try await Task.sleep(for: .milliseconds(200))
         #expect(access(fixture.credentialsPath, F_OK) != 0, "no account can refresh: nothing is restored")
         #expect(await daemon.process.stop() == 0)

@@ -5,20 +5,22 @@ import QwenSyncCore
 /// kernel events into ``SyncTrigger``s.
 ///
 /// Directories are watched, not file inodes: a file watch dies with the first atomic
-/// replace. Temporary, stale and lock files are ignored. When a watched directory is removed,
-/// its parent is watched until it comes back, then everything is rescanned.
+/// replace. Temporary, stale and lock files are ignored. Each directory's parent is watched
+/// too, for the directory's own name only, so a directory that is removed (or moved away)
+/// and created again is picked up and rescanned, however many times that happens.
 public final class DirectoryWatcher {
     /// The inotify descriptor, to poll for readability.
     public let descriptor: Int32
     private let credentialsName: String
     private let accountsName: String
-    private var watches: [Int32: WatchedDirectory] = [:]
     private let directories: [String]
+    /// What each watch descriptor stands for: a watched directory, a parent awaiting some
+    /// of its children by name, or both.
+    private var roles: [Int32: Role] = [:]
 
-    private struct WatchedDirectory {
-        let path: String
-        /// `nil` for the directory itself; the name of the missing child when this is a parent.
-        let awaitedChild: String?
+    private struct Role {
+        var directory: String?
+        var children: [String: String] = [:]
     }
 
     /// Watches the directories holding `settings`' credentials and accounts files.
@@ -33,30 +35,31 @@ public final class DirectoryWatcher {
         let accountsDirectory = PathNormalizer.directory(of: settings.accountsPath)
         if accountsDirectory != settings.qwenDirectory { list.append(accountsDirectory) }
         directories = list
-        for directory in list { watch(directory) }
+        for directory in list {
+            watchParent(of: directory)
+            watch(directory)
+        }
     }
 
     deinit { close(descriptor) }
 
     private static let directoryMask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB)
-        | UInt32(IN_DELETE_SELF | IN_MOVE_SELF) | UInt32(IN_ONLYDIR)
-    private static let parentMask = UInt32(IN_CREATE | IN_MOVED_TO) | UInt32(IN_ONLYDIR)
+        | UInt32(IN_DELETE_SELF | IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_MASK_ADD)
+    private static let parentMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM)
+        | UInt32(IN_ONLYDIR) | UInt32(IN_MASK_ADD)
 
-    /// Watches `directory`, or its nearest existing ancestor until it appears.
     private func watch(_ directory: String) {
         let wd = inotify_add_watch(descriptor, directory, Self.directoryMask)
-        if wd >= 0 {
-            watches[wd] = WatchedDirectory(path: directory, awaitedChild: nil)
-            return
-        }
+        guard wd >= 0 else { return }
+        roles[wd, default: Role()].directory = directory
+    }
+
+    private func watchParent(of directory: String) {
         let parent = PathNormalizer.directory(of: directory)
         guard parent != directory else { return }
-        let parentWD = inotify_add_watch(descriptor, parent, Self.parentMask)
-        if parentWD >= 0 {
-            watches[parentWD] = WatchedDirectory(path: parent, awaitedChild: PathNormalizer.fileName(of: directory))
-        } else {
-            watch(parent)
-        }
+        let wd = inotify_add_watch(descriptor, parent, Self.parentMask)
+        guard wd >= 0 else { return }
+        roles[wd, default: Role()].children[PathNormalizer.fileName(of: directory)] = directory
     }
 
     /// Reads every pending event and says which files changed.
@@ -86,25 +89,28 @@ public final class DirectoryWatcher {
 
     private func handle(mask: UInt32, wd: Int32, name: String) -> SyncTrigger {
         if mask & UInt32(IN_Q_OVERFLOW) != 0 { return .fullScan }
-        guard let watched = watches[wd] else { return [] }
-        if mask & UInt32(IN_IGNORED) != 0 || mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
-            watches[wd] = nil
-            if mask & UInt32(IN_MOVE_SELF) != 0 { inotify_rm_watch(descriptor, wd) }
-            if watched.awaitedChild == nil, !watches.values.contains(where: { $0.path == watched.path }) {
-                watch(watched.path)
+        guard let role = roles[wd] else { return [] }
+        if mask & UInt32(IN_IGNORED) != 0 {
+            roles[wd] = nil
+            return role.directory == nil ? [] : [.credentialsDeleted, .accountsChanged]
+        }
+        if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+            if mask & UInt32(IN_MOVE_SELF) != 0 {
+                inotify_rm_watch(descriptor, wd)
+                roles[wd] = nil
+            }
+            return [.credentialsDeleted, .accountsChanged]
+        }
+        if let child = role.children[name] {
+            if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
+                watch(child)
+                return .fullScan
+            }
+            if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
                 return [.credentialsDeleted, .accountsChanged]
             }
-            return []
         }
-        if let awaited = watched.awaitedChild {
-            guard name == awaited else { return [] }
-            inotify_rm_watch(descriptor, wd)
-            watches[wd] = nil
-            for directory in directories where !watches.values.contains(where: { $0.path == directory && $0.awaitedChild == nil }) {
-                watch(directory)
-            }
-            return .fullScan
-        }
+        guard role.directory != nil else { return [] }
         if name == credentialsName {
             if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 { return .credentialsDeleted }
             if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB) != 0 { return .credentialsChanged }
