@@ -68,6 +68,9 @@ struct RefreshCommandTests {
     func concurrentRefresh() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.tearDown() }
+        // The server takes a second to answer, so the second process starts while the first
+        // holds the locks, as two clients refreshing at the same moment would.
+        try fixture.server.configure(["faults": [["kind": "delay", "delay_ms": 1_000]]])
         async let first = fixture.run(["refresh"])
         async let second = fixture.run(["refresh"])
         let outcomes = try await [first, second]

@@ -1,3 +1,5 @@
+import QwenSyncCore
+
 /// How a refresh attempt for one account ended. Never carries a token.
 public enum RefreshOutcome: Sendable, Equatable, CustomStringConvertible {
     /// New tokens were stored; the access token now expires at `expiresAtMs`.
@@ -41,7 +43,7 @@ public enum RefreshOutcome: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .refreshed(let id, let expiry): "\(id): refreshed; the token is valid for \(max(0, expiry - WallClockBridge.nowMs()) / 60_000) min"
+        case .refreshed(let id, let expiry): "\(id): refreshed; the token is valid for \(Self.lifetime(expiry - WallClock.nowMs()))"
         case .alreadyFresh(let id, _): "\(id): already refreshed by another process; nothing sent"
         case .transientFailure(let id, let reason, _): "\(id): refresh failed, will retry: \(reason)"
         case .invalidated(let id, let reason, let next):
@@ -50,11 +52,10 @@ public enum RefreshOutcome: Sendable, Equatable, CustomStringConvertible {
         case .notFound(let reference): "no account matches \"\(reference)\""
         }
     }
-}
 
-import QwenSyncCore
-
-/// Access to the wall clock from descriptions.
-enum WallClockBridge {
-    static func nowMs() -> Int64 { WallClock.nowMs() }
+    /// "59 min" or "45 s".
+    private static func lifetime(_ milliseconds: Int64) -> String {
+        let seconds = max(0, milliseconds) / 1000
+        return seconds >= 120 ? "\(seconds / 60) min" : "\(seconds) s"
+    }
 }

@@ -64,11 +64,18 @@ public struct LockFile: Sendable {
         return HeldLock(path: path, token: token, descriptor: fd, inode: UInt64(status.st_ino), heartbeatMs: policy.heartbeatMs)
     }
 
-    /// The identity of the lock file if it is stale now.
+    /// The identity of the lock file if it is stale now: its mtime is older than the stale
+    /// time, or (after a second) it names a holder pid that no longer exists. Only the
+    /// plugin's and qwen-sync's `<pid>-<ms>-<hex>` locks name their holder; qwen-code's bare
+    /// UUID locks go stale by age alone.
     private func staleLock() -> FileIdentity? {
         guard let identity = FileIdentity.of(path) else { return nil }
         let ageMs = WallClock.nowMs() - identity.modificationTimeMs
-        return ageMs > policy.staleAfterMs ? identity : nil
+        if ageMs > policy.staleAfterMs { return identity }
+        if ageMs > 1_000, let pid = LockInspector.inspect(path)?.holderPID, kill(pid, 0) != 0, errno == ESRCH {
+            return identity
+        }
+        return nil
     }
 
     /// Removes the lock at `path` only if it is still the version `expected`.
