@@ -26,7 +26,7 @@ daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead
 	$(SWIFT) run qwen-sync daemon $(ARGS)
 
 test: deps ## Run the whole test suite, then check the systemd units
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 	sh contrib/verify-units.sh
 
 verify-units: ## systemd-analyze --user verify on contrib/*.service, *.socket

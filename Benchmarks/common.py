@@ -253,13 +253,16 @@ class Daemon:
                 raise RuntimeError(f"daemon did not answer within {start_timeout} s, see {log}")
             time.sleep(0.01)
 
-    def request(self, payload, timeout=3.0):
-        """Sends raw bytes to the control socket; returns the raw reply (b'' on failure)."""
+    def request(self, payload, timeout=3.0, half_close=True):
+        """Sends raw bytes to the control socket (then shuts down the write side unless
+        `half_close` is false); returns the raw reply (b'' on failure)."""
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
                 client.settimeout(timeout)
                 client.connect(self.socket_path)
                 client.sendall(payload)
+                if half_close:
+                    client.shutdown(socket.SHUT_WR)
                 chunks = []
                 while True:
                     chunk = client.recv(65536)

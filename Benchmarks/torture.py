@@ -163,7 +163,7 @@ def kill9(binaries, quick, rng):
         document["accounts"][0]["token"]["expiry_date"] += 99_999
         common.write_atomic(ws.accounts, document)  # so the start-up sync must write, under the lock
         start = time.monotonic()
-        limit = 8 if quick else 45
+        limit = 3 if quick else 45
         try:
             daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon.log"), start_timeout=limit)
             result["daemon"]["first_answer_after_dead_holder_lock_s"] = round(time.monotonic() - start, 2)
@@ -295,7 +295,8 @@ def fuzz_socket(binaries, count, rng):
                 payload = bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
             else:
                 payload = b'{"command":"' + b"s" * rng.randint(1, 200_000) + b'"}\n'
-            reply = daemon.request(payload, timeout=3)
+            # A few leave the connection open without a newline: the daemon waits out its 500 ms.
+            reply = daemon.request(payload, timeout=3, half_close=rng.random() < 0.98)
             stats["inputs"] += 1
             try:
                 json.loads(reply)

@@ -26,6 +26,18 @@ struct RefreshScheduleTests {
         }
     }
 
+    @Test("a token living shorter than the lead is refreshed halfway through its life, not in a loop")
+    func shortLivedToken() throws {
+        let schedule = RefreshSchedule(leadMs: 300_000)
+        let storedAt = Self.now
+        let token = TokenFactory.credentials(sub: "A", refresh: "rt-A", expiry: storedAt + 60_000)
+        let subject = StoredAccount(id: "A", token: token, nowMs: storedAt)
+        let due = try #require(schedule.dueTime(of: subject, nowMs: storedAt))
+        #expect(due > storedAt, "not due the moment it was stored")
+        #expect(due <= RefreshSchedule.hardDeadline(of: subject) - 5_000)
+        #expect(due == storedAt + 25_000)
+    }
+
     @Test("the jitter is stable for one token and spreads accounts expiring together")
     func jitterStableAndSpread() throws {
         let schedule = RefreshSchedule(leadMs: 300_000)

@@ -6,7 +6,8 @@ import QwenSyncCore
 /// token, up to a tenth of the lead and at most 60 s) spreads accounts that expire together.
 /// After a transient failure a retry time replaces that, but never later than the hard
 /// deadline `expiry − 30 s` minus a margin, so no client ever sees a token inside its
-/// 30-second refresh window. `auth_invalid` accounts are not scheduled.
+/// 30-second refresh window. `auth_invalid` accounts are not scheduled. A token that lives
+/// shorter than the lead is refreshed halfway through its life rather than in a loop.
 public struct RefreshSchedule: Sendable {
     /// How long before expiry a refresh starts, in milliseconds.
     public var leadMs: Int64
@@ -25,7 +26,14 @@ public struct RefreshSchedule: Sendable {
     public func dueTime(of account: StoredAccount, nowMs: Int64) -> Int64? {
         guard account.state(nowMs: nowMs) != .authInvalid else { return nil }
         if let retry = retryAtMs[account.id] { return retry }
-        return account.token.expiryDate - leadMs - jitter(for: account)
+        let due = account.token.expiryDate - leadMs - jitter(for: account)
+        // A token that lives shorter than the lead would be due again the moment it is stored:
+        // refresh it halfway through its life instead (still before the hard deadline).
+        if let storedAt = account.updatedAt, due <= storedAt, account.token.expiryDate > storedAt {
+            let halfway = storedAt + (account.token.expiryDate - storedAt) / 2
+            return max(storedAt + 1_000, min(halfway, Self.hardDeadline(of: account) - 5_000))
+        }
+        return due
     }
 
     /// The hard deadline by which `account` must have been refreshed.
