@@ -122,11 +122,13 @@ let package = Package(
         .testTarget(
             name: "QwenExecTests",
             dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "QwenSyncDaemonTests",
             dependencies: ["QwenSyncDaemon", "QwenSyncTestSupport", "qwen-sync", "qwen-oauth-standin"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
     ]

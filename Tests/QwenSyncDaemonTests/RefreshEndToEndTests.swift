@@ -75,7 +75,10 @@ struct RefreshEndToEndTests {
         let deadline = alice.expiryDate - 30_000
         let daemon = try await fixture.startDaemon(refreshLead: 40)
         #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk()?.expiryDate ?? 0 > alice.expiryDate })
-        #expect(WallClock.nowMs() < deadline, "refreshed \(WallClock.nowMs() - deadline) ms after the hard deadline")
+        #expect(
+            WallClock.nowMs() < deadline,
+            "refreshed \(WallClock.nowMs() - deadline) ms after the hard deadline: \(DaemonFixture.read(daemon.log) ?? "")"
+        )
         let status = try fixture.status()
         #expect(status["counters"]?.objectValue?["refresh_failures"]?.int64Value == 2)
         #expect(status["counters"]?.objectValue?["refreshes"]?.int64Value == 1)

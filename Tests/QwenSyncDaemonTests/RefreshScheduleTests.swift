@@ -28,10 +28,11 @@ struct RefreshScheduleTests {
 
     @Test("a token living shorter than the lead is refreshed halfway through its life, not in a loop")
     func shortLivedToken() throws {
-        let schedule = RefreshSchedule(leadMs: 300_000)
+        var schedule = RefreshSchedule(leadMs: 300_000)
         let storedAt = Self.now
-        let token = TokenFactory.credentials(sub: "A", refresh: "rt-A", expiry: storedAt + 60_000)
-        let subject = StoredAccount(id: "A", token: token, nowMs: storedAt)
+        let subject = account("A", expiry: storedAt + 60_000)
+        #expect(schedule.dueTime(of: subject, nowMs: storedAt) ?? .max <= storedAt, "found expiring: due at once")
+        schedule.recordRefreshed("A", nowMs: storedAt)
         let due = try #require(schedule.dueTime(of: subject, nowMs: storedAt))
         #expect(due > storedAt, "not due the moment it was stored")
         #expect(due <= RefreshSchedule.hardDeadline(of: subject) - 5_000)

@@ -1,5 +1,5 @@
-import QwenSyncCore
 import CCrypto
+import QwenSyncCore
 
 /// A PKCE pair (RFC 7636) with the `S256` method.
 ///

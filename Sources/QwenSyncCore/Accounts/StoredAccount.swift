@@ -38,9 +38,6 @@ public struct StoredAccount: Sendable, Equatable {
             ?? AccountIdentity.key(forAccessToken: token.accessToken)
     }
 
-    /// When the entry was last changed (ms), e.g. when its token was stored.
-    public var updatedAt: Int64? { raw["updatedAt"]?.int64Value }
-
     /// Until when the account cools down (ms; 0 = healthy).
     public var exhaustedUntil: Int64 { raw["exhaustedUntil"]?.int64Value ?? 0 }
 

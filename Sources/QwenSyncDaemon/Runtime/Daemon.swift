@@ -212,7 +212,7 @@ public final class Daemon {
             switch outcome {
             case .refreshed:
                 counters.refreshes += 1
-                schedule.recordSuccess(of: accountID)
+                schedule.recordRefreshed(accountID, nowMs: WallClock.nowMs())
                 note(outcome.description, event: "refresh", account: accountID, level: .info)
             case .alreadyFresh:
                 schedule.recordSuccess(of: accountID)

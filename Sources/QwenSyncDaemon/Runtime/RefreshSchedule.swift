@@ -15,6 +15,8 @@ public struct RefreshSchedule: Sendable {
     public private(set) var retryAtMs: [String: Int64] = [:]
     /// Consecutive transient failures, by account id.
     private var failures: [String: Int] = [:]
+    /// When this daemon last stored a refreshed token, by account id.
+    private var refreshedAtMs: [String: Int64] = [:]
 
     /// qwen-code refreshes when less than 30 s remain; we must be done before that.
     public static let clientRefreshWindowMs: Int64 = 30_000
@@ -27,9 +29,9 @@ public struct RefreshSchedule: Sendable {
         guard account.state(nowMs: nowMs) != .authInvalid else { return nil }
         if let retry = retryAtMs[account.id] { return retry }
         let due = account.token.expiryDate - leadMs - jitter(for: account)
-        // A token that lives shorter than the lead would be due again the moment it is stored:
-        // refresh it halfway through its life instead (still before the hard deadline).
-        if let storedAt = account.updatedAt, due <= storedAt, account.token.expiryDate > storedAt {
+        // A token that lives shorter than the lead would be due again the moment this daemon
+        // stored it: refresh it halfway through its life instead (still before the deadline).
+        if let storedAt = refreshedAtMs[account.id], due <= storedAt, account.token.expiryDate > storedAt {
             let halfway = storedAt + (account.token.expiryDate - storedAt) / 2
             return max(storedAt + 1_000, min(halfway, Self.hardDeadline(of: account) - 5_000))
         }
@@ -52,6 +54,12 @@ public struct RefreshSchedule: Sendable {
         if retry > lastChance, lastChance > nowMs + 1_000 { retry = lastChance }
         retryAtMs[account.id] = retry
         return retry
+    }
+
+    /// Records that a refresh of `accountID` stored a new token at `nowMs`.
+    public mutating func recordRefreshed(_ accountID: String, nowMs: Int64) {
+        recordSuccess(of: accountID)
+        refreshedAtMs[accountID] = nowMs
     }
 
     /// Forgets failures after a success (or when the account is gone).
