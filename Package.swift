@@ -83,7 +83,7 @@ let package = Package(
         /// A loopback stand-in for the Qwen OAuth server (tests, benchmarks, trying `login`).
         .executableTarget(
             name: "qwen-oauth-standin",
-            dependencies: ["QwenSyncCore", "CCrypto"],
+            dependencies: ["QwenSyncCore", "QwenOAuth"],
             swiftSettings: strictSwift
         ),
         /// Worker processes for multi-process tests and benchmarks (lock contention, kill -9).

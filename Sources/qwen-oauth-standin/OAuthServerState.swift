@@ -41,7 +41,7 @@ struct OAuthServerState: Sendable {
         guard form["client_id"] == config.clientID else {
             return .oauthError(400, "invalid_client", "Unknown client_id")
         }
-        guard let challenge = form["code_challenge"], PKCE.isWellFormedChallenge(challenge) else {
+        guard let challenge = form["code_challenge"], PKCECheck.isWellFormedChallenge(challenge) else {
             return .oauthError(400, "invalid_request", "Missing or invalid code_challenge")
         }
         guard form["code_challenge_method"] == "S256" else {
@@ -132,7 +132,7 @@ struct OAuthServerState: Sendable {
             config.slowDown = max(0, config.slowDown - 1)
             return ("slow_down", .oauthError(429, "slow_down", "Polling too frequently"))
         }
-        guard PKCE.isWellFormedVerifier(verifier), PKCE.challenge(forVerifier: verifier) == device.codeChallenge else {
+        guard PKCECheck.verifier(verifier, matches: device.codeChallenge) else {
             return ("invalid_grant", .oauthError(400, "invalid_grant", "PKCE verification failed"))
         }
         if device.pendingAnswered < config.pendingPolls {

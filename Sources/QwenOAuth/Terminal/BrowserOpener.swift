@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// Opens a URL in the user's browser with `xdg-open`, when there is a display to open it on.
 ///
@@ -11,7 +12,7 @@ public struct BrowserOpener: Sendable {
     public let environment: [String: String]
 
     /// Creates an opener for `environment` (default: this process's environment).
-    public init(environment: [String: String] = BrowserOpener.processEnvironment()) {
+    public init(environment: [String: String] = ProcessEnvironment.current.variables) {
         self.environment = environment
     }
 
@@ -59,19 +60,5 @@ public struct BrowserOpener: Sendable {
             if access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
-    }
-
-    /// This process's environment variables.
-    public static func processEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            entry += 1
-        }
-        return result
     }
 }

@@ -28,14 +28,9 @@ final class RefreshWorker: @unchecked Sendable {
 
     init(refresher: AccountRefresher) {
         self.refresher = refresher
-        var ends: [Int32] = [-1, -1]
-        pipe(&ends)
-        for end in ends {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        completionDescriptor = ends[0]
-        signalDescriptor = ends[1]
+        let pipe = NonBlockingPipe()
+        completionDescriptor = pipe.readEnd
+        signalDescriptor = pipe.writeEnd
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         let unmanaged = Unmanaged.passRetained(self)

@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// The write end of the self-pipe, used only by the async-signal-safe handler below.
 nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
@@ -12,14 +13,9 @@ public final class SignalSource {
 
     /// Installs the handlers. Only one instance may exist in a process.
     public init() {
-        var ends: [Int32] = [-1, -1]
-        pipe(&ends)
-        for end in ends {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        descriptor = ends[0]
-        signalPipeWriteEnd = ends[1]
+        let pipe = NonBlockingPipe()
+        descriptor = pipe.readEnd
+        signalPipeWriteEnd = pipe.writeEnd
         signal(SIGPIPE, SIG_IGN)
         // A parent may have started us with these blocked (the mask survives exec): unblock
         // them, or SIGTERM would never arrive.
