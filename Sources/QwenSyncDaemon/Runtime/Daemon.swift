@@ -289,48 +289,14 @@ public final class Daemon {
     }
 
     private func statusDocument() -> JSONValue {
-        let nowMs = WallClock.nowMs()
-        let current = (try? store.read()) ?? state
-        let summaries: [JSONValue] = (current?.accounts.accounts ?? []).map { account in
-            var summary = AccountSummary(account, in: current!, nowMs: nowMs)
-            summary.nextRefreshAtMs = schedule.dueTime(of: account, nowMs: nowMs)
-            return summary.json
-        }
-        let locks: [JSONValue] = [configuration.settings.credentialsLockPath, configuration.settings.accountsLockPath].map { path in
-            guard let lock = LockInspector.inspect(path) else { return ["path": .string(path), "held": false] }
-            return .object(JSONObject([
-                ("path", .string(path)), ("held", true),
-                ("holder_pid", lock.holderPID.map { .int(Int64($0)) } ?? .null), ("age_ms", .int(lock.ageMs)),
-            ]))
-        }
-        return .object(JSONObject([
-            ("daemon", .object(JSONObject([
-                ("pid", .int(Int64(getpid()))), ("version", .string(QwenSyncVersion.current)),
-                ("uptime_s", .int((nowMs - startedMs) / 1000)),
-            ]))),
-            ("qwen_dir", .string(configuration.settings.qwenDirectory)),
-            ("active_account", .optionalString(current?.accounts.activeAccountID)),
-            ("accounts", .array(summaries)),
-            ("counters", .object(JSONObject([
-                ("syncs", .int(Int64(counters.syncs))), ("refreshes", .int(Int64(counters.refreshes))),
-                ("refresh_failures", .int(Int64(counters.refreshFailures))),
-            ]))),
-            ("locks", .array(locks)),
-            ("refresh_in_flight", .optionalString(refreshing?.id)),
-            ("last_event", lastEvent.map { .object(JSONObject([("at_ms", .int($0.atMs)), ("message", .string($0.message))])) } ?? .null),
-            ("credentials_problem", .optionalString(current?.credentialsProblem)),
-        ]))
-    }
-}
-
-/// The daemon could not start or had to stop.
-public enum DaemonError: Error, CustomStringConvertible {
-    /// Start-up failed for this reason.
-    case startup(String)
-
-    public var description: String {
-        switch self {
-        case .startup(let reason): reason
-        }
+        DaemonStatusDocument(
+            settings: configuration.settings,
+            state: (try? store.read()) ?? state,
+            schedule: schedule,
+            counters: counters,
+            startedMs: startedMs,
+            refreshingID: refreshing?.id,
+            lastEvent: lastEvent
+        ).json(nowMs: WallClock.nowMs())
     }
 }
