@@ -62,7 +62,7 @@ public func runProduct(
     }
     return ProcessOutcome(
         exitCode: code,
-        standardOutput: result.standardOutput ?? "",
-        standardError: result.standardError ?? ""
+        standardOutput: result.standardOutput,
+        standardError: result.standardError
     )
 }

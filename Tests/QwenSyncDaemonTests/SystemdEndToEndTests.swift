@@ -1,6 +1,6 @@
-import Foundation
 import Glibc
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// The daemon under systemd: sd_notify datagrams and journald fields.
@@ -51,10 +51,10 @@ struct SystemdEndToEndTests {
 struct DaemonJournaldTests {
     @Test(
         "journald gets QWEN_EVENT start, sync, refresh and stop with QWEN_ACCOUNT",
-        .enabled(if: Journald.unavailableReason == nil, "needs root, journalctl and a journald (running, or /lib/systemd/systemd-journald)")
+        .enabled(if: JournaldFixture.unavailableReason == nil, "needs root, journalctl and a journald (running, or /lib/systemd/systemd-journald)")
     )
     func events() async throws {
-        let journald = try Journald()
+        let journald = try await JournaldFixture()
         let fixture = try DaemonFixture(standInArguments: ["--expires-in", "3600"])
         try fixture.loginAs("alice", expiresInMs: 60_000)
         let daemon = try await fixture.startDaemon(refreshLead: 100, environment: ["QWEN_SYNC_LOG": "journal"])
@@ -62,16 +62,17 @@ struct DaemonJournaldTests {
         let account = try #require(try fixture.state().accounts.activeAccountID)
         #expect(await daemon.process.stop() == 0)
 
-        let entries = try await journald.entries(pid: daemon.process.pid, atLeast: 4)
-        withExtendedLifetime(journald) {}
-        let events = entries.compactMap { $0["QWEN_EVENT"] as? String }
+        let entries = try await journald.entries(
+            matching: ["SYSLOG_IDENTIFIER=qwen-sync", "_PID=\(daemon.process.pid)"], atLeast: 4
+        )
+        let events = entries.compactMap { $0["QWEN_EVENT"] }
         for expected in ["start", "sync", "refresh", "stop"] { #expect(events.contains(expected), "\(events)") }
-        #expect(entries.allSatisfy { $0["SYSLOG_IDENTIFIER"] as? String == "qwen-sync" })
-        let refresh = try #require(entries.first { $0["QWEN_EVENT"] as? String == "refresh" })
-        #expect(refresh["QWEN_ACCOUNT"] as? String == account)
-        #expect(refresh["PRIORITY"] as? String == "6")
-        let sync = try #require(entries.first { $0["QWEN_EVENT"] as? String == "sync" })
-        #expect(sync["QWEN_ACCOUNT"] as? String == account)
-        #expect(entries.allSatisfy { !(($0["MESSAGE"] as? String) ?? "").contains("SECRET") })
+        #expect(entries.allSatisfy { $0["SYSLOG_IDENTIFIER"] == "qwen-sync" })
+        let refresh = try #require(entries.first { $0["QWEN_EVENT"] == "refresh" })
+        #expect(refresh["QWEN_ACCOUNT"] == account)
+        #expect(refresh["PRIORITY"] == "6")
+        let sync = try #require(entries.first { $0["QWEN_EVENT"] == "sync" })
+        #expect(sync["QWEN_ACCOUNT"] == account)
+        #expect(entries.allSatisfy { !($0["MESSAGE"] ?? "").contains("SECRET") })
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncTestSupport
 import Testing
 
 @testable import QwenSystemd
