@@ -56,7 +56,6 @@ let package = Package(
             name: "QwenExec",
             dependencies: [
                 "QwenSyncCore",
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift

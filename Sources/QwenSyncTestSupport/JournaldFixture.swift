@@ -28,11 +28,11 @@ public final class JournaldFixture {
     }
 
     private static let lockPath = "/tmp/qwen-sync-journald-test.lock"
-    /// Variables systemd sets for a service: a journald inheriting the test's would answer them.
-    private static let scrubbed = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]
 
     private let lockFD: Int32
-    private var startedPID: pid_t?
+    /// The journald started here; ``ChildProcess`` leaves out the variables systemd sets for a
+    /// service (`NOTIFY_SOCKET`, …), which a journald inheriting the test's would answer.
+    private var started: ChildProcess?
     private var createdRunLog = false
 
     /// Takes the lock (waiting for other fixtures), then starts a journald unless one listens.
@@ -111,40 +111,14 @@ public final class JournaldFixture {
         createdRunLog = access("/run/log", F_OK) != 0
         mkdir("/run/systemd", 0o755)
         mkdir("/run/systemd/journal", 0o755)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(Self.binary), nil]
-        let envp = Self.inheritedEnvironment().map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, Self.binary, &actions, nil, argv, envp)
-        guard result == 0 else { throw TestSupportError("posix_spawn \(Self.binary): errno \(result)") }
-        startedPID = pid
+        started = try ChildProcess(Self.binary, [])
     }
 
     private func stop() {
-        guard let pid = startedPID else { return }
-        startedPID = nil
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        guard let journald = started else { return }
+        started = nil
+        journald.terminate()
         _ = system("rm -rf /run/systemd/journal /run/log/journal")
         if createdRunLog { rmdir("/run/log") }
-    }
-
-    /// The test's environment as `NAME=value` entries, without ``scrubbed``.
-    private static func inheritedEnvironment() -> [String] {
-        var entries: [String] = []
-        var entry = environ
-        while let pointer = entry.pointee {
-            let pair = String(cString: pointer)
-            if !scrubbed.contains(where: { pair.hasPrefix($0 + "=") }) { entries.append(pair) }
-            entry += 1
-        }
-        return entries
     }
 }

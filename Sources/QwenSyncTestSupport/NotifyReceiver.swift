@@ -55,10 +55,10 @@ public final class NotifyReceiver: Sendable {
     /// - Returns: the first datagram satisfying `predicate`, or `nil` when none arrived within
     ///   `timeoutMs`.
     public func receive(timeoutMs: Int64 = 3_000, until predicate: (String) -> Bool) -> String? {
-        let deadline = Self.monotonicMs() + timeoutMs
+        let deadline = monotonicMs() + timeoutMs
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let remaining = deadline - Self.monotonicMs()
+            let remaining = deadline - monotonicMs()
             guard remaining > 0 else { return nil }
             var pending = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&pending, 1, Int32(remaining)) == 1 else { return nil }
@@ -67,11 +67,5 @@ public final class NotifyReceiver: Sendable {
             let datagram = String(decoding: buffer[..<count], as: UTF8.self)
             if predicate(datagram) { return datagram }
         }
-    }
-
-    private static func monotonicMs() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }

@@ -24,10 +24,21 @@ struct RefreshCommand: ParsableCommand {
         let store = CredentialStore(settings: settings)
         let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: settings.oauthConfiguration))
         var state = try CommandFailure.wrap { try store.read() }
-        // Judge against the newest tokens: a client may have refreshed into oauth_creds.json.
-        if let credentials = state.credentials {
-            let adopted = state.adopt(credentials, nowMs: WallClock.nowMs())
-            if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = adopted.id }
+        if let credentials = state.credentials, state.accounts.account(matching: credentials) == nil {
+            // oauth_creds.json holds an account the store does not know (qwen-code alone wrote
+            // it): adopt it into the store first, so the refresh has an account to update.
+            state = try CommandFailure.wrap {
+                try store.transaction { state in
+                    if let credentials = state.credentials {
+                        let adopted = state.adopt(credentials, nowMs: WallClock.nowMs())
+                        if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = adopted.id }
+                    }
+                    return state
+                }
+            }
+        } else if let credentials = state.credentials {
+            // Judge against the newest tokens: a client may have refreshed into oauth_creds.json.
+            state.adopt(credentials, nowMs: WallClock.nowMs())
         }
         let nowMs = WallClock.nowMs()
         let targets: [StoredAccount]

@@ -1,27 +1,28 @@
 /// Random identifiers from the system's cryptographic generator.
 public enum RandomHex {
-    /// `byteCount` random bytes as lowercase hex.
+    /// `byteCount` random bytes as lowercase hex (eight bytes per call to the generator).
     public static func string(byteCount: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        var text = ""
-        for _ in 0..<byteCount {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            text += String(byte >> 4, radix: 16) + String(byte & 0x0F, radix: 16)
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(byteCount * 2)
+        var word: UInt64 = 0
+        for index in 0..<byteCount {
+            if index % 8 == 0 { word = generator.next() }
+            let byte = UInt8(truncatingIfNeeded: word >> (UInt64(index % 8) * 8))
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
         }
-        return text
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// A random RFC 4122 version-4 UUID in lowercase, 36 characters (what qwen-code writes
     /// into its lock file).
     public static func uuid() -> String {
-        let hex = Array(string(byteCount: 16))
-        var characters = hex
-        characters[12] = "4"
-        characters[16] = Array("89ab")[Int(String(hex[16]), radix: 16)! & 0x3]
-        let text = String(characters)
-        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(text[text.index(text.startIndex, offsetBy: range.lowerBound)..<text.index(text.startIndex, offsetBy: range.upperBound)])
-        }
-        return parts.joined(separator: "-")
+        var hex = Array(string(byteCount: 16).utf8)
+        hex[12] = UInt8(ascii: "4")
+        hex[16] = Array("89ab".utf8)[Int(hex[16] % 4)]
+        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(decoding: hex[$0], as: UTF8.self) }
+        return groups.joined(separator: "-")
     }
 }

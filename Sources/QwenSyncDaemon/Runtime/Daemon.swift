@@ -48,6 +48,12 @@ public final class Daemon {
         } catch { throw .startup(error.description) }
         let instance: InstanceLock
         do { instance = try InstanceLock(qwenDirectory: settings.qwenDirectory) } catch { throw .startup(error.description) }
+        for directory in Set([settings.qwenDirectory, PathNormalizer.directory(of: settings.accountsPath)]) {
+            let names = [settings.credentialsPath, settings.accountsPath, settings.sidecarPath].map(PathNormalizer.fileName(of:))
+            for name in AbandonedTemporaryFiles.remove(in: directory, for: names) {
+                logger.notice("removed \(name), left by a writer that died", metadata: ["event": "start"])
+            }
+        }
         let signals = SignalSource()
         let watcher: DirectoryWatcher
         let server: ControlServer

@@ -1,0 +1,192 @@
+import Glibc
+import Synchronization
+
+/// A child process started with `posix_spawn`, its output sent to files or pipes.
+///
+/// The environment is the test's, minus anything systemd or a developer's shell could have set
+/// that changes qwen-sync's behaviour, plus the given overrides (`nil` removes a variable).
+/// Only the child's own pid is ever waited for. A child still running when the object goes away
+/// is killed with SIGKILL and reaped.
+public final class ChildProcess: Sendable {
+    /// The child's process id.
+    public let pid: pid_t
+    /// The write end of the child's standard input when it was given a pipe.
+    public let stdinWriter: Int32?
+    /// The read end of the child's standard output when it was given a pipe.
+    public let stdoutReader: Int32?
+    private let status = Mutex<Int32?>(nil)
+
+    private static let scrubbed = [
+        "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "LISTEN_FDS", "LISTEN_PID",
+        "LISTEN_FDNAMES", "QWEN_HOME", "QWEN_SYNC_SOCKET", "QWEN_SYNC_OAUTH_BASE_URL", "QWEN_SYNC_LOG",
+        "QWEN_SYNC_LOG_LEVEL", "OPENCODE_QWEN_ACCOUNTS_PATH", "OPENCODE_QWEN_QUOTA_COOLDOWN_MS",
+    ]
+
+    /// Starts `path` with `arguments`.
+    ///
+    /// - Parameters:
+    ///   - path: the executable's absolute path (see `BuiltProducts.path(of:)`).
+    ///   - arguments: the arguments after the executable.
+    ///   - environment: variables to set (`nil` removes one) on top of the scrubbed environment.
+    ///   - stdout: a file to append standard output to, `nil` for a pipe (see ``stdoutReader``).
+    ///   - stderr: a file to append standard error to (`/dev/null` when `nil`).
+    ///   - stdinPipe: give the child a pipe as standard input (see ``stdinWriter``), kept open
+    ///     until the object goes away; otherwise standard input is `/dev/null`.
+    /// - Throws: ``TestSupportError`` when a pipe cannot be made or `posix_spawn` fails.
+    public init(
+        _ path: String, _ arguments: [String], environment: [String: String?] = [:],
+        stdout: String? = "/dev/null", stderr: String? = nil, stdinPipe: Bool = false
+    ) throws {
+        var variables = Self.inheritedEnvironment()
+        for name in Self.scrubbed { variables[name] = nil }
+        for (name, value) in environment { variables[name] = value }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var input: [Int32] = [-1, -1]
+        var output: [Int32] = [-1, -1]
+        if stdinPipe {
+            guard Self.makePipe(&input) else { throw TestSupportError("pipe: errno \(errno)") }
+            posix_spawn_file_actions_adddup2(&actions, input[0], STDIN_FILENO)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        }
+        if let stdout {
+            posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        } else {
+            guard Self.makePipe(&output) else {
+                if stdinPipe { input.forEach { close($0) } }
+                throw TestSupportError("pipe: errno \(errno)")
+            }
+            posix_spawn_file_actions_adddup2(&actions, output[1], STDOUT_FILENO)
+        }
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        if stdinPipe { close(input[0]) }
+        if stdout == nil { close(output[1]) }
+        guard spawned == 0 else {
+            if stdinPipe { close(input[1]) }
+            if stdout == nil { close(output[0]) }
+            throw TestSupportError("posix_spawn \(path): errno \(spawned)")
+        }
+        self.pid = pid
+        stdinWriter = stdinPipe ? input[1] : nil
+        stdoutReader = stdout == nil ? output[0] : nil
+    }
+
+    deinit {
+        if isRunning {
+            kill(pid, SIGKILL)
+            _ = reap(blocking: true)
+        }
+        if let stdinWriter { close(stdinWriter) }
+        if let stdoutReader { close(stdoutReader) }
+    }
+
+    /// Sends `signal` to the child.
+    public func signal(_ signal: Int32) { kill(pid, signal) }
+
+    /// Whether the child has not exited yet (reaps it when it has).
+    public var isRunning: Bool { reap(blocking: false) == nil }
+
+    /// Waits up to `timeoutMs` for the child to exit, without blocking a thread.
+    ///
+    /// - Returns: the exit code (128 + the signal number when a signal ended it), or `nil` when
+    ///   the child is still running after `timeoutMs`.
+    public func waitForExit(timeoutMs: Int64 = 10_000) async -> Int32? {
+        let deadline = monotonicMs() + timeoutMs
+        while true {
+            if let code = reap(blocking: false) { return code }
+            if monotonicMs() > deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Sends SIGTERM, then SIGKILL when the child is still running after `graceMs`.
+    ///
+    /// - Returns: the exit code (128 + the signal number when a signal ended it), or `nil` when
+    ///   not even SIGKILL ended it within ten seconds.
+    @discardableResult
+    public func stop(graceMs: Int64 = 5_000) async -> Int32? {
+        if let code = reap(blocking: false) { return code }
+        signal(SIGTERM)
+        if let code = await waitForExit(timeoutMs: graceMs) { return code }
+        signal(SIGKILL)
+        return await waitForExit()
+    }
+
+    /// ``stop(graceMs:)`` for synchronous contexts such as `defer` and `deinit`: blocks the
+    /// calling thread until the child has exited.
+    ///
+    /// - Returns: the exit code (128 + the signal number when a signal ended it), or -1 when
+    ///   `waitpid` fails.
+    @discardableResult
+    public func terminate(graceMs: Int64 = 5_000) -> Int32 {
+        if let code = reap(blocking: false) { return code }
+        signal(SIGTERM)
+        let deadline = monotonicMs() + graceMs
+        while monotonicMs() <= deadline {
+            if let code = reap(blocking: false) { return code }
+            usleep(10_000)
+        }
+        signal(SIGKILL)
+        return reap(blocking: true) ?? -1
+    }
+
+    /// Reads one line from standard output (a pipe), without its newline.
+    ///
+    /// - Parameter timeoutMs: how long to wait for each byte.
+    /// - Returns: the line, or `nil` without a pipe, on a timeout, or at end of file.
+    public func readLine(timeoutMs: Int32) -> String? {
+        guard let stdoutReader else { return nil }
+        var line: [UInt8] = []
+        var descriptor = pollfd(fd: stdoutReader, events: Int16(POLLIN), revents: 0)
+        while true {
+            guard poll(&descriptor, 1, timeoutMs) == 1 else { return nil }
+            var byte: UInt8 = 0
+            let count = read(stdoutReader, &byte, 1)
+            if count < 0, errno == EINTR { continue }
+            guard count == 1 else { return nil }
+            if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+    }
+
+    /// The test's environment as names and values.
+    private static func inheritedEnvironment() -> [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let pair = String(cString: pointer)
+            if let equals = pair.firstIndex(of: "=") {
+                variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return variables
+    }
+
+    /// `pipe` with both ends close-on-exec (`pipe2` does not import).
+    private static func makePipe(_ ends: inout [Int32]) -> Bool {
+        guard pipe(&ends) == 0 else { return false }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
+
+    private func reap(blocking: Bool) -> Int32? {
+        status.withLock { recorded in
+            if let recorded { return recorded }
+            var raw: Int32 = 0
+            let result = waitpid(pid, &raw, blocking ? 0 : WNOHANG)
+            guard result == pid else { return nil }
+            let code = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            recorded = code
+            return code
+        }
+    }
+}
