@@ -101,6 +101,8 @@ struct RefreshScheduleTests {
             if lastChance > clock + 1_000 {
                 #expect(retry <= lastChance, "retry \(retry - clock) ms after now passes the last chance \(lastChance - clock) ms")
                 #expect(retry > clock)
+            } else if clock + 1_000 < RefreshSchedule.hardDeadline(of: subject) {
+                #expect(retry == clock + 1_000, "past the last chance but before the deadline: retry in a second")
             } else {
                 #expect(retry > clock, "a retry is always in the future")
             }

@@ -50,8 +50,10 @@ public struct RefreshSchedule: Sendable {
         failures[account.id] = count
         let backoff = min(Int64(5_000) << min(count - 1, 6), 300_000)
         var retry = nowMs + max(backoff, retryAfterMs ?? 0)
-        let lastChance = Self.hardDeadline(of: account) - 5_000
-        if retry > lastChance, lastChance > nowMs + 1_000 { retry = lastChance }
+        // Never let the back-off carry a retry past the hard deadline while it can still be met:
+        // aim for 5 s before it, or one second from now when that is already too late.
+        let deadline = Self.hardDeadline(of: account)
+        if retry > deadline - 5_000, nowMs + 1_000 < deadline { retry = max(nowMs + 1_000, deadline - 5_000) }
         retryAtMs[account.id] = retry
         return retry
     }
