@@ -25,8 +25,9 @@ release: deps ## Optimised build (.build/release/qwen-sync)
 daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead 600")
 	$(SWIFT) run qwen-sync daemon $(ARGS)
 
-test: deps ## Run the whole test suite, then check the systemd units
+test: deps ## Run the whole test suite, the short torture run and the systemd unit check
 	$(SWIFT) test --no-parallel
+	python3 Benchmarks/torture.py --build .build/debug --quick
 	sh contrib/verify-units.sh
 
 verify-units: ## systemd-analyze --user verify on contrib/*.service, *.socket
