@@ -6,7 +6,7 @@
 #   ~/.local/share/man/man1/qwen-sync.1 (when swift-argument-parser's generate-manual works)
 #
 # Usage: contrib/install.sh [--no-build] [--enable]
-#   --no-build  install the binary already built by `swift build -c release`
+#   --no-build  install the binary already built by `swift build -c release --static-swift-stdlib`
 #   --enable    then run `systemctl --user enable --now qwen-sync.service`
 # Nothing under ~/.qwen is touched.
 set -eu
@@ -33,10 +33,10 @@ say() { printf 'install.sh: %s\n' "$*"; }
 
 cd "$repo"
 if [ "$build" = yes ]; then
-    say "building (swift build -c release --product qwen-sync)"
-    swift build -c release --product qwen-sync
+    say "building (swift build -c release --static-swift-stdlib --product qwen-sync)"
+    swift build -c release --static-swift-stdlib --product qwen-sync
 fi
-built="$(swift build -c release --show-bin-path)/qwen-sync"
+built="$(swift build -c release --static-swift-stdlib --show-bin-path)/qwen-sync"
 [ -x "$built" ] || { echo "install.sh: $built not found; run without --no-build" >&2; exit 1; }
 
 install -d -m 0755 "$bin_dir"
