@@ -90,7 +90,16 @@ public final class Daemon {
                 if trigger.contains(.credentialsDeleted) || access(settings.accountsPath, F_OK) != 0 || access(settings.credentialsPath, F_OK) != 0 {
                     trigger.formUnion(settle(watcher))
                 }
-                if !trigger.isEmpty { sync(trigger) }
+                if !trigger.isEmpty {
+                    do {
+                        if access(settings.qwenDirectory, F_OK) == 0 { try instance.reassert() }
+                    } catch {
+                        note("\(error); stopping", event: "error", level: .critical)
+                        running = false
+                        continue
+                    }
+                    sync(trigger)
+                }
             }
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
             if descriptors[3].revents != 0, let completion = worker.takeResult() { finish(completion) }
@@ -103,7 +112,6 @@ public final class Daemon {
         logger.info("stopping", metadata: ["event": "stop"])
         worker.stop()
         if let completion = worker.takeResult() { finish(completion) }
-        withExtendedLifetime(instance) {}
     }
 
     // MARK: Events

@@ -5,13 +5,34 @@ import QwenSyncCore
 /// `<qwen dir>/qwen-sync-daemon.lock` holding the daemon's pid. The kernel releases it when
 /// the process dies, however it dies. Peers never look at this file (its name contains `.lock`).
 public final class InstanceLock {
-    private let descriptor: Int32
+    private var descriptor: Int32
+    private let path: String
 
     /// Takes the lock.
     ///
     /// - Throws: ``InstanceLockError/alreadyRunning(pid:)`` naming the running daemon.
     public init(qwenDirectory: String) throws(InstanceLockError) {
-        let path = qwenDirectory + "/qwen-sync-daemon.lock"
+        path = qwenDirectory + "/qwen-sync-daemon.lock"
+        descriptor = try Self.take(path)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Takes the lock again if its file was removed (the qwen directory was deleted and
+    /// created again), so that a second daemon cannot start on the new directory.
+    ///
+    /// - Throws: ``InstanceLockError`` when another daemon took the new file first.
+    public func reassert() throws(InstanceLockError) {
+        var held = stat()
+        var current = stat()
+        guard fstat(descriptor, &held) == 0 else { return }
+        if lstat(path, &current) == 0, current.st_ino == held.st_ino, current.st_dev == held.st_dev { return }
+        let replacement = try Self.take(path)
+        close(descriptor)
+        descriptor = replacement
+    }
+
+    private static func take(_ path: String) throws(InstanceLockError) -> Int32 {
         let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .file(FileError.system("cannot open", path: path)) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
@@ -23,10 +44,8 @@ public final class InstanceLock {
         ftruncate(descriptor, 0)
         let pid = Array("\(getpid())\n".utf8)
         _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        self.descriptor = descriptor
+        return descriptor
     }
-
-    deinit { close(descriptor) }
 }
 
 /// Another daemon already serves the qwen directory, or the lock file is unusable.
