@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 import Synchronization
 
 /// A child process started with `posix_spawn`, its output sent to files or pipes.
@@ -37,7 +38,7 @@ public final class ChildProcess: Sendable {
         _ path: String, _ arguments: [String], environment: [String: String?] = [:],
         stdout: String? = "/dev/null", stderr: String? = nil, stdinPipe: Bool = false
     ) throws {
-        var variables = Self.inheritedEnvironment()
+        var variables = ProcessEnvironment.current.variables
         for name in Self.scrubbed { variables[name] = nil }
         for (name, value) in environment { variables[name] = value }
 
@@ -155,20 +156,6 @@ public final class ChildProcess: Sendable {
             if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }
-    }
-
-    /// The test's environment as names and values.
-    private static func inheritedEnvironment() -> [String: String] {
-        var variables: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let pair = String(cString: pointer)
-            if let equals = pair.firstIndex(of: "=") {
-                variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-            }
-            entry += 1
-        }
-        return variables
     }
 
     /// `pipe` with both ends close-on-exec (`pipe2` does not import).

@@ -1,5 +1,6 @@
 import QwenOAuth
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// Single device-flow requests against the real stand-in process.

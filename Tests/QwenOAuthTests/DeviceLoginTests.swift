@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import QwenOAuth
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// The whole polling loop against the real stand-in process.

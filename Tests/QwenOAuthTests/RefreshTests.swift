@@ -1,5 +1,6 @@
 import QwenOAuth
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// Refresh-token grants and their failure classes against the real stand-in process.

@@ -206,7 +206,7 @@ struct StandInServerTests {
             live = try server.liveRefreshTokens(sub: "user-1")
         }
         #expect(live.count == 1 && live != [token])
-        let entry = try #require(try server.stats().objectValue?["requests"]?.arrayValue?.first?.objectValue)
+        let entry = try #require(try server.stats()["requests"]?.arrayValue?.first?.objectValue)
         #expect(entry["fault"] == "delay" && entry["result"] == "success")
         #expect(try refresh(server, token).status == 400)
         #expect(try server.counter("dead_token_reuse") == 1)

@@ -20,7 +20,7 @@ struct LifecycleEndToEndTests {
 
     @Test("a second daemon for the same qwen dir refuses to start and names the first one's pid")
     func secondDaemonRefused() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         try fixture.loginAs("alice", expiresInMs: Self.hour)
         let first = try await fixture.startDaemon()
         let second = try await fixture.startDaemon(
@@ -41,7 +41,7 @@ struct LifecycleEndToEndTests {
 
     @Test("the qwen dir removed and re-created: the daemon keeps running and syncs the new files")
     func directoryRecreated() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         try fixture.loginAs("alice", expiresInMs: Self.hour)
         let daemon = try await fixture.startDaemon()
         #expect(try await eventually { try fixture.state().accounts.accounts.count == 1 })
@@ -68,7 +68,7 @@ struct LifecycleEndToEndTests {
 
     @Test("status: a table and --json with the contract's fields; exit 3 with a file-based summary when no daemon answers")
     func statusCommand() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         try fixture.loginAs("alice", expiresInMs: Self.hour)
         let daemon = try await fixture.startDaemon()
         #expect(try await eventually { try fixture.state().accounts.accounts.count == 1 })
@@ -127,7 +127,7 @@ struct LifecycleEndToEndTests {
 
     @Test("the control socket answers unknown commands and malformed lines with an error, and keeps serving")
     func controlProtocolErrors() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         let daemon = try await fixture.startDaemon()
         let unknown = try ControlClient.send(Array(#"{"command":"launch"}"#.utf8) + [10], to: fixture.socketPath)
         #expect(unknown.contains("unknown command"))

@@ -14,7 +14,7 @@ struct RefreshEndToEndTests {
     /// file (5 s re-stat interval + one use interval), so it always has more than ~34 s left.
     @Test("20 qwen-code-like clients over several token lifetimes: one refresh per lifetime, all by the daemon")
     func clientsNeverRefresh() async throws {
-        let fixture = try DaemonFixture(standInArguments: ["--expires-in", "50"])
+        let fixture = try await DaemonFixture(standInArguments: ["--expires-in", "50"])
         try fixture.loginAs("alice", expiresInMs: 50_000)
         let started = monotonicMs()
         let daemon = try await fixture.startDaemon(refreshLead: 40)
@@ -69,7 +69,7 @@ struct RefreshEndToEndTests {
 
     @Test("transient failures back off and the refresh still lands before the 30-second window")
     func transientFailuresRetryBeforeDeadline() async throws {
-        let fixture = try DaemonFixture(standInArguments: ["--expires-in", "3600"])
+        let fixture = try await DaemonFixture(standInArguments: ["--expires-in", "3600"])
         try fixture.standIn.configure(["faults": [["kind": "status_500", "count": 2, "grant_type": "refresh_token"]]])
         let alice = try fixture.loginAs("alice", expiresInMs: 45_000)
         let deadline = alice.expiryDate - 30_000
@@ -79,9 +79,10 @@ struct RefreshEndToEndTests {
             WallClock.nowMs() < deadline,
             "refreshed \(WallClock.nowMs() - deadline) ms after the hard deadline: \(DaemonFixture.read(daemon.log) ?? "")"
         )
-        let status = try fixture.status()
-        #expect(status["counters"]?.objectValue?["refresh_failures"]?.int64Value == 2)
-        #expect(status["counters"]?.objectValue?["refreshes"]?.int64Value == 1)
+        // The worker writes the files before the daemon's loop counts the refresh.
+        func counter(_ name: String) throws -> Int64? { try fixture.status()["counters"]?.objectValue?[name]?.int64Value }
+        #expect(try await eventually(timeoutMs: 5_000) { try counter("refreshes") == 1 })
+        #expect(try counter("refresh_failures") == 2)
         #expect(try fixture.standIn.counter("faults_served") == 2)
         #expect(try fixture.standIn.counter("successful_refreshes") == 1)
         #expect(try fixture.state().accounts.activeAccount?.state(nowMs: WallClock.nowMs()) == .healthy)
@@ -102,7 +103,7 @@ struct RefreshEndToEndTests {
         ]
     )
     func killMidRefresh(fault: String, rotate: Bool) async throws {
-        let fixture = try DaemonFixture(standInArguments: rotate ? [] : ["--no-rotate"])
+        let fixture = try await DaemonFixture(standInArguments: rotate ? [] : ["--no-rotate"])
         try fixture.standIn.configure(["faults": [["kind": .string(fault), "delay_ms": 4_000, "grant_type": "refresh_token"]]])
         let alice = try fixture.loginAs("alice", expiresInMs: 60_000)
         let first = try await fixture.startDaemon(refreshLead: 1_000)

@@ -1,5 +1,6 @@
 import Glibc
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// The daemon's sync rules, driven by real writes from other processes' point of view.
@@ -13,7 +14,7 @@ struct SyncEndToEndTests {
 
     @Test("writes to either file are mirrored into the other, once, and a burst converges")
     func mirroring() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         let alice = try fixture.loginAs("alice", expiresInMs: Self.hour)
         let daemon = try await fixture.startDaemon()
         #expect(try await eventually { try fixture.state().accounts.activeAccount?.token == alice }, "the start-up scan adopts oauth_creds.json")
@@ -71,7 +72,7 @@ struct SyncEndToEndTests {
 
     @Test("a deleted oauth_creds.json is restored from the active account, whose token is then verified by a refresh")
     func deletionRestore() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         let alice = try fixture.loginAs("alice", expiresInMs: Self.hour)
         let daemon = try await fixture.startDaemon()
         #expect(try await eventually { try fixture.state().accounts.activeAccount?.token == alice })
@@ -83,7 +84,7 @@ struct SyncEndToEndTests {
         #expect(try await eventually(timeoutMs: 5_000) { try fixture.standIn.counter("successful_refreshes") == 1 })
         #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk()?.refreshToken != alice.refreshToken })
         #expect(try fixture.standIn.counter("dead_token_reuse") == 0)
-        #expect(try fixture.standIn.requests().allSatisfy { $0.client.hasPrefix("qwen-sync") })
+        #expect(try fixture.standIn.requestLog().allSatisfy { $0.client.hasPrefix("qwen-sync") })
         var mode = stat()
         stat(fixture.credentialsPath, &mode)
         #expect(mode.st_mode & 0o777 == 0o600)
@@ -92,7 +93,7 @@ struct SyncEndToEndTests {
 
     @Test("deleted with an auth_invalid active account: switch to a healthy one; with none left: ask for a login")
     func deletionWithInvalidAccounts() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         try fixture.loginAs("alice", expiresInMs: Self.hour)
         let daemon = try await fixture.startDaemon()
         let bob = try fixture.credentials(for: "bob", expiresInMs: Self.hour)
@@ -127,7 +128,7 @@ struct SyncEndToEndTests {
 
     @Test("cooldown: the active account gives way; when every account cools down, the first cooldown to end switches back without a restart")
     func cooldownSwitchAndEnd() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         try fixture.loginAs("alice", expiresInMs: Self.hour)
         let daemon = try await fixture.startDaemon()
         let bob = try fixture.credentials(for: "bob", expiresInMs: Self.hour)

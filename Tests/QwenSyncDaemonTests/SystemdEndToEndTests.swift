@@ -10,7 +10,7 @@ struct SystemdEndToEndTests {
 
     @Test("NOTIFY_SOCKET: READY=1 with STATUS=, WATCHDOG=1, RELOADING=1 on SIGHUP, STOPPING=1 and exit 0 on SIGTERM")
     func notifyProtocol() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         try fixture.loginAs("alice", expiresInMs: Self.hour)
         let receiver = try NotifyReceiver()
         let daemon = try await fixture.startDaemon(
@@ -38,7 +38,7 @@ struct SystemdEndToEndTests {
 
     @Test("SIGINT stops the daemon cleanly too")
     func sigint() async throws {
-        let fixture = try DaemonFixture()
+        let fixture = try await DaemonFixture()
         let daemon = try await fixture.startDaemon()
         daemon.process.signal(SIGINT)
         #expect(await daemon.process.waitForExit(timeoutMs: 5_000) == 0)
@@ -55,7 +55,7 @@ struct DaemonJournaldTests {
     )
     func events() async throws {
         let journald = try await JournaldFixture()
-        let fixture = try DaemonFixture(standInArguments: ["--expires-in", "3600"])
+        let fixture = try await DaemonFixture(standInArguments: ["--expires-in", "3600"])
         try fixture.loginAs("alice", expiresInMs: 60_000)
         let daemon = try await fixture.startDaemon(refreshLead: 100, environment: ["QWEN_SYNC_LOG": "journal"])
         #expect(try await eventually(timeoutMs: 5_000) { try fixture.standIn.counter("successful_refreshes") == 1 })

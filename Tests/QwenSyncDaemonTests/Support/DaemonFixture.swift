@@ -7,7 +7,7 @@ import QwenSyncTestSupport
 /// and `qwen-sync daemon` processes started against them.
 final class DaemonFixture {
     let directory: TemporaryDirectory
-    let standIn: StandIn
+    let standIn: StandInServer
     var qwenDirectory: String { directory.appending("qwen") }
     var socketPath: String { directory.appending("run/control.sock") }
     var credentialsPath: String { qwenDirectory + "/oauth_creds.json" }
@@ -17,10 +17,10 @@ final class DaemonFixture {
     /// The path of the Python client fixture.
     static let clientScript = PathNormalizer.directory(of: #filePath) + "/../Fixtures/qwen_code_client.py"
 
-    init(standInArguments: [String] = []) throws {
+    init(standInArguments: [String] = []) async throws {
         directory = try TemporaryDirectory(prefix: "qwen-daemon-test")
         guard mkdir(directory.appending("qwen"), 0o700) == 0 else { throw TestSupportError("mkdir qwen: errno \(errno)") }
-        standIn = try StandIn(standInArguments)
+        standIn = try await StandInServer.start(arguments: standInArguments)
     }
 
     deinit { directory.remove() }
