@@ -63,6 +63,12 @@ struct LifecycleEndToEndTests {
         #expect(system("rm -rf '\(fixture.qwenDirectory)' && mkdir -m 700 '\(fixture.qwenDirectory)'") == 0)
         let carol = try fixture.loginAs("carol", expiresInMs: Self.hour)
         #expect(try await eventually(timeoutMs: 3_000) { try fixture.state().accounts.activeAccount?.token == carol })
+        // The new directory is still served by one daemon only: the instance lock was taken again.
+        let second = try await fixture.startDaemon(
+            environment: ["QWEN_SYNC_SOCKET": fixture.directory.appending("run/other.sock")], waitUntilServing: false
+        )
+        #expect(await second.process.waitForExit(timeoutMs: 5_000) == 1)
+        #expect((DaemonFixture.read(second.log) ?? "").contains("pid \(daemon.process.pid)"))
         #expect(await daemon.process.stop() == 0)
     }
 

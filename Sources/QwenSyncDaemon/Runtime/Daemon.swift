@@ -92,7 +92,7 @@ public final class Daemon {
                 }
                 if !trigger.isEmpty {
                     do {
-                        if access(settings.qwenDirectory, F_OK) == 0 { try instance.reassert() }
+                        if trigger.contains(.directoryReturned) { try instance.reassert() }
                     } catch {
                         note("\(error); stopping", event: "error", level: .critical)
                         running = false

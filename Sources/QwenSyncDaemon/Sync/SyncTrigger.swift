@@ -9,6 +9,8 @@ public struct SyncTrigger: OptionSet, Sendable, Hashable {
     public static let credentialsDeleted = SyncTrigger(rawValue: 2)
     /// The accounts store was written, replaced or deleted.
     public static let accountsChanged = SyncTrigger(rawValue: 4)
+    /// A watched directory was created again after it had been removed.
+    public static let directoryReturned = SyncTrigger(rawValue: 8)
     /// Start-up, directory re-created, or a cooldown ended: look at everything.
     public static let fullScan: SyncTrigger = [.credentialsChanged, .accountsChanged]
 }

@@ -104,7 +104,7 @@ public final class DirectoryWatcher {
         if let child = role.children[name] {
             if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
                 watch(child)
-                return .fullScan
+                return SyncTrigger.fullScan.union(.directoryReturned)
             }
             if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
                 return [.credentialsDeleted, .accountsChanged]
