@@ -8,11 +8,10 @@ public struct StoredAccount: Sendable, Equatable {
 
     /// Reads an entry; throws when the plugin would drop it (no id or no valid token).
     init(raw: JSONObject) throws(CredentialsError) {
-        guard let id = raw["id"]?.stringValue, !id.isEmpty else { throw .missingField("id") }
+        guard raw["id"]?.stringValue?.isEmpty == false else { throw .missingField("id") }
         guard let token = raw["token"] else { throw .missingField("token") }
         self.raw = raw
         self.token = try OAuthCredentials(json: token)
-        _ = id
     }
 
     /// A new entry for `token`, as the plugin would create it.

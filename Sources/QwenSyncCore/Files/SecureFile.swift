@@ -109,18 +109,10 @@ public enum SecureFile {
                 ? [] : ["\(path) has mode \(String(mode, radix: 8)); 700 is recommended (chmod 700 \(path))"]
         }
         let parent = PathNormalizer.directory(of: path)
-        if parent != path { try ensureDirectory(parent, quiet: true) }
+        if parent != path, stat(parent, &status) != 0 { try ensureDirectory(parent) }
         guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw FileError.system("cannot create directory", path: path) }
         chmod(path, 0o700)
         return []
-    }
-
-    private static func ensureDirectory(_ path: String, quiet: Bool) throws(FileError) {
-        var status = stat()
-        if stat(path, &status) == 0 { return }
-        let parent = PathNormalizer.directory(of: path)
-        if parent != path { try ensureDirectory(parent, quiet: true) }
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw FileError.system("cannot create directory", path: path) }
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileError) {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// How a lock file is taken, judged stale and kept fresh.
 ///
 /// The defaults follow the peers in `INTEROP.md` §4 and wait a little longer than they do,
@@ -47,5 +49,3 @@ public enum LockContentStyle: Sendable, Equatable {
         }
     }
 }
-
-import Glibc

@@ -54,8 +54,7 @@ public struct CredentialStore: Sendable {
             do {
                 try write(state, over: snapshot, accountsLock: accountsLock, credentialsLock: credentialsLock)
                 return result
-            } catch StoreError.conflict(let reason) where attempt < 5 {
-                _ = reason
+            } catch StoreError.conflict where attempt < 5 {
                 continue
             }
         }
