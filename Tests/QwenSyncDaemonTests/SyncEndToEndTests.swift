@@ -107,7 +107,10 @@ struct SyncEndToEndTests {
         try fixture.changeAccounts { $0.update(id: bobID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
         #expect(try await eventually(timeoutMs: 2_000) { try fixture.state().accounts.activeAccountID == aliceID })
         unlink(fixture.credentialsPath)
-        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" })
+        #expect(
+            try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" },
+            "\(DaemonFixture.read(daemon.log) ?? "")"
+        )
 
         // The restore is followed by one verifying refresh; a success would clear any auth_invalid
         // mark, so let it finish first.

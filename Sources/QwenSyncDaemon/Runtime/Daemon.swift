@@ -18,10 +18,11 @@ public final class Daemon {
     private var lastEvent: (atMs: Int64, message: String)?
     private var state: CredentialState?
     private var running = true
-    private let worker: RefreshWorker
+    private let refresher: AccountRefresher
+    private let worker = BackgroundWorker()
     /// The account the worker is refreshing.
     private var refreshing: StoredAccount?
-    /// File events seen while the worker held the locks, synced when it is done.
+    /// File events seen while the worker was busy, synced when it is done.
     private var deferredTrigger: SyncTrigger = []
     /// Cooldown ends up to this time have been acted on.
     private var cooldownCheckedUpToMs = WallClock.nowMs()
@@ -31,7 +32,7 @@ public final class Daemon {
         self.configuration = configuration
         self.logger = logger
         store = CredentialStore(settings: configuration.settings)
-        worker = RefreshWorker(refresher: AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth)))
+        refresher = AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth))
         schedule = RefreshSchedule(leadMs: configuration.refreshLeadMs)
     }
 
@@ -67,7 +68,7 @@ public final class Daemon {
             "qwen-sync \(QwenSyncVersion.current) serving \(settings.qwenDirectory), control socket \(server.path)",
             metadata: ["event": "start"]
         )
-        sync(.fullScan)
+        sync(.fullScan, inline: true)
         _ = try? notifier.ready(status: statusLine())
         let watchdogMs = notifier.watchdogInterval().map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
         var nextWatchdogMs = watchdogMs.map { WallClock.monotonicMs() + $0 }
@@ -102,7 +103,7 @@ public final class Daemon {
                 }
             }
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
-            if descriptors[3].revents != 0, let completion = worker.takeResult() { finish(completion) }
+            if descriptors[3].revents != 0, let output = worker.takeResult() { finish(output) }
             if let due = nextWatchdogMs, WallClock.monotonicMs() >= due, let interval = watchdogMs {
                 _ = try? notifier.watchdogPing()
                 nextWatchdogMs = WallClock.monotonicMs() + interval
@@ -111,7 +112,7 @@ public final class Daemon {
         _ = try? notifier.stopping()
         logger.info("stopping", metadata: ["event": "stop"])
         worker.stop()
-        if let completion = worker.takeResult() { finish(completion) }
+        if let output = worker.takeResult() { finish(output) }
     }
 
     // MARK: Events
@@ -143,10 +144,14 @@ public final class Daemon {
     }
 
     /// Applies the sync rules: a lock-free look first, and a locked transaction only when
-    /// something must change (the rules are re-applied under the locks).
-    private func sync(_ trigger: SyncTrigger) {
+    /// something must change. The transaction runs on the worker (the rules are re-applied
+    /// under the locks), so a peer holding a lock never stalls the loop.
+    ///
+    /// - Parameter inline: run the transaction on this thread (start-up, before READY=1,
+    ///   when the worker is known to be idle).
+    private func sync(_ trigger: SyncTrigger, inline: Bool = false) {
         guard !worker.isBusy else {
-            // The worker holds both locks; a transaction now would block the loop.
+            // One transaction at a time, on the worker; this one runs when it is free.
             deferredTrigger.formUnion(trigger)
             return
         }
@@ -173,23 +178,22 @@ public final class Daemon {
             updateStatus()
             return
         }
-        do {
-            let (events, final) = try store.transaction { state in
-                let events = SyncRules.apply(
-                    to: &state, trigger: trigger, nowMs: WallClock.nowMs(), previousCredentials: previousCredentials
-                )
-                return (events, state)
-            }
-            state = final
-            counters.syncs += 1
-            for event in events {
-                note(event.description, event: event.eventName, account: event.accountID, level: event.eventName == "error" ? .warning : .info)
-                if case .restored(let id) = event { schedule.refreshSoon(id, nowMs: nowMs) }
-            }
-        } catch {
-            note("sync failed: \(error)", event: "error", level: .error)
+        let job: @Sendable () -> WorkOutput = { [store] in
+            .synced(Result { () throws(StoreError) in
+                try store.transaction { state in
+                    let events = SyncRules.apply(
+                        to: &state, trigger: trigger, nowMs: WallClock.nowMs(), previousCredentials: previousCredentials
+                    )
+                    return SyncResult(events: events, state: state)
+                }
+            })
         }
-        updateStatus()
+        if inline {
+            finish(job())
+        } else {
+            worker.submit(job)
+            updateStatus()
+        }
     }
 
     private func runDueRefreshes() {
@@ -205,7 +209,10 @@ public final class Daemon {
                     ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
                     : .ifExpiringWithin(milliseconds: configuration.refreshLeadMs + 60_000)
                 refreshing = account
-                worker.submit(accountID: account.id, policy: policy)
+                let accountID = account.id
+                worker.submit { [refresher] in
+                    .refreshed(accountID: accountID, Result { () throws(StoreError) in try refresher.refresh(accountID: accountID, policy: policy) })
+                }
             }
         }
         let ended = state.accounts.accounts.filter { $0.exhaustedUntil > cooldownCheckedUpToMs && $0.exhaustedUntil <= nowMs }
@@ -216,12 +223,36 @@ public final class Daemon {
         }
     }
 
-    /// Takes in a finished refresh, then runs the sync rounds deferred while it held the locks.
-    private func finish(_ completion: RefreshWorker.Completion) {
-        let accountID = completion.accountID
+    /// Takes in a finished job, then runs the sync rounds deferred while the worker was busy.
+    private func finish(_ output: WorkOutput) {
+        switch output {
+        case .refreshed(let accountID, let outcome): finishRefresh(accountID: accountID, outcome)
+        case .synced(let result): finishSync(result)
+        }
+        state = try? store.read()
+        let deferred = deferredTrigger
+        deferredTrigger = []
+        if running, !deferred.isEmpty { sync(deferred) }
+        updateStatus()
+    }
+
+    private func finishSync(_ result: Result<SyncResult, StoreError>) {
+        switch result {
+        case .success(let result):
+            counters.syncs += 1
+            for event in result.events {
+                note(event.description, event: event.eventName, account: event.accountID, level: event.eventName == "error" ? .warning : .info)
+                if case .restored(let id) = event { schedule.refreshSoon(id, nowMs: WallClock.nowMs()) }
+            }
+        case .failure(let error):
+            note("sync failed: \(error)", event: "error", level: .error)
+        }
+    }
+
+    private func finishRefresh(accountID: String, _ outcome: Result<RefreshOutcome, StoreError>) {
         let account = refreshing
         refreshing = nil
-        switch completion.outcome {
+        switch outcome {
         case .success(let outcome):
             switch outcome {
             case .refreshed:
@@ -252,11 +283,6 @@ public final class Daemon {
             if let account { schedule.recordTransientFailure(of: account, retryAfterMs: nil, nowMs: WallClock.nowMs()) }
             note("refresh of \(accountID) failed: \(error)", event: "refresh", account: accountID, level: .error)
         }
-        state = try? store.read()
-        let deferred = deferredTrigger
-        deferredTrigger = []
-        if !deferred.isEmpty { sync(deferred) }
-        updateStatus()
     }
 
     private func pollTimeout(watchdogAtMs: Int64?) -> Int32 {

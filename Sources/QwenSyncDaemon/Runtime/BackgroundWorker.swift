@@ -1,33 +1,27 @@
 import Glibc
-import QwenOAuth
 import QwenSyncCore
 import Synchronization
 
-/// Runs one refresh at a time on its own thread, so the daemon's loop keeps answering
-/// `status`, pinging the watchdog and collecting inotify events while a token request is in
-/// flight (up to the 8 s request timeout).
+/// Runs one job at a time on its own thread, so the daemon's loop keeps answering `status`,
+/// pinging the watchdog and collecting inotify events while a job waits for a peer's lock or
+/// for the token endpoint (up to the 8 s request timeout).
 ///
 /// The loop submits a job, then polls ``completionDescriptor``; when it becomes readable,
-/// ``takeResult()`` returns the outcome. The thread sleeps on a condition variable between
-/// jobs: an idle worker causes no wakeups.
-final class RefreshWorker: @unchecked Sendable {
-    /// A finished job.
-    struct Completion: Sendable {
-        let accountID: String
-        let outcome: Result<RefreshOutcome, StoreError>
-    }
+/// ``takeResult()`` returns the job's output. The thread sleeps on a condition variable
+/// between jobs: an idle worker causes no wakeups.
+final class BackgroundWorker: @unchecked Sendable {
+    /// What a job returns.
+    typealias Output = WorkOutput
 
     /// Becomes readable when a job has finished.
     let completionDescriptor: Int32
     private let signalDescriptor: Int32
-    private let refresher: AccountRefresher
-    private let box = Mutex<(job: (String, RefreshPolicy)?, done: Completion?, busy: Bool, stopping: Bool)>((nil, nil, false, false))
+    private let box = Mutex<(job: (@Sendable () -> Output)?, done: Output?, busy: Bool, stopping: Bool)>((nil, nil, false, false))
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private var thread: pthread_t?
 
-    init(refresher: AccountRefresher) {
-        self.refresher = refresher
+    init() {
         let pipe = NonBlockingPipe()
         completionDescriptor = pipe.readEnd
         signalDescriptor = pipe.writeEnd
@@ -36,7 +30,7 @@ final class RefreshWorker: @unchecked Sendable {
         let unmanaged = Unmanaged.passRetained(self)
         var handle = pthread_t()
         if pthread_create(&handle, nil, { argument in
-            Unmanaged<RefreshWorker>.fromOpaque(argument!).takeRetainedValue().run()
+            Unmanaged<BackgroundWorker>.fromOpaque(argument!).takeRetainedValue().run()
             return nil
         }, unmanaged.toOpaque()) == 0 {
             thread = handle
@@ -45,25 +39,27 @@ final class RefreshWorker: @unchecked Sendable {
         }
     }
 
-    /// Whether a job is running or waiting to be collected.
+    /// Whether a job is running or its output waits to be collected.
     var isBusy: Bool { box.withLock { $0.busy } }
 
-    /// Starts refreshing `accountID`; ignored while busy.
-    func submit(accountID: String, policy: RefreshPolicy) {
+    /// Starts `job`; returns `false` (and does nothing) while busy.
+    @discardableResult
+    func submit(_ job: @escaping @Sendable () -> Output) -> Bool {
         let accepted = box.withLock { state -> Bool in
             guard !state.busy else { return false }
             state.busy = true
-            state.job = (accountID, policy)
+            state.job = job
             return true
         }
-        guard accepted else { return }
+        guard accepted else { return false }
         pthread_mutex_lock(&mutex)
         pthread_cond_signal(&condition)
         pthread_mutex_unlock(&mutex)
+        return true
     }
 
-    /// The finished job, if any; the worker is free again afterwards.
-    func takeResult() -> Completion? {
+    /// The finished job's output, if any; the worker is free again afterwards.
+    func takeResult() -> Output? {
         var byte: UInt8 = 0
         while read(completionDescriptor, &byte, 1) == 1 {}
         return box.withLock { state in
@@ -81,35 +77,34 @@ final class RefreshWorker: @unchecked Sendable {
         pthread_cond_signal(&condition)
         pthread_mutex_unlock(&mutex)
         if let thread { pthread_join(thread, nil) }
-        close(completionDescriptor)
-        close(signalDescriptor)
+        Glibc.close(signalDescriptor)
     }
+
+    deinit { Glibc.close(completionDescriptor) }
 
     private func run() {
         while true {
             pthread_mutex_lock(&mutex)
-            var next: (String, RefreshPolicy)?
-            while true {
+            var next: (@Sendable () -> Output)?
+            while next == nil {
                 let (job, stopping) = box.withLock { state in
                     let job = state.job
                     state.job = nil
                     return (job, state.stopping)
                 }
-                if let job {
-                    next = job
-                    break
+                next = job
+                if next == nil {
+                    if stopping {
+                        pthread_mutex_unlock(&mutex)
+                        return
+                    }
+                    pthread_cond_wait(&condition, &mutex)
                 }
-                if stopping {
-                    pthread_mutex_unlock(&mutex)
-                    return
-                }
-                pthread_cond_wait(&condition, &mutex)
             }
             pthread_mutex_unlock(&mutex)
-            guard let (accountID, policy) = next else { continue }
-            let outcome: Result<RefreshOutcome, StoreError>
-            do { outcome = .success(try refresher.refresh(accountID: accountID, policy: policy)) } catch { outcome = .failure(error) }
-            box.withLock { $0.done = Completion(accountID: accountID, outcome: outcome) }
+            guard let job = next else { continue }
+            let output = job()
+            box.withLock { $0.done = output }
             var byte: UInt8 = 1
             _ = write(signalDescriptor, &byte, 1)
         }
