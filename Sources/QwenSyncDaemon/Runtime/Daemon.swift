@@ -18,6 +18,8 @@ public final class Daemon {
     private var lastEvent: (atMs: Int64, message: String)?
     private var state: CredentialState?
     private var running = true
+    /// The same files, with locks that are taken only if free at once (for the loop thread).
+    private let storeWithoutWaiting: CredentialStore
     private let refresher: AccountRefresher
     private let worker = BackgroundWorker()
     /// The account the worker is refreshing.
@@ -32,6 +34,10 @@ public final class Daemon {
         self.configuration = configuration
         self.logger = logger
         store = CredentialStore(settings: configuration.settings)
+        var immediate = store
+        immediate.credentialsLockPolicy.maxWaitMs = 0
+        immediate.accountsLockPolicy.maxWaitMs = 0
+        storeWithoutWaiting = immediate
         refresher = AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth))
         schedule = RefreshSchedule(leadMs: configuration.refreshLeadMs)
     }
@@ -147,8 +153,8 @@ public final class Daemon {
     /// something must change. The transaction runs on the worker (the rules are re-applied
     /// under the locks), so a peer holding a lock never stalls the loop.
     ///
-    /// - Parameter inline: run the transaction on this thread (start-up, before READY=1,
-    ///   when the worker is known to be idle).
+    /// - Parameter inline: wait for the locks on this thread if a peer holds them (start-up,
+    ///   before READY=1, when the worker is known to be idle).
     private func sync(_ trigger: SyncTrigger, inline: Bool = false) {
         guard !worker.isBusy else {
             // One transaction at a time, on the worker; this one runs when it is free.
@@ -178,22 +184,20 @@ public final class Daemon {
             updateStatus()
             return
         }
-        let job: @Sendable () -> WorkOutput = { [store] in
-            .synced(Result { () throws(StoreError) in
-                try store.transaction { state in
-                    let events = SyncRules.apply(
-                        to: &state, trigger: trigger, nowMs: WallClock.nowMs(), previousCredentials: previousCredentials
-                    )
-                    return SyncResult(events: events, state: state)
-                }
-            })
+        let apply: @Sendable (inout CredentialState) -> SyncResult = { state in
+            let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs(), previousCredentials: previousCredentials)
+            return SyncResult(events: events, state: state)
         }
-        if inline {
-            finish(job())
-        } else {
-            worker.submit(job)
+        // In the common case nobody holds the locks: take them without waiting and write on
+        // this thread. Only when a peer holds one does the transaction go to the worker, which
+        // waits for it while the loop stays responsive.
+        let attempt = Result { () throws(StoreError) in try (inline ? store : storeWithoutWaiting).transaction(apply) }
+        if case .failure(.lock(.timedOut)) = attempt, !inline {
+            worker.submit { [store] in .synced(Result { () throws(StoreError) in try store.transaction(apply) }) }
             updateStatus()
+            return
         }
+        finish(.synced(attempt))
     }
 
     private func runDueRefreshes() {
