@@ -150,8 +150,9 @@ public final class Daemon {
     }
 
     /// Applies the sync rules: a lock-free look first, and a locked transaction only when
-    /// something must change. The transaction runs on the worker (the rules are re-applied
-    /// under the locks), so a peer holding a lock never stalls the loop.
+    /// something must change (the rules are re-applied under the locks). The transaction
+    /// runs on this thread when the locks are free at once, else on the worker, so a peer
+    /// holding a lock never stalls the loop.
     ///
     /// - Parameter inline: wait for the locks on this thread if a peer holds them (start-up,
     ///   before READY=1, when the worker is known to be idle).
@@ -230,10 +231,16 @@ public final class Daemon {
     /// Takes in a finished job, then runs the sync rounds deferred while the worker was busy.
     private func finish(_ output: WorkOutput) {
         switch output {
-        case .refreshed(let accountID, let outcome): finishRefresh(accountID: accountID, outcome)
-        case .synced(let result): finishSync(result)
+        case .refreshed(let accountID, let outcome):
+            finishRefresh(accountID: accountID, outcome)
+            state = try? store.read()
+        case .synced(.success(let result)):
+            finishSync(.success(result))
+            state = result.state  // what the transaction wrote: no need to read it back
+        case .synced(let failure):
+            finishSync(failure)
+            state = try? store.read()
         }
-        state = try? store.read()
         let deferred = deferredTrigger
         deferredTrigger = []
         if running, !deferred.isEmpty { sync(deferred) }
