@@ -15,16 +15,13 @@ public struct StoreAccountBroker: ExecAccountBroker {
     public func activateHealthyAccount() throws -> ActiveAccount {
         let outcome: Result<ActiveAccount, NoHealthyAccountError> = try store.transaction { state in
             let nowMs = WallClock.nowMs()
-            if let credentials = state.credentials {
-                // Clients write oauth_creds.json too (a refresh rotates both tokens, a login
-                // brings another account): follow the file while its account can serve, as
-                // the daemon does, instead of overwriting newer tokens with the store's copy.
-                let adopted = state.adopt(credentials, nowMs: nowMs)
-                if state.accounts.activeAccount == nil
-                    || state.accounts.account(id: adopted.id)?.state(nowMs: nowMs) == .healthy
-                {
-                    state.accounts.activeAccountID = adopted.id
-                }
+            // Clients write oauth_creds.json too (a refresh rotates both tokens, a login brings
+            // another account): the transaction took the file in by lineage; follow it while
+            // its account can serve, as the daemon does.
+            if let fileAccount = state.reconcileCredentialsFile(nowMs: nowMs).accountID,
+                state.accounts.activeAccount == nil || state.accounts.account(id: fileAccount)?.state(nowMs: nowMs) == .healthy
+            {
+                state.accounts.activeAccountID = fileAccount
             }
             state.switchAwayFromUnhealthyActive(nowMs: nowMs)
             guard let active = state.accounts.activeAccount, active.state(nowMs: nowMs) == .healthy else {

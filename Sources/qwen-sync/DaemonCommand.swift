@@ -14,8 +14,11 @@ struct DaemonCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .customLong("refresh-lead"), help: "Refresh this many seconds before a token expires (at least 31).")
-    var refreshLead: Int64 = 300
+    @Option(
+        name: .customLong("refresh-lead"),
+        help: "Refresh this many seconds before a token expires (at least 31; the default, 2400, is ahead of every known client's own refresh window)."
+    )
+    var refreshLead: Int64 = RefreshSchedule.defaultLeadMs / 1000
 
     func validate() throws {
         guard refreshLead > 30 else { throw ValidationError("--refresh-lead must be more than 30 seconds (clients refresh themselves inside the last 30 s)") }

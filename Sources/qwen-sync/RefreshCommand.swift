@@ -24,21 +24,17 @@ struct RefreshCommand: ParsableCommand {
         let store = CredentialStore(settings: settings)
         let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: settings.oauthConfiguration))
         var state = try CommandFailure.wrap { try store.read() }
-        if let credentials = state.credentials, state.accounts.account(matching: credentials) == nil {
-            // oauth_creds.json holds an account the store does not know (qwen-code alone wrote
-            // it): adopt it into the store first, so the refresh has an account to update.
+        if case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) {
+            // oauth_creds.json holds a login the store does not know (qwen-code alone wrote it):
+            // take it in first, so the refresh has an account to update.
             state = try CommandFailure.wrap {
                 try store.transaction { state in
-                    if let credentials = state.credentials {
-                        let adopted = state.adopt(credentials, nowMs: WallClock.nowMs())
-                        if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = adopted.id }
+                    if state.accounts.activeAccount == nil, let id = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()).accountID {
+                        state.accounts.activeAccountID = id
                     }
                     return state
                 }
             }
-        } else if let credentials = state.credentials {
-            // Judge against the newest tokens: a client may have refreshed into oauth_creds.json.
-            state.adopt(credentials, nowMs: WallClock.nowMs())
         }
         let nowMs = WallClock.nowMs()
         let targets: [StoredAccount]

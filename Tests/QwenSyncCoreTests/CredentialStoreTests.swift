@@ -67,14 +67,34 @@ struct CredentialStoreTests {
         }
     }
 
-    @Test("a lock deleted under the transaction makes it retry from a fresh read instead of writing blindly")
-    func lockDeletedDuringTransaction() async throws {
+    @Test("a lock unlinked under the transaction while nobody holds it is taken again: the write lands in one run")
+    func lockUnlinkedDuringTransaction() async throws {
         try await withTemporaryDirectory { directory in
             let store = CredentialStore(settings: try settings(directory.path))
             var runs = 0
             try store.transaction { state in
                 runs += 1
-                if runs == 1 { unlink(store.settings.credentialsLockPath) }  // a qwen process exiting
+                unlink(store.settings.credentialsLockPath)  // a qwen process exiting unlinks it, held or not
+                state.credentials = TestTokens.credentials(access: "at-\(runs)")
+            }
+            #expect(runs == 1)
+            #expect(CredentialsFile.read(store.settings.credentialsPath).credentials?.accessToken == "at-1")
+            #expect(FileTools.list(directory.path) == ["oauth_creds.json"], "the lock taken again was released")
+        }
+    }
+
+    @Test("a lock someone else took under the transaction makes it retry from a fresh read instead of writing blindly")
+    func lockTakenDuringTransaction() async throws {
+        try await withTemporaryDirectory { directory in
+            var store = CredentialStore(settings: try settings(directory.path))
+            store.credentialsLockPolicy.staleAfterMs = 300  // the intruder's lock goes stale quickly
+            var runs = 0
+            try store.transaction { state in
+                runs += 1
+                if runs == 1 {
+                    unlink(store.settings.credentialsLockPath)
+                    try SecureFile.replace(store.settings.credentialsLockPath, with: Array("11111111-2222-3333-4444-555555555555".utf8))
+                }
                 state.credentials = TestTokens.credentials(access: "at-\(runs)")
             }
             #expect(runs == 2)

@@ -104,11 +104,11 @@ struct RefreshEndToEndTests {
     )
     func killMidRefresh(fault: String, rotate: Bool) async throws {
         let fixture = try await DaemonFixture(standInArguments: rotate ? [] : ["--no-rotate"])
-        try fixture.standIn.configure(["faults": [["kind": .string(fault), "delay_ms": 4_000, "grant_type": "refresh_token"]]])
+        try fixture.standIn.configure(["faults": [["kind": .string(fault), "delay_ms": 8_000, "grant_type": "refresh_token"]]])
         let alice = try fixture.loginAs("alice", expiresInMs: 60_000)
         let first = try await fixture.startDaemon(refreshLead: 1_000)
         // The refresh is due at once and starts right after the start-up sync; the stand-in
-        // holds the request for 4 s (and answers nothing else meanwhile), so kill after 1 s.
+        // holds the request for 8 s (and answers nothing else meanwhile), so kill after 1 s.
         #expect(await eventually(timeoutMs: 5_000) { DaemonFixture.read(first.log)?.contains("switch") == true })
         try await Task.sleep(for: .seconds(1))
         first.process.signal(SIGKILL)

@@ -13,10 +13,10 @@ struct RefreshScheduleTests {
         TokenFactory.account(id, TokenFactory.credentials(sub: id, refresh: "rt-\(id)", expiry: expiry), until: until, code: code)
     }
 
-    @Test("an account is due at expiry − lead − jitter, the jitter below a tenth of the lead and 60 s", arguments: [31_000, 40_000, 300_000, 900_000, 3_000_000] as [Int64])
+    @Test("an account is due at expiry − lead − jitter, the jitter below a tenth of the lead and 120 s", arguments: [31_000, 40_000, 300_000, 900_000, 3_000_000] as [Int64])
     func dueTimeWithinJitter(leadMs: Int64) throws {
         let schedule = RefreshSchedule(leadMs: leadMs)
-        let span = min(leadMs / 10, 60_000)
+        let span = min(leadMs / 10, 120_000)
         for index in 0..<50 {
             let subject = account("acct_\(index)", expiry: Self.now + Self.hour + Int64(index) * 7)
             let due = try #require(schedule.dueTime(of: subject, nowMs: Self.now))
@@ -70,11 +70,11 @@ struct RefreshScheduleTests {
         #expect(RefreshSchedule.clientRefreshWindowMs == 30_000)
     }
 
-    @Test("transient failures back off 5 s, 10 s, 20 s … capped at 300 s when the deadline is far")
+    @Test("transient failures back off 2 s, 4 s, 8 s … capped at 60 s while no client would refresh yet")
     func exponentialBackoff() {
-        var schedule = RefreshSchedule(leadMs: 300_000)
+        var schedule = RefreshSchedule(leadMs: RefreshSchedule.defaultLeadMs)
         let subject = account(expiry: Self.now + 10 * Self.hour)
-        let expected: [Int64] = [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]
+        let expected: [Int64] = [2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]
         for delay in expected {
             let retry = schedule.recordTransientFailure(of: subject, retryAfterMs: nil, nowMs: Self.now)
             #expect(retry == Self.now + delay)
@@ -82,12 +82,31 @@ struct RefreshScheduleTests {
         }
     }
 
-    @Test("Retry-After is honoured when longer than the back-off")
+    @Test("inside a client's refresh window or expired, the back-off is capped at 10 s", arguments: [-Self.hour, -1, 60_000, 29 * 60_000] as [Int64])
+    func urgentBackoff(remainingMs: Int64) {
+        var schedule = RefreshSchedule(leadMs: RefreshSchedule.defaultLeadMs)
+        let subject = account(expiry: Self.now + remainingMs)
+        var delays: [Int64] = []
+        for _ in 0..<8 { delays.append(schedule.recordTransientFailure(of: subject, retryAfterMs: nil, nowMs: Self.now) - Self.now) }
+        #expect(delays.allSatisfy { $0 > 0 && $0 <= 10_000 }, "\(delays)")
+        #expect(delays.last == (remainingMs > 100_000 ? 10_000 : delays.last), "\(delays)")
+    }
+
+    @Test("Retry-After is honoured when longer than the back-off, up to 10 min (1 min once urgent)")
     func retryAfterHonoured() {
-        var schedule = RefreshSchedule(leadMs: 300_000)
+        var schedule = RefreshSchedule(leadMs: RefreshSchedule.defaultLeadMs)
         let subject = account(expiry: Self.now + 10 * Self.hour)
         #expect(schedule.recordTransientFailure(of: subject, retryAfterMs: 42_000, nowMs: Self.now) == Self.now + 42_000)
-        #expect(schedule.recordTransientFailure(of: subject, retryAfterMs: 1_000, nowMs: Self.now) == Self.now + 10_000)
+        #expect(schedule.recordTransientFailure(of: subject, retryAfterMs: 1_000, nowMs: Self.now) == Self.now + 4_000)
+        #expect(schedule.recordTransientFailure(of: subject, retryAfterMs: 3_600_000, nowMs: Self.now) == Self.now + 600_000)
+        let urgent = account("U", expiry: Self.now + 20 * 60_000)
+        #expect(schedule.recordTransientFailure(of: urgent, retryAfterMs: 3_600_000, nowMs: Self.now) == Self.now + 60_000)
+    }
+
+    @Test("the default lead is ahead of the widest known client window")
+    func defaultLead() {
+        #expect(RefreshSchedule.defaultLeadMs > RefreshSchedule.widestClientWindowMs)
+        #expect(RefreshSchedule.widestClientWindowMs == 30 * 60_000)
     }
 
     @Test("a retry never lands after the last chance before the hard deadline", arguments: [36_000, 45_000, 60_000, 120_000, 400_000] as [Int64])
@@ -120,7 +139,7 @@ struct RefreshScheduleTests {
         schedule.recordSuccess(of: subject.id)
         #expect(schedule.dueTime(of: subject, nowMs: Self.now) == normal)
         #expect(schedule.retryAtMs.isEmpty)
-        #expect(schedule.recordTransientFailure(of: subject, retryAfterMs: nil, nowMs: Self.now) == Self.now + 5_000)
+        #expect(schedule.recordTransientFailure(of: subject, retryAfterMs: nil, nowMs: Self.now) == Self.now + 2_000)
     }
 
     @Test("refreshSoon makes an account due now; failures are per account")

@@ -3,22 +3,24 @@ import QwenSyncCore
 /// Refreshes one account's tokens under the shared locks, the way every qwen client should.
 ///
 /// Inside one ``CredentialStore`` transaction (accounts lock, then creds lock):
-/// 1. re-read; fresher tokens another process left in `oauth_creds.json` are adopted first;
-/// 2. skip the network when the ``RefreshPolicy`` says another process already refreshed;
-/// 3. call the token endpoint once; a rotated refresh token is stored before anything else,
-///    a missing one keeps the old;
-/// 4. on a terminal refusal, re-read once more: if a peer rotated the token meanwhile, retry
-///    with the newest one; only if that is refused too is the account marked `auth_invalid`
-///    (with the cooldown) and, if it was active, the next healthy account mirrored instead.
+/// 1. the transaction has already taken in what a peer left in `oauth_creds.json`, so a peer's
+///    refresh counts as this account's refresh;
+/// 2. the network is skipped when the ``RefreshPolicy`` says another process already refreshed;
+/// 3. a refresh token the ledger knows dead (rotated out or refused) is never presented;
+/// 4. the token endpoint is called once; the new tokens are committed whatever happens to the
+///    locks afterwards: a lost lock costs a retry of the write, never a second network call;
+/// 5. on a refusal, every newer token the files or `qwen-sync-recovered.json` can attribute to
+///    the account is tried first; only if all are refused is the account marked
+///    `auth_invalid` (with the cooldown) and, if it was active, the next healthy one mirrored.
 ///    `oauth_creds.json` is never deleted.
-///
-/// If the write-back must be retried (a conflict), the grant already obtained is reused: the
-/// network is never asked twice for the same refresh token.
 public struct AccountRefresher: Sendable {
     /// The files.
     public let store: CredentialStore
     /// The OAuth server.
     public let client: OAuthClient
+    /// How long new tokens already obtained keep being written through conflicts before they
+    /// are kept in `qwen-sync-recovered.json` instead.
+    public var commitDeadlineMs: Int64 = 120_000
 
     /// A refresher over `store` talking to `client`.
     public init(store: CredentialStore, client: OAuthClient) {
@@ -28,37 +30,80 @@ public struct AccountRefresher: Sendable {
 
     /// Refreshes `accountID` if `policy` says it is still needed.
     ///
-    /// - Throws: ``StoreError`` when the files cannot be locked, read or written. A rotated
-    ///   token that could not be written is reported in the error; the server side is then
-    ///   already rotated (this is why writes are atomic and retried on conflict).
+    /// - Throws: ``StoreError`` when the files cannot be locked, read or written. New tokens
+    ///   that could not be written to the store are kept in `qwen-sync-recovered.json`.
     public func refresh(accountID: String, policy: RefreshPolicy) throws(StoreError) -> RefreshOutcome {
-        var obtained: (refreshToken: String, result: Result<TokenGrant, RefreshError>)?
-        return try store.transaction { state in
-            let nowMs = WallClock.nowMs()
-            if let credentials = state.credentials, state.accounts.account(matching: credentials)?.id == accountID {
-                state.adopt(credentials, nowMs: nowMs)
+        var exchange = Exchange()
+        let started = WallClock.monotonicMs()
+        while true {
+            do {
+                return try store.transaction { state in run(&exchange, on: &state, accountID: accountID, policy: policy) }
+            } catch {
+                guard let renewed = exchange.renewed else { throw error }
+                if case .conflict = error, WallClock.monotonicMs() - started < commitDeadlineMs { continue }
+                keepAsLastResort(renewed, of: accountID)
+                throw error
             }
-            guard let account = state.accounts.account(id: accountID) else { return .notFound(reference: accountID) }
-            if obtained == nil {
-                switch policy {
-                case .ifExpiringWithin(let lead) where account.token.expiryDate - nowMs > lead:
-                    return .alreadyFresh(accountID: accountID, expiresAtMs: account.token.expiryDate)
-                case .unlessRotatedSince(let seen) where account.token.refreshToken != seen:
-                    return .alreadyFresh(accountID: accountID, expiresAtMs: account.token.expiryDate)
-                default: break
-                }
+        }
+    }
+
+    /// What this refresh has asked the server so far, across retried transactions.
+    private struct Exchange {
+        /// The server's answer for each refresh token presented.
+        var answers: [String: Result<TokenGrant, RefreshError>] = [:]
+        /// New tokens obtained, with the token presented for them, not yet written.
+        var renewed: OAuthCredentials?
+        var presented: OAuthCredentials?
+    }
+
+    private func run(_ exchange: inout Exchange, on state: inout CredentialState, accountID: String, policy: RefreshPolicy) -> RefreshOutcome {
+        let nowMs = WallClock.nowMs()
+        guard let account = state.accounts.account(id: accountID) else {
+            if let renewed = exchange.renewed {
+                state.recovered.keep(.init(accountID: accountID, label: nil, reason: "orphaned", savedAtMs: nowMs, token: renewed))
             }
-            let token = account.token
-            if obtained?.refreshToken != token.refreshToken {
-                obtained = (token.refreshToken, request(token.refreshToken))
+            return .notFound(reference: accountID)
+        }
+        if let renewed = exchange.renewed, let presented = exchange.presented {
+            return commit(renewed, presented: presented, to: &state, accountID: accountID, nowMs: nowMs)
+        }
+        if exchange.answers.isEmpty, !policy.stillNeeded(for: account.token, nowMs: nowMs) {
+            return .alreadyFresh(accountID: accountID, expiresAtMs: account.token.expiryDate)
+        }
+        var token = account.token
+        while true {
+            if state.sidecar.ledger.isDead(token.refreshToken) || exchange.answers[token.refreshToken]?.isRefusal == true {
+                guard let next = state.candidateTokens(for: accountID, newerThan: token, onDisk: state.credentials)
+                    .first(where: { exchange.answers[$0.refreshToken] == nil })
+                else { return invalidate(&state, accountID: accountID, reason: lastRefusal(exchange) ?? "its refresh token was already used", nowMs: nowMs) }
+                token = next
+                continue
             }
-            if case .failure(let error) = obtained!.result, error.isTerminal,
-                let newer = newerTokenFromPeers(for: accountID, than: token, state: state)
-            {
-                state.adopt(newer, nowMs: nowMs)
-                obtained = (newer.refreshToken, request(newer.refreshToken))
+            let answer = exchange.answers[token.refreshToken] ?? request(token.refreshToken)
+            exchange.answers[token.refreshToken] = answer
+            switch answer {
+            case .success(let grant):
+                let renewed = OAuthCredentials(
+                    accessToken: grant.accessToken,
+                    refreshToken: grant.refreshToken ?? token.refreshToken,
+                    tokenType: grant.tokenType,
+                    expiryDate: grant.expiryDate(nowMilliseconds: WallClock.nowMs()),
+                    resourceURL: grant.resourceURL ?? token.resourceURL,
+                    idToken: grant.idToken ?? token.idToken
+                )
+                exchange.renewed = renewed
+                exchange.presented = token
+                return commit(renewed, presented: token, to: &state, accountID: accountID, nowMs: nowMs)
+            case .failure(.transient(let reason, let retryAfter)):
+                let outcome = RefreshOutcome.transientFailure(
+                    accountID: accountID, reason: reason,
+                    retryAfterMs: retryAfter.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+                )
+                note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
+                return outcome
+            case .failure(.terminal):
+                state.sidecar.ledger.record(token.refreshToken, of: accountID, fate: .refused, nowMs: nowMs)
             }
-            return apply(obtained!.result, to: &state, accountID: accountID, nowMs: nowMs)
         }
     }
 
@@ -66,53 +111,60 @@ public struct AccountRefresher: Sendable {
         do { return .success(try client.refresh(refreshToken: refreshToken)) } catch { return .failure(error) }
     }
 
-    /// Credentials for the same account that a peer wrote without the lock (qwen-code does
-    /// unlocked reads, and a lost lock lets others write), with a different refresh token.
-    private func newerTokenFromPeers(for accountID: String, than token: OAuthCredentials, state: CredentialState) -> OAuthCredentials? {
-        guard let onDisk = CredentialsFile.read(store.settings.credentialsPath).credentials,
-            onDisk.refreshToken != token.refreshToken,
-            state.accounts.account(matching: onDisk)?.id == accountID
-        else { return nil }
-        return onDisk
+    /// Stores new tokens: the presented token is recorded rotated out (unless the server kept
+    /// it), the account gets the new ones and, if active, `oauth_creds.json` too.
+    private func commit(_ renewed: OAuthCredentials, presented: OAuthCredentials, to state: inout CredentialState, accountID: String, nowMs: Int64) -> RefreshOutcome {
+        if renewed.refreshToken != presented.refreshToken {
+            state.sidecar.ledger.record(presented.refreshToken, of: accountID, fate: .rotated, nowMs: nowMs)
+        }
+        state.accounts.update(id: accountID) { stored in
+            if !stored.token.sameTokens(as: renewed) { stored.setToken(renewed, nowMs: nowMs) }
+            if stored.lastErrorCode == AccountErrorCode.authInvalid { stored.resetHealth(nowMs: nowMs) }
+        }
+        if state.accounts.activeAccountID == accountID { state.mirrorActiveAccount() }
+        let outcome = RefreshOutcome.refreshed(accountID: accountID, expiresAtMs: renewed.expiryDate)
+        note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
+        return outcome
     }
 
-    private func apply(_ result: Result<TokenGrant, RefreshError>, to state: inout CredentialState, accountID: String, nowMs: Int64) -> RefreshOutcome {
-        guard let account = state.accounts.account(id: accountID) else { return .notFound(reference: accountID) }
-        let outcome: RefreshOutcome
-        switch result {
-        case .success(let grant):
-            let previous = account.token
-            let renewed = OAuthCredentials(
-                accessToken: grant.accessToken,
-                refreshToken: grant.refreshToken ?? previous.refreshToken,
-                tokenType: grant.tokenType,
-                expiryDate: grant.expiryDate(nowMilliseconds: nowMs),
-                resourceURL: grant.resourceURL ?? previous.resourceURL,
-                idToken: grant.idToken ?? previous.idToken
-            )
-            state.accounts.update(id: accountID) { stored in
-                stored.setToken(renewed, nowMs: nowMs)
-                if stored.lastErrorCode == AccountErrorCode.authInvalid { stored.resetHealth(nowMs: nowMs) }
-            }
-            if state.accounts.activeAccountID == accountID { state.mirrorActiveAccount() }
-            outcome = .refreshed(accountID: accountID, expiresAtMs: renewed.expiryDate)
-        case .failure(.transient(let reason, let retryAfter)):
-            outcome = .transientFailure(
-                accountID: accountID, reason: reason,
-                retryAfterMs: retryAfter.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
-            )
-        case .failure(.terminal(let reason)):
-            state.accounts.update(id: accountID) {
-                $0.markExhausted(until: nowMs + store.settings.quotaCooldownMs, code: AccountErrorCode.authInvalid, nowMs: nowMs)
-            }
-            var switched: String?
-            if state.accounts.activeAccountID == accountID {
-                switched = state.switchAwayFromUnhealthyActive(nowMs: nowMs)
-            }
-            outcome = .invalidated(accountID: accountID, reason: reason, switchedTo: switched)
+    /// Marks the account `auth_invalid` once every token it could use was refused.
+    private func invalidate(_ state: inout CredentialState, accountID: String, reason: String, nowMs: Int64) -> RefreshOutcome {
+        state.accounts.update(id: accountID) {
+            $0.markExhausted(until: nowMs + store.settings.quotaCooldownMs, code: AccountErrorCode.authInvalid, nowMs: nowMs)
         }
+        let switched = state.accounts.activeAccountID == accountID ? state.switchAwayFromUnhealthyActive(nowMs: nowMs) : nil
+        let outcome = RefreshOutcome.invalidated(accountID: accountID, reason: reason, switchedTo: switched)
+        note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
+        return outcome
+    }
+
+    private func note(_ outcome: RefreshOutcome, in state: inout CredentialState, accountID: String, nowMs: Int64) {
         state.sidecar.notes[accountID, default: .init()].lastRefreshAtMs = nowMs
         state.sidecar.notes[accountID, default: .init()].lastRefreshResult = outcome.resultText
-        return outcome
+    }
+
+    private func lastRefusal(_ exchange: Exchange) -> String? {
+        exchange.answers.values.compactMap { answer -> String? in
+            if case .failure(.terminal(let reason)) = answer { return reason }
+            return nil
+        }.first
+    }
+
+    /// New tokens that could not be written through the locks: kept in our own file, so the
+    /// next refresh finds them among the account's candidates.
+    private func keepAsLastResort(_ renewed: OAuthCredentials, of accountID: String) {
+        let path = store.settings.recoveredPath
+        var recovered = ((try? SecureFile.read(path)).flatMap { $0 }).map { RecoveredTokens(bytes: $0.bytes) } ?? RecoveredTokens()
+        recovered.keep(.init(accountID: accountID, label: nil, reason: "unsaved", savedAtMs: WallClock.nowMs(), token: renewed))
+        try? SecureFile.replace(path, with: recovered.encoded())
+        store.notice?("could not store \(accountID)'s new tokens through the locks; kept them in \(PathNormalizer.fileName(of: path))")
+    }
+}
+
+extension Result where Success == TokenGrant, Failure == RefreshError {
+    /// Whether the server refused the token presented.
+    fileprivate var isRefusal: Bool {
+        if case .failure(let error) = self { return error.isTerminal }
+        return false
     }
 }

@@ -1,7 +1,8 @@
-/// qwen-sync's own per-account data in `qwen-sync-accounts.json`: labels and refresh history.
+/// qwen-sync's own data in `qwen-sync-accounts.json`: labels, refresh history and the token
+/// lineage ledger.
 ///
 /// The accounts plugin rewrites `oauth_accounts.json` and drops what it does not know, so
-/// nothing that must survive lives there. This file holds no tokens.
+/// nothing that must survive lives there. This file holds no tokens, only fingerprints.
 public struct SidecarDocument: Sendable, Equatable {
     /// What qwen-sync remembers about one account.
     public struct AccountNotes: Sendable, Equatable {
@@ -22,15 +23,22 @@ public struct SidecarDocument: Sendable, Equatable {
 
     /// Notes by account id.
     public var notes: [String: AccountNotes]
+    /// Which account each refresh token belongs to, and what became of it.
+    public var ledger: TokenLedger
 
     /// No notes.
-    public init() { notes = [:] }
+    public init() {
+        notes = [:]
+        ledger = TokenLedger()
+    }
 
     /// Reads the file's text; unreadable content yields empty notes (the file is ours and holds
     /// nothing irreplaceable).
     public init(bytes: [UInt8]) {
         notes = [:]
-        guard let root = (try? JSON.parse(bytes))?.objectValue, let accounts = root["accounts"]?.objectValue else { return }
+        let root = (try? JSON.parse(bytes))?.objectValue
+        ledger = TokenLedger(json: root?["ledger"]?.objectValue)
+        guard let accounts = root?["accounts"]?.objectValue else { return }
         for (id, value) in accounts {
             guard let object = value.objectValue else { continue }
             notes[id] = AccountNotes(
@@ -55,6 +63,6 @@ public struct SidecarDocument: Sendable, Equatable {
             if let result = note.lastRefreshResult { object["last_refresh_result"] = .string(result) }
             accounts[id] = .object(object)
         }
-        return JSONValue.object(JSONObject([("version", 1), ("accounts", .object(accounts))])).serializedBytes(.pretty)
+        return JSONValue.object(JSONObject([("version", 1), ("accounts", .object(accounts)), ("ledger", ledger.json)])).serializedBytes(.pretty)
     }
 }

@@ -15,6 +15,8 @@ public struct Settings: Sendable {
     public var accountsLockPath: String
     /// qwen-sync's own per-account data (labels, history), which no peer rewrites.
     public var sidecarPath: String { qwenDirectory + "/qwen-sync-accounts.json" }
+    /// Refresh tokens kept so that none that may still work is lost (`qwen-sync-recovered.json`).
+    public var recoveredPath: String { qwenDirectory + "/qwen-sync-recovered.json" }
     /// The daemon's control socket.
     public var socketPath: String
     /// The OAuth server's base URL.

@@ -21,22 +21,15 @@ extension CredentialState {
         return true
     }
 
-    /// Adds `credentials` as an account, or updates the account with the same identity when
-    /// they are fresher (a later expiry); never downgrades.
+    /// Adds freshly issued `credentials` (a login) as an account, or updates the account with
+    /// the same identity when they are fresher (a later expiry); never downgrades. Tokens of
+    /// unknown origin found in `oauth_creds.json` go through
+    /// ``reconcileCredentialsFile(nowMs:)`` instead, which follows their lineage.
     ///
-    /// - Parameter previous: what `oauth_creds.json` held before, when known. Tokens without
-    ///   identity claims that match no account are taken as a rotation of the account the
-    ///   previous content belonged to (a client refreshed it), not as a new account.
     /// - Returns: the account id, and whether it was created.
     @discardableResult
-    public mutating func adopt(_ credentials: OAuthCredentials, nowMs: Int64, previous: OAuthCredentials? = nil) -> (id: String, created: Bool) {
-        var match = accounts.account(matching: credentials)
-        if match == nil, AccountIdentity.key(forAccessToken: credentials.accessToken) == nil,
-            let previous, let owner = accounts.account(matching: previous), owner.identityKey == nil
-        {
-            match = owner
-        }
-        if let existing = match {
+    public mutating func adopt(_ credentials: OAuthCredentials, nowMs: Int64) -> (id: String, created: Bool) {
+        if let existing = accounts.account(matching: credentials) {
             if credentials.expiryDate > existing.token.expiryDate
                 || (credentials.expiryDate == existing.token.expiryDate && !credentials.sameTokens(as: existing.token))
             {

@@ -4,24 +4,31 @@ public struct CredentialState: Sendable {
     /// The accounts store (empty when the file does not exist).
     public var accounts: AccountsDocument
     /// The credentials in `oauth_creds.json`; set to write new ones (the file is never deleted).
-    public var credentials: OAuthCredentials?
+    public var credentials: OAuthCredentials? {
+        didSet { credentialsAdoption = nil }
+    }
     /// Why `oauth_creds.json` could not be used, when it exists but is invalid.
     public let credentialsProblem: String?
     /// Whether `oauth_creds.json` existed when read.
     public let credentialsFileExists: Bool
-    /// qwen-sync's labels and history.
+    /// qwen-sync's labels, history and token ledger.
     public var sidecar: SidecarDocument
+    /// Tokens kept because they left the files without being known dead.
+    public var recovered: RecoveredTokens
+    /// What ``reconcileCredentialsFile(nowMs:)`` did, once it ran.
+    public internal(set) var credentialsAdoption: CredentialsAdoption?
 
     /// A state from parts (for tests and pure decision logic).
     public init(
         accounts: AccountsDocument, credentials: OAuthCredentials?, credentialsProblem: String? = nil,
-        credentialsFileExists: Bool? = nil, sidecar: SidecarDocument = SidecarDocument()
+        credentialsFileExists: Bool? = nil, sidecar: SidecarDocument = SidecarDocument(), recovered: RecoveredTokens = RecoveredTokens()
     ) {
         self.accounts = accounts
         self.credentials = credentials
         self.credentialsProblem = credentialsProblem
         self.credentialsFileExists = credentialsFileExists ?? (credentials != nil)
         self.sidecar = sidecar
+        self.recovered = recovered
     }
 
     /// The label of an account, else the email of its token, else nil.

@@ -3,10 +3,13 @@ import Glibc
 /// The one way qwen-sync reads and changes the credential files.
 ///
 /// ``transaction(_:)`` takes `oauth_accounts.lock` then `oauth_creds.lock` (the plugin's
-/// order), reads all files, lets the body change a copy, and writes back only what changed,
-/// each write a compare-and-swap against the version read. If a lock was lost (a peer judged
-/// it stale, or a qwen process unlinked it on exit) or a file changed under us, the whole
-/// transaction is retried from a fresh read instead of overwriting someone else's write.
+/// order), reads all files, first takes in what `oauth_creds.json` holds (by lineage, see
+/// ``CredentialState/reconcileCredentialsFile(nowMs:)``), lets the body change a copy, keeps
+/// every refresh token the change would drop without knowing it dead, and writes back only
+/// what changed, each write a compare-and-swap against the version read. A lock unlinked
+/// under us while nobody else holds it (every exiting qwen process unlinks
+/// `oauth_creds.lock`) is taken again; a lock someone else now holds, or a file changed under
+/// us, retries the whole transaction from a fresh read instead of overwriting their write.
 public struct CredentialStore: Sendable {
     /// Where the files are.
     public let settings: Settings
@@ -14,6 +17,10 @@ public struct CredentialStore: Sendable {
     public var credentialsLockPolicy = LockPolicy.credentials
     /// Lock policy for the accounts store's lock.
     public var accountsLockPolicy = LockPolicy.accounts
+    /// How many times a transaction is tried before it gives up with ``StoreError/conflict(_:)``.
+    public var maxAttempts = 5
+    /// Told, in a sentence without secrets, whenever a token is kept in `qwen-sync-recovered.json`.
+    public var notice: (@Sendable (String) -> Void)?
 
     /// A store over the files named by `settings`.
     public init(settings: Settings) { self.settings = settings }
@@ -35,8 +42,8 @@ public struct CredentialStore: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let accountsLock: HeldLock
-            let credentialsLock: HeldLock
+            var accountsLock: HeldLock
+            var credentialsLock: HeldLock
             do {
                 accountsLock = try LockFile(path: settings.accountsLockPath, policy: accountsLockPolicy).acquire()
             } catch { throw .lock(error) }
@@ -48,15 +55,23 @@ public struct CredentialStore: Sendable {
 
             let snapshot = try readFiles()
             var state = snapshot.state
+            state.reconcileCredentialsFile(nowMs: WallClock.nowMs())
             let result: T
             do { result = try body(&state) } catch { throw .aborted(error) }
+            let kept = state.recordLineage(since: snapshot.state, nowMs: WallClock.nowMs())
 
             do {
-                try write(state, over: snapshot, accountsLock: accountsLock, credentialsLock: credentialsLock)
-                return result
-            } catch StoreError.conflict where attempt < 5 {
+                try write(state, over: snapshot, accountsLock: &accountsLock, credentialsLock: &credentialsLock)
+            } catch StoreError.conflict where attempt < maxAttempts {
                 continue
             }
+            for entry in kept {
+                notice?(
+                    "kept a refresh token of \(entry.accountID) (\(entry.reason)) in \(PathNormalizer.fileName(of: settings.recoveredPath)); "
+                        + "`qwen-sync accounts restore \(entry.accountID)` brings it back"
+                )
+            }
+            return result
         }
     }
 
@@ -66,6 +81,7 @@ public struct CredentialStore: Sendable {
         var accountsIdentity: FileIdentity?
         var credentialsIdentity: FileIdentity?
         var sidecarBytes: [UInt8]?
+        var recoveredBytes: [UInt8]?
     }
 
     private func readFiles() throws(StoreError) -> Snapshot {
@@ -79,6 +95,7 @@ public struct CredentialStore: Sendable {
         }
         let credentials = CredentialsFile.read(settings.credentialsPath)
         let sidecarBytes = (try? SecureFile.read(settings.sidecarPath)).flatMap { $0 }?.bytes
+        let recoveredBytes = (try? SecureFile.read(settings.recoveredPath)).flatMap { $0 }?.bytes
         var problem: String?
         if case .invalid(let reason, _) = credentials { problem = reason }
         let state = CredentialState(
@@ -86,28 +103,47 @@ public struct CredentialStore: Sendable {
             credentials: credentials.credentials,
             credentialsProblem: problem,
             credentialsFileExists: credentials != .missing,
-            sidecar: sidecarBytes.map(SidecarDocument.init(bytes:)) ?? SidecarDocument()
+            sidecar: sidecarBytes.map(SidecarDocument.init(bytes:)) ?? SidecarDocument(),
+            recovered: recoveredBytes.map(RecoveredTokens.init(bytes:)) ?? RecoveredTokens()
         )
         return Snapshot(
             state: state, accountsBytes: accountsContents?.bytes, accountsIdentity: accountsContents?.identity,
-            credentialsIdentity: credentials.identity, sidecarBytes: sidecarBytes
+            credentialsIdentity: credentials.identity, sidecarBytes: sidecarBytes,
+            recoveredBytes: recoveredBytes
         )
     }
 
-    private func write(_ state: CredentialState, over snapshot: Snapshot, accountsLock: HeldLock, credentialsLock: HeldLock) throws(StoreError) {
+    /// Writes what changed: the kept tokens first (so nothing is dropped before it is kept),
+    /// then the store, `oauth_creds.json` and the sidecar.
+    private func write(_ state: CredentialState, over snapshot: Snapshot, accountsLock: inout HeldLock, credentialsLock: inout HeldLock) throws(StoreError) {
+        if state.recovered != snapshot.state.recovered {
+            try replace(settings.recoveredPath, state.recovered.encoded(), expected: .none)
+        }
         let accountsBytes = state.accounts.encoded()
         if state.accounts != snapshot.state.accounts, accountsBytes != snapshot.accountsBytes {
-            guard accountsLock.isStillOurs else { throw .conflict("lost \(settings.accountsLockPath)") }
+            try keepHolding(&accountsLock, policy: accountsLockPolicy)
             try replace(settings.accountsPath, accountsBytes, expected: snapshot.accountsIdentity)
         }
         if let credentials = state.credentials, state.credentials != snapshot.state.credentials {
-            guard credentialsLock.isStillOurs else { throw .conflict("lost \(settings.credentialsLockPath)") }
+            try keepHolding(&credentialsLock, policy: credentialsLockPolicy)
             try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: snapshot.credentialsIdentity)
         }
         let sidecarBytes = state.sidecar.encoded()
         if state.sidecar != snapshot.state.sidecar, sidecarBytes != snapshot.sidecarBytes {
             try replace(settings.sidecarPath, sidecarBytes, expected: .none)
         }
+    }
+
+    /// Makes sure `lock` is still ours before a write. A lock that vanished (a qwen process
+    /// unlinked it on exit) is created again; the compare-and-swap of the write then catches
+    /// anyone who wrote while it was missing. A lock someone else holds now is a conflict.
+    private func keepHolding(_ lock: inout HeldLock, policy: LockPolicy) throws(StoreError) {
+        guard !lock.isStillOurs else { return }
+        guard let again = try? LockFile(path: lock.path, policy: policy).tryAcquire() else {
+            throw .conflict("lost \(lock.path)")
+        }
+        lock.release()
+        lock = again
     }
 
     private func replace(_ path: String, _ bytes: [UInt8], expected: FileIdentity??) throws(StoreError) {

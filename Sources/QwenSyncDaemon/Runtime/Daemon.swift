@@ -33,7 +33,9 @@ public final class Daemon {
     public init(configuration: DaemonConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        store = CredentialStore(settings: configuration.settings)
+        var store = CredentialStore(settings: configuration.settings)
+        store.notice = { [logger] message in logger.notice("\(message)", metadata: ["event": "sync"]) }
+        self.store = store
         var immediate = store
         immediate.credentialsLockPolicy.maxWaitMs = 0
         immediate.accountsLockPolicy.maxWaitMs = 0
@@ -175,10 +177,10 @@ public final class Daemon {
             note("cannot read the files: \(error)", event: "error", level: .error)
             return
         }
-        let previousCredentials = state?.credentials
+        forgetRetriesOfRenewedAccounts(from: state, to: current)
         state = current
         var preview = current
-        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs, previousCredentials: previousCredentials)
+        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs)
         let changes = preview.accounts != current.accounts || preview.credentials != current.credentials
         if !changes {
             for event in previewEvents where event.eventName == "error" { note(event.description, event: event.eventName, level: .warning) }
@@ -186,7 +188,7 @@ public final class Daemon {
             return
         }
         let apply: @Sendable (inout CredentialState) -> SyncResult = { state in
-            let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs(), previousCredentials: previousCredentials)
+            let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs())
             return SyncResult(events: events, state: state)
         }
         // In the common case nobody holds the locks: take them without waiting and write on
@@ -201,14 +203,28 @@ public final class Daemon {
         finish(.synced(attempt))
     }
 
+    /// Fresher tokens from anywhere end a retry back-off: after an outage, a peer's refresh
+    /// must not leave this daemon waiting out a long retry for an account that is fine.
+    private func forgetRetriesOfRenewedAccounts(from previous: CredentialState?, to current: CredentialState) {
+        guard let previous else { return }
+        for account in current.accounts.accounts where schedule.retryAtMs[account.id] != nil {
+            if let before = previous.accounts.account(id: account.id), before.token.refreshToken != account.token.refreshToken {
+                schedule.recordSuccess(of: account.id)
+            }
+        }
+    }
+
+    /// Starts the most urgent due refresh on the worker: the active account first, then the
+    /// earliest due.
     private func runDueRefreshes() {
         guard let state else { return }
         let nowMs = WallClock.nowMs()
         if !worker.isBusy {
+            let activeID = state.accounts.activeAccountID
             let due = state.accounts.accounts
                 .compactMap { account in schedule.dueTime(of: account, nowMs: nowMs).map { (account, $0) } }
                 .filter { $0.1 <= nowMs }
-                .min { $0.1 < $1.1 }
+                .min { ($0.0.id == activeID ? 0 : 1, $0.1) < ($1.0.id == activeID ? 0 : 1, $1.1) }
             if let (account, _) = due {
                 let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
                     ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
@@ -253,7 +269,11 @@ public final class Daemon {
             counters.syncs += 1
             for event in result.events {
                 note(event.description, event: event.eventName, account: event.accountID, level: event.eventName == "error" ? .warning : .info)
-                if case .restored(let id) = event { schedule.refreshSoon(id, nowMs: WallClock.nowMs()) }
+                switch event {
+                case .restored(let id): schedule.refreshSoon(id, nowMs: WallClock.nowMs())
+                case .accountUpdated(let id): schedule.recordSuccess(of: id)
+                default: break
+                }
             }
         case .failure(let error):
             note("sync failed: \(error)", event: "error", level: .error)

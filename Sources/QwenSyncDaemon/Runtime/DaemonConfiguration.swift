@@ -10,8 +10,8 @@ public struct DaemonConfiguration: Sendable {
     /// How long before expiry to refresh (default 300 s).
     public var refreshLeadMs: Int64
 
-    /// A configuration; `refreshLeadMs` defaults to five minutes.
-    public init(settings: Settings, oauth: OAuthConfiguration, refreshLeadMs: Int64 = 300_000) {
+    /// A configuration; `refreshLeadMs` defaults to ``RefreshSchedule/defaultLeadMs``.
+    public init(settings: Settings, oauth: OAuthConfiguration, refreshLeadMs: Int64 = RefreshSchedule.defaultLeadMs) {
         self.settings = settings
         self.oauth = oauth
         self.refreshLeadMs = refreshLeadMs

@@ -3,11 +3,18 @@ import QwenSyncCore
 /// When each account is refreshed next: pure arithmetic over the store, unit-tested.
 ///
 /// An account is due at `expiry − lead − jitter`, where the jitter (stable per account and
-/// token, up to a tenth of the lead and at most 60 s) spreads accounts that expire together.
-/// After a transient failure a retry time replaces that, but never later than the hard
-/// deadline `expiry − 30 s` minus a margin, so no client ever sees a token inside its
-/// 30-second refresh window. `auth_invalid` accounts are not scheduled. A token that lives
-/// shorter than the lead is refreshed halfway through its life rather than in a loop.
+/// token, up to a tenth of the lead and at most 120 s) spreads accounts that expire together.
+/// The default lead, 40 min, starts before the widest refresh window of any known client (the
+/// accounts plugin refreshes inside the last 30 min), so with the daemon running no client
+/// ever needs to refresh by itself.
+///
+/// After a transient failure a retry time replaces that: 2 s, doubling, at most 10 s while the
+/// token is inside a client's window or expired (so an outage ends within seconds of the
+/// server answering again), at most 60 s before that; never later than the hard deadline
+/// `expiry − 30 s` minus a margin while that can still be met. Retry state is forgotten as
+/// soon as fresher tokens appear, from this daemon or a peer. `auth_invalid` accounts are not
+/// scheduled. A token that lives shorter than the lead is refreshed halfway through its life
+/// rather than in a loop.
 public struct RefreshSchedule: Sendable {
     /// How long before expiry a refresh starts, in milliseconds.
     public var leadMs: Int64
@@ -20,6 +27,10 @@ public struct RefreshSchedule: Sendable {
 
     /// qwen-code refreshes when less than 30 s remain; we must be done before that.
     public static let clientRefreshWindowMs: Int64 = 30_000
+    /// The widest window in which a known client refreshes by itself (the accounts plugin: 30 min).
+    public static let widestClientWindowMs: Int64 = 30 * 60_000
+    /// The default lead: the widest client window and 10 min to spare for retries.
+    public static let defaultLeadMs: Int64 = 40 * 60_000
 
     /// A schedule with this lead time.
     public init(leadMs: Int64) { self.leadMs = leadMs }
@@ -48,8 +59,9 @@ public struct RefreshSchedule: Sendable {
     public mutating func recordTransientFailure(of account: StoredAccount, retryAfterMs: Int64?, nowMs: Int64) -> Int64 {
         let count = (failures[account.id] ?? 0) + 1
         failures[account.id] = count
-        let backoff = min(Int64(5_000) << min(count - 1, 6), 300_000)
-        var retry = nowMs + max(backoff, retryAfterMs ?? 0)
+        let urgent = account.token.expiryDate - nowMs <= Self.widestClientWindowMs
+        let backoff = min(Int64(2_000) << min(count - 1, 6), urgent ? 10_000 : 60_000)
+        var retry = nowMs + max(backoff, min(retryAfterMs ?? 0, urgent ? 60_000 : 600_000))
         // Never let the back-off carry a retry past the hard deadline while it can still be met:
         // aim for 5 s before it, or one second from now when that is already too late.
         let deadline = Self.hardDeadline(of: account)
@@ -76,7 +88,7 @@ public struct RefreshSchedule: Sendable {
     }
 
     private func jitter(for account: StoredAccount) -> Int64 {
-        let span = min(leadMs / 10, 60_000)
+        let span = min(leadMs / 10, 120_000)
         guard span > 0 else { return 0 }
         var hash: UInt64 = 1469598103934665603
         for byte in (account.id + String(account.token.expiryDate)).utf8 {

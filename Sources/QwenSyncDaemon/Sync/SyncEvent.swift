@@ -6,6 +6,8 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
     case accountUpdated(id: String)
     /// The active account changed.
     case switched(from: String?, to: String, reason: String)
+    /// `oauth_creds.json` held a dead or older token (of `id`, when known); it is written over.
+    case staleCredentials(id: String?)
     /// The active account was written into `oauth_creds.json`.
     case mirrored(id: String)
     /// `oauth_creds.json` was deleted and has been written again.
@@ -20,6 +22,7 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .accountAdded(let id), .accountUpdated(let id), .mirrored(let id), .restored(let id): id
         case .switched(_, let to, _): to
+        case .staleCredentials(let id): id
         case .credentialsInvalid, .loginNeeded: nil
         }
     }
@@ -38,6 +41,8 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
         case .accountAdded(let id): "new credentials in oauth_creds.json added as account \(id)"
         case .accountUpdated(let id): "fresher credentials in oauth_creds.json stored for \(id)"
         case .switched(let from, let to, let reason): "active account \(from ?? "none") → \(to): \(reason)"
+        case .staleCredentials(let id):
+            "oauth_creds.json held an older or already rotated-out token\(id.map { " of \($0)" } ?? ""); not taken in"
         case .mirrored(let id): "mirrored \(id) into oauth_creds.json"
         case .restored(let id): "oauth_creds.json was deleted; restored it from \(id)"
         case .credentialsInvalid(let problem): "oauth_creds.json is unusable (\(problem)); left untouched"

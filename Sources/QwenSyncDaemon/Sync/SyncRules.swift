@@ -7,19 +7,16 @@ import QwenSyncCore
 public enum SyncRules {
     /// Brings the accounts store and `oauth_creds.json` into agreement.
     ///
-    /// - `oauth_creds.json` changed: its account (by identity, else refresh token) is updated
-    ///   when the file is fresher, never downgraded; an unknown identity becomes a new account;
-    ///   the active account follows the file, unless only the store changed.
+    /// - `oauth_creds.json` changed: its tokens are taken in by lineage
+    ///   (``CredentialState/reconcileCredentialsFile(nowMs:)``): a peer's refresh updates its
+    ///   account, never a downgrade; a login the store does not know becomes an account; a
+    ///   dead or older token is written over. The active account follows the file, unless
+    ///   only the store changed.
     /// - the store changed: its active account is mirrored into `oauth_creds.json`; an active
     ///   account cooling down or invalid gives way to the next healthy one (round-robin).
     /// - `oauth_creds.json` deleted: written again from the active account, unless that
     ///   account's credentials were refused, in which case the next healthy account is used.
-    ///
-    /// - Parameter previousCredentials: what `oauth_creds.json` held at the last sync, so that a
-    ///   client's refresh of a token without identity claims updates its account.
-    public static func apply(
-        to state: inout CredentialState, trigger: SyncTrigger, nowMs: Int64, previousCredentials: OAuthCredentials? = nil
-    ) -> [SyncEvent] {
+    public static func apply(to state: inout CredentialState, trigger: SyncTrigger, nowMs: Int64) -> [SyncEvent] {
         var events: [SyncEvent] = []
         let credentialsWereMissing = !state.credentialsFileExists
 
@@ -27,14 +24,21 @@ public enum SyncRules {
             events.append(.credentialsInvalid(problem: problem))
         }
 
-        if let credentials = state.credentials {
-            let before = state.accounts.account(matching: credentials)
-            let (id, created) = state.adopt(credentials, nowMs: nowMs, previous: previousCredentials)
-            if created {
-                events.append(.accountAdded(id: id))
-            } else if before?.token != state.accounts.account(id: id)?.token {
-                events.append(.accountUpdated(id: id))
-            }
+        let fileAccount: String?
+        switch state.reconcileCredentialsFile(nowMs: nowMs) {
+        case .added(let id):
+            events.append(.accountAdded(id: id))
+            fileAccount = id
+        case .updated(let id):
+            events.append(.accountUpdated(id: id))
+            fileAccount = id
+        case .unchanged(let id):
+            fileAccount = id
+        case .stale(let id):
+            events.append(.staleCredentials(id: id))
+            fileAccount = nil
+        }
+        if let id = fileAccount {
             let fileFollowsStore = trigger.contains(.accountsChanged) && !trigger.contains(.credentialsChanged)
             let previous = state.accounts.activeAccountID
             let fileAccountHealthy = state.accounts.account(id: id)?.state(nowMs: nowMs) == .healthy

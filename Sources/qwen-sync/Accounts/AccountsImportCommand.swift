@@ -13,15 +13,19 @@ struct AccountsImportCommand: ParsableCommand {
         let store = CredentialStore(settings: settings)
         let (id, created): (String, Bool) = try CommandFailure.wrap {
             try store.transaction { state in
-                guard let credentials = state.credentials else {
+                guard state.credentials != nil else {
                     throw CommandFailure("\(settings.credentialsPath): \(state.credentialsProblem ?? "no such file"); nothing to import")
                 }
-                let outcome = state.adopt(credentials, nowMs: WallClock.nowMs())
-                if let label { state.sidecar.notes[outcome.id, default: .init()].label = label }
-                if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = outcome.id }
-                return (outcome.id, outcome.created)
+                let adoption = state.reconcileCredentialsFile(nowMs: WallClock.nowMs())
+                guard let id = adoption.accountID else {
+                    throw CommandFailure("\(settings.credentialsPath) holds an older or already rotated-out token; nothing to import")
+                }
+                if let label { state.sidecar.notes[id, default: .init()].label = label }
+                if state.accounts.activeAccountID == nil { state.accounts.activeAccountID = id }
+                if case .added = adoption { return (id, true) }
+                return (id, false)
             }
         }
-        print(created ? "Imported as \(id)." : "Updated \(id) (same identity).")
+        print(created ? "Imported as \(id)." : "Already account \(id); its newest tokens are stored.")
     }
 }
