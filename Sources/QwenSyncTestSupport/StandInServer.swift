@@ -119,11 +119,28 @@ public final class StandInServer: Sendable {
     ///
     /// - Throws: ``TestSupportError`` when the stand-in does not answer.
     public func requestLog() throws -> [(grantType: String, result: String, client: String)] {
+        try requests().map { ($0.grantType, $0.result, $0.client) }
+    }
+
+    /// One token-endpoint request as the stand-in logged it.
+    public struct LoggedRequest: Sendable {
+        /// `grant_type`, the outcome, the `User-Agent`.
+        public let grantType: String, result: String, client: String
+        /// The account whose refresh token was presented, when the token was live.
+        public let sub: String?
+        /// When it was answered (wall clock, ms).
+        public let atMs: Int64
+    }
+
+    /// The token-endpoint request log, oldest first, with accounts and times.
+    ///
+    /// - Throws: ``TestSupportError`` when the stand-in does not answer.
+    public func requests() throws -> [LoggedRequest] {
         (try stats()["requests"]?.arrayValue ?? []).compactMap { entry in
             guard let object = entry.objectValue else { return nil }
-            return (
-                object["grant_type"]?.stringValue ?? "", object["result"]?.stringValue ?? "",
-                object["client"]?.stringValue ?? ""
+            return LoggedRequest(
+                grantType: object["grant_type"]?.stringValue ?? "", result: object["result"]?.stringValue ?? "",
+                client: object["client"]?.stringValue ?? "", sub: object["sub"]?.stringValue, atMs: object["at_ms"]?.int64Value ?? 0
             )
         }
     }

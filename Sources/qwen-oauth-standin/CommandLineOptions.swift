@@ -26,6 +26,7 @@ struct CommandLineOptions {
         ("--expires-in", "expires_in", .integer),
         ("--resource-url", "resource_url", .string),
         ("--no-rotate", "rotate_refresh_tokens", .setFalse),
+        ("--opaque-tokens", "opaque_access_tokens", .setTrue),
         ("--login-sub", "login_sub", .string),
         ("--login-email", "login_email", .string),
         ("--slow-down", "slow_down", .integer),
@@ -55,6 +56,7 @@ struct CommandLineOptions {
           --expires-in <s>         Access token lifetime (default 3600).
           --resource-url <host>    resource_url in token responses; "" leaves it out (default portal.qwen.ai).
           --no-rotate              Refresh keeps the old refresh token and omits refresh_token.
+          --opaque-tokens          Access tokens carry no identity claims (not JWTs).
           --login-sub <sub>        The account a device login signs in as (default user-1).
           --login-email <email>    Its e-mail address (default user-1@example.com).
           --slow-down <n>          Answer the next n polls with 429 slow_down.

@@ -95,6 +95,7 @@ struct OAuthServerState: Sendable {
     ///   - now: monotonic milliseconds.
     mutating func token(_ form: FormBody, client: String, fault: String?, now: Int64) -> HTTPResponse {
         let grantType = form["grant_type"] ?? ""
+        let sub = form["refresh_token"].flatMap { refreshTokenOwners[$0] }
         let (result, response): (String, HTTPResponse)
         switch grantType {
         case Self.deviceCodeGrant: (result, response) = poll(form, now: now)
@@ -102,7 +103,7 @@ struct OAuthServerState: Sendable {
         default:
             (result, response) = ("unsupported_grant_type", .oauthError(400, "unsupported_grant_type", "Unsupported grant_type"))
         }
-        append(RequestLogEntry(grantType: grantType, result: result, status: response.status, client: client, fault: fault))
+        append(RequestLogEntry(grantType: grantType, result: result, status: response.status, client: client, fault: fault, sub: sub))
         return response
     }
 
@@ -171,7 +172,9 @@ struct OAuthServerState: Sendable {
 
     private mutating func issueTokens(sub: String, scope: String, includeRefreshToken: Bool) -> JSONValue {
         let email = accounts[sub]?.email ?? ""
-        let accessToken = TokenMint.accessToken(sub: sub, email: email, expiresIn: config.expiresIn)
+        let accessToken = config.opaqueAccessTokens
+            ? TokenMint.opaqueAccessToken()
+            : TokenMint.accessToken(sub: sub, email: email, expiresIn: config.expiresIn)
         accounts[sub]?.latestAccessToken = accessToken
         var body = JSONObject([("access_token", .string(accessToken))])
         if includeRefreshToken {

@@ -12,14 +12,20 @@ struct RequestLogEntry: Sendable {
     let client: String
     /// The injected fault kind, if one applied.
     let fault: String?
+    /// The account a refresh token belonged to, when the request named a known one.
+    var sub: String? = nil
+    /// When the request was answered (wall clock, ms).
+    var atMs: Int64 = WallClock.nowMs()
 
-    /// The entry as JSON: `grant_type`, `result`, `status`, `client`, and `fault` when set.
+    /// The entry as JSON: `grant_type`, `result`, `status`, `client`, `at_ms`, and `fault`
+    /// and `sub` when set.
     var json: JSONValue {
         var object = JSONObject([
             ("grant_type", .string(grantType)), ("result", .string(result)),
-            ("status", .int(Int64(status))), ("client", .string(client)),
+            ("status", .int(Int64(status))), ("client", .string(client)), ("at_ms", .int(atMs)),
         ])
         if let fault { object["fault"] = .string(fault) }
+        if let sub { object["sub"] = .string(sub) }
         return .object(object)
     }
 }

@@ -22,6 +22,8 @@ struct StandInConfig: Sendable {
     var resourceURL = "portal.qwen.ai"
     /// Whether a refresh issues a new refresh token and kills the old one.
     var rotateRefreshTokens = true
+    /// Whether access tokens are opaque strings without identity claims (no JWT).
+    var opaqueAccessTokens = false
     /// The account a device login signs in as.
     var loginSub = "user-1"
     /// The e-mail address of that account.
@@ -38,7 +40,7 @@ struct StandInConfig: Sendable {
     /// Sets the options present in `object`, leaving the others as they are.
     ///
     /// Keys: `client_id`, `scope`, `pending_polls`, `interval`, `enforce_interval`,
-    /// `device_expires_in`, `expires_in`, `resource_url`, `rotate_refresh_tokens`, `login_sub`,
+    /// `device_expires_in`, `expires_in`, `resource_url`, `rotate_refresh_tokens`, `opaque_access_tokens`, `login_sub`,
     /// `login_email`, `slow_down`, `deny`, `expire`, `faults` (an array that replaces the queue).
     /// Nothing changes when any key is bad.
     /// - Throws: ``StandInError`` for an unknown key or a mistyped value.
@@ -55,6 +57,7 @@ struct StandInConfig: Sendable {
             case "expires_in": updated.expiresIn = try Self.integer(value, key)
             case "resource_url": updated.resourceURL = try Self.string(value, key)
             case "rotate_refresh_tokens": updated.rotateRefreshTokens = try Self.bool(value, key)
+            case "opaque_access_tokens": updated.opaqueAccessTokens = try Self.bool(value, key)
             case "login_sub": updated.loginSub = try Self.string(value, key)
             case "login_email": updated.loginEmail = try Self.string(value, key)
             case "slow_down": updated.slowDown = Int(try Self.integer(value, key))
@@ -83,6 +86,7 @@ struct StandInConfig: Sendable {
             "expires_in": .int(expiresIn),
             "resource_url": .string(resourceURL),
             "rotate_refresh_tokens": .bool(rotateRefreshTokens),
+            "opaque_access_tokens": .bool(opaqueAccessTokens),
             "login_sub": .string(loginSub),
             "login_email": .string(loginEmail),
             "slow_down": .int(Int64(slowDown)),

@@ -39,6 +39,9 @@ enum TokenMint {
             + Base64URL.encode(payload.serializedBytes(.compact)) + ".at-SECRET-" + randomHex(bytes: 16)
     }
 
+    /// An access token without identity claims: `at-SECRET-<hex>`, no JWT.
+    static func opaqueAccessToken() -> String { "at-SECRET-" + randomHex(bytes: 24) }
+
     private static func randomHex(bytes count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         let digits = Array("0123456789abcdef")

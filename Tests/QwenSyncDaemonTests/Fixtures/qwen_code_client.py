@@ -14,7 +14,12 @@ as qwen-code does. On exit it prints one JSON object on stdout:
 `min_remaining_ms` is the smallest lifetime left on a token it was about to use;
 `tokens_seen` is the number of distinct access tokens it used (never the tokens themselves).
 
+`--refresh-window-ms` widens the refresh window (the accounts plugin refreshes inside the last
+30 min); `--refresh-now` refreshes whatever oauth_creds.json holds once, under the lock, and
+exits (a peer refreshing the active account behind qwen-sync's back).
+
 Usage: qwen_code_client.py --qwen-dir DIR --base-url URL --duration SECONDS --id N
+       [--refresh-window-ms MS] [--refresh-now]
 """
 
 import argparse
@@ -40,12 +45,13 @@ def now_ms():
 
 
 class Client:
-    def __init__(self, qwen_dir, base_url, ident):
+    def __init__(self, qwen_dir, base_url, ident, refresh_window_ms=REFRESH_BUFFER_MS):
         self.path = os.path.join(qwen_dir, "oauth_creds.json")
         self.lock_path = os.path.join(qwen_dir, "oauth_creds.lock")
         self.base_url = base_url.rstrip("/")
         self.user_agent = "QwenCode/0.16.1 (linux; x64) test-client-%s" % ident
         self.ident = ident
+        self.refresh_window_ms = refresh_window_ms
         self.credentials = None
         self.cached_mtime = 0
         self.last_check_ms = 0
@@ -86,7 +92,7 @@ class Client:
 
     def token_is_valid(self):
         return (self.credentials is not None
-                and self.credentials["expiry_date"] - now_ms() > REFRESH_BUFFER_MS)
+                and self.credentials["expiry_date"] - now_ms() > self.refresh_window_ms)
 
     # -- the lock ---------------------------------------------------------------------------
 
@@ -120,13 +126,13 @@ class Client:
 
     # -- refresh ------------------------------------------------------------------------------
 
-    def refresh(self):
+    def refresh(self, force=False):
         if not self.acquire_lock():
             self.report["errors"].append("lock timeout")
             return
         try:
             self.check_and_reload(force=True)
-            if self.token_is_valid():
+            if self.token_is_valid() and not force:
                 return
             self.report["refresh_attempts"] += 1
             body = urllib.parse.urlencode({
@@ -195,10 +201,14 @@ def main():
     parser.add_argument("--duration", type=float, required=True)
     parser.add_argument("--id", default="0")
     parser.add_argument("--use-interval", type=float, default=0.25)
+    parser.add_argument("--refresh-window-ms", type=int, default=REFRESH_BUFFER_MS)
+    parser.add_argument("--refresh-now", action="store_true")
     arguments = parser.parse_args()
-    client = Client(arguments.qwen_dir, arguments.base_url, arguments.id)
+    client = Client(arguments.qwen_dir, arguments.base_url, arguments.id, arguments.refresh_window_ms)
     deadline = time.monotonic() + arguments.duration
     try:
+        if arguments.refresh_now:
+            client.refresh(force=True)
         while time.monotonic() < deadline:
             client.use_token()
             time.sleep(arguments.use_interval)
