@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A qwen-code-like OAuth client, for the refresh-economy benchmark (INTEROP.md §2, §4, §5).
 
-    qwen_code_client.py QWEN_DIR BASE_URL SECONDS [--period S]
+    qwen_code_client.py QWEN_DIR BASE_URL SECONDS [--period S] [--window-ms MS]
 
 Every `period` seconds (default 1, jittered) it "needs a token": it re-reads oauth_creds.json
 when the mtime moved past its cached one (checked at most every 5 s, like qwen-code), and
@@ -10,6 +10,8 @@ oauth_creds.lock (O_CREAT|O_EXCL, a UUID, stale after 10 s, 20 retries 100 ms x1
 2 s), re-read the file, refresh with the server when still needed, write temp + rename 0600,
 unlink the lock; HTTP 400/401 deletes the file. On exit it unlinks oauth_creds.lock whether
 it holds it or not (as every qwen process does). Prints one JSON line: its counters.
+`--window-ms` widens the 30 s refresh window (the accounts plugin refreshes inside the last
+30 min; the benchmark scales that down with the token lifetime).
 """
 import json
 import os
@@ -29,7 +31,9 @@ USER_AGENT = "QwenCode/0.16.1 (linux; x64) bench-client"
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the exit path: unlink the lock, print counters
     qwen_dir, base_url, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    period = float(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--period" else 1.0
+    options = dict(zip(sys.argv[4::2], sys.argv[5::2]))
+    period = float(options.get("--period", 1.0))
+    window_ms = int(options.get("--window-ms", 30_000))
     creds_path = os.path.join(qwen_dir, "oauth_creds.json")
     lock_path = os.path.join(qwen_dir, "oauth_creds.lock")
     counters = {"token_uses": 0, "reloads": 0, "refreshes": 0, "refresh_errors": 0, "expired_uses": 0,
@@ -117,7 +121,7 @@ def main():
                         counters["reloads"] += 1
             if cached is None:
                 continue
-            if cached["expiry_date"] - time.time() * 1000 > 30_000:
+            if cached["expiry_date"] - time.time() * 1000 > window_ms:
                 continue
             if cached["expiry_date"] <= time.time() * 1000:
                 counters["expired_uses"] += 1
@@ -125,7 +129,7 @@ def main():
                 continue
             try:
                 value, mtime = load()
-                if value is not None and value["expiry_date"] - time.time() * 1000 > 30_000:
+                if value is not None and value["expiry_date"] - time.time() * 1000 > window_ms:
                     cached, cached_mtime = value, mtime
                     continue
                 updated = refresh(value or cached)

@@ -272,22 +272,37 @@ def lock_throughput(binaries, quick):
 # ---------------------------------------------------------------- refresh economy
 
 def refresh_economy(binaries, quick):
+    """qwen-code's 30 s window, tokens with identity claims."""
+    return _refresh_economy(binaries, quick, client_window_s=30, claimless=False)
+
+
+def refresh_economy_plugin_window(binaries, quick):
+    """The accounts plugin's window (30 min of a 1 h token, scaled: 25 s of a 50 s token), and
+    tokens without identity claims: the daemon's lead must still beat every client."""
+    return _refresh_economy(binaries, quick, client_window_s=25, claimless=True)
+
+
+def _refresh_economy(binaries, quick, client_window_s, claimless):
     lifetimes = 3 if quick else 10
     expires_in, lead, clients = 50, 40, 20
     period = expires_in - lead
-    print(f"\n(refresh economy: {clients} clients + daemon, tokens live {expires_in} s, daemon refreshes "
-          f"{lead} s before expiry: {lifetimes} lifetimes take about {lifetimes * period} s)", flush=True)
+    kind = "claim-less" if claimless else "JWT"
+    print(f"\n(refresh economy: {clients} clients refreshing inside the last {client_window_s} s + daemon, {kind} tokens "
+          f"living {expires_in} s, daemon refreshes {lead} s before expiry: {lifetimes} lifetimes take about "
+          f"{lifetimes * period} s)", flush=True)
     ws = common.Workspace()
-    standin = common.StandIn(binaries, "--expires-in", str(expires_in), log=ws.path("standin.log"))
+    standin = common.StandIn(binaries, "--expires-in", str(expires_in), *(["--opaque-tokens"] if claimless else []),
+                             log=ws.path("standin.log"))
     procs = []
     try:
         refresh_token = standin.seed("economy-user")
-        common.write_atomic(ws.creds, common.credentials(common.fake_jwt("economy-user", "initial"), refresh_token,
-                                                         common.now_ms() + expires_in * 1000))
+        access = "at-SECRET-opaque-initial" if claimless else common.fake_jwt("economy-user", "initial")
+        common.write_atomic(ws.creds, common.credentials(access, refresh_token, common.now_ms() + expires_in * 1000))
         daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon.log"), base_url=standin.url, lead=lead)
         start = time.monotonic()
         limit = lifetimes * period + 30
-        procs = [subprocess.Popen([sys.executable, common.CLIENT_SCRIPT, ws.qwen, standin.url, str(limit + 10)],
+        procs = [subprocess.Popen([sys.executable, common.CLIENT_SCRIPT, ws.qwen, standin.url, str(limit + 10),
+                                   "--window-ms", str(client_window_s * 1000)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(clients)]
         stats = standin.stats()
         while time.monotonic() - start < limit:
@@ -313,6 +328,7 @@ def refresh_economy(binaries, quick):
         alive = daemon.alive()
         daemon.stop()
         final = common.read_json(ws.creds)
+        store = common.read_json(ws.accounts) or {}
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -324,22 +340,26 @@ def refresh_economy(binaries, quick):
     from_clients = [r for r in refreshes if r["client"].startswith("QwenCode")]
     failed = [r for r in refreshes if r["result"] != "success"]
     expired_uses = sum(c.get("expired_uses", 0) for c in counters)
-    result = {"clients": clients, "lifetimes": lifetimes, "expires_in_s": expires_in, "refresh_lead_s": lead,
+    result = {"clients": clients, "client_window_s": client_window_s, "claimless_tokens": claimless,
+              "lifetimes": lifetimes, "expires_in_s": expires_in, "refresh_lead_s": lead,
               "elapsed_s": round(elapsed, 1), "refresh_calls": len(refreshes), "from_daemon": len(from_daemon),
               "from_clients": len(from_clients), "failed": len(failed), "dead_token_reuse": stats["dead_token_reuse"],
               "client_expired_token_uses": expired_uses, "client_reports": len(counters),
               "daemon_counters": status.get("counters"), "daemon_alive": alive,
               "final_creds_valid": common.qwen_code_valid(final),
+              "accounts_in_store": len(store.get("accounts", [])),
               "clients_user_agents": sorted({r["client"] for r in refreshes})}
     result["goal_met"] = (len(refreshes) == lifetimes and len(from_clients) == 0 and not failed
+                          and result["accounts_in_store"] == 1
                           and alive and result["final_creds_valid"] and len(counters) == clients and expired_uses == 0)
-    common.print_table(f"refresh economy ({clients} qwen-code-like clients + daemon, {lifetimes} lifetimes, "
-                       f"{result['elapsed_s']} s)", [
+    common.print_table(f"refresh economy ({clients} clients with a {client_window_s} s window, {kind} tokens, + daemon, "
+                       f"{lifetimes} lifetimes, {result['elapsed_s']} s)", [
         ("refresh calls seen by the stand-in", len(refreshes), f"exactly {lifetimes}", verdict(len(refreshes) == lifetimes)),
         ("  from the daemon / from clients", f"{len(from_daemon)} / {len(from_clients)}", f"{lifetimes} / 0",
          verdict(len(from_clients) == 0)),
         ("  failed / dead-token reuse", f"{len(failed)} / {stats['dead_token_reuse']}", "0 / 0",
          verdict(not failed and stats["dead_token_reuse"] == 0)),
+        ("accounts in the store afterwards", result["accounts_in_store"], "1", verdict(result["accounts_in_store"] == 1)),
         ("client uses of an expired token", expired_uses, "0", verdict(expired_uses == 0 and len(counters) == clients)),
         ("clients reporting / token uses", f"{len(counters)} / {sum(c.get('token_uses', 0) for c in counters)}",
          f"{clients} / -", verdict(len(counters) == clients)),
@@ -393,6 +413,7 @@ def fallback_overhead(binaries, quick):
 
 BENCHMARKS = {"sync_latency": sync_latency, "idle_cost": idle_cost, "status_time": status_time,
               "lock_throughput": lock_throughput, "refresh_economy": refresh_economy,
+              "refresh_economy_plugin_window": refresh_economy_plugin_window,
               "fallback_overhead": fallback_overhead}
 
 

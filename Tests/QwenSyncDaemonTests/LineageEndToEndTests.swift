@@ -159,4 +159,22 @@ struct LineageEndToEndTests {
         #expect(await daemon.process.stop() == 0)
         print("outage recovery: both accounts refreshed \(elapsed) ms after the server answered again")
     }
+
+    @Test("switches and cooldowns made by peers are logged, so the journal is the audit trail")
+    func peerChangesAreLogged() async throws {
+        let fixture = try await DaemonFixture(standInArguments: ["--opaque-tokens"])
+        let now = WallClock.nowMs()
+        _ = try twoAnonymousAccounts(fixture, aliceExpiry: now + 3_600_000, bobExpiry: now + 3_600_000)
+        let daemon = try await fixture.startDaemon(refreshLead: 40)
+        // The plugin marks alice exhausted and switches to bob, mirroring bob.
+        try fixture.changeAccounts { document in
+            document.update(id: "acct_alice") { $0.markExhausted(until: now + 3_600_000, code: AccountErrorCode.insufficientQuota, nowMs: now) }
+            document.activeAccountID = "acct_bob"
+        }
+        let log = { DaemonFixture.read(daemon.log) ?? "" }
+        #expect(await eventually(timeoutMs: 5_000) { log().contains("another process switched the active account acct_alice → acct_bob") }, "\(log())")
+        #expect(log().contains("another process put acct_alice into a cooldown (insufficient_quota)"), "\(log())")
+        #expect(await eventually(timeoutMs: 5_000) { fixture.credentialsOnDisk()?.refreshToken == (try? fixture.state())?.accounts.account(id: "acct_bob")?.token.refreshToken })
+        #expect(await daemon.process.stop() == 0)
+    }
 }

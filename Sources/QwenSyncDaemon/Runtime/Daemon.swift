@@ -177,7 +177,7 @@ public final class Daemon {
             note("cannot read the files: \(error)", event: "error", level: .error)
             return
         }
-        forgetRetriesOfRenewedAccounts(from: state, to: current)
+        notePeerChanges(from: state, to: current, nowMs: nowMs)
         state = current
         var preview = current
         let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs)
@@ -203,12 +203,22 @@ public final class Daemon {
         finish(.synced(attempt))
     }
 
-    /// Fresher tokens from anywhere end a retry back-off: after an outage, a peer's refresh
-    /// must not leave this daemon waiting out a long retry for an account that is fine.
-    private func forgetRetriesOfRenewedAccounts(from previous: CredentialState?, to current: CredentialState) {
+    /// What peers changed since this daemon last looked: their switches and cooldowns go to
+    /// the journal (the audit trail), and fresher tokens from anywhere end a retry back-off
+    /// (after an outage, a peer's refresh must not leave an account waiting out a retry).
+    private func notePeerChanges(from previous: CredentialState?, to current: CredentialState, nowMs: Int64) {
         guard let previous else { return }
-        for account in current.accounts.accounts where schedule.retryAtMs[account.id] != nil {
-            if let before = previous.accounts.account(id: account.id), before.token.refreshToken != account.token.refreshToken {
+        let before = previous.accounts, after = current.accounts
+        if before.activeAccountID != after.activeAccountID, let active = after.activeAccountID {
+            note("another process switched the active account \(before.activeAccountID ?? "none") → \(active)", event: "switch", account: active, level: .notice)
+        }
+        for account in after.accounts {
+            let old = before.account(id: account.id)
+            if account.exhaustedUntil > nowMs, account.exhaustedUntil != old?.exhaustedUntil {
+                let why = account.lastErrorCode ?? "cooldown"
+                note("another process put \(account.id) into a cooldown (\(why)) for \((account.exhaustedUntil - nowMs) / 1000) s", event: "cooldown", account: account.id, level: .notice)
+            }
+            if schedule.retryAtMs[account.id] != nil, let old, old.token.refreshToken != account.token.refreshToken {
                 schedule.recordSuccess(of: account.id)
             }
         }
