@@ -187,6 +187,22 @@ struct LineageTests {
             }
         }
     }
+
+    @Test("a peer's wholesale rewrite: a dead token written over an account is replaced by the remembered live one; a dropped account is kept")
+    func reinstateFromMemory() {
+        let remembered = [account("A", anonymous("rt-a1", expiry: Self.now + Self.hour)), account("B", anonymous("rt-b0"))]
+        // The plugin (v2.5) writes back its stale store: A has its rotated-out token, B is gone.
+        var subject = state([account("A", anonymous("rt-a0", expiry: Self.now))], active: "A", file: nil)
+        subject.sidecar.ledger.record("rt-a0", of: "A", fate: .rotated, nowMs: Self.now)
+        let (reinstated, kept) = subject.reinstate(from: remembered, nowMs: Self.now)
+        #expect(reinstated == ["A"] && kept == ["B"])
+        #expect(subject.accounts.account(id: "A")?.token.refreshToken == "rt-a1")
+        #expect(subject.recovered.entries.map(\.token.refreshToken) == ["rt-b0"])
+        #expect(subject.reinstate(from: remembered, nowMs: Self.now) == ([], []), "nothing twice")
+        // A token that merely changed (a peer refreshed) is not touched.
+        var refreshed = state([account("A", anonymous("rt-a2", expiry: Self.now + 2 * Self.hour))], active: "A", file: nil)
+        #expect(refreshed.reinstate(from: [remembered[0]], nowMs: Self.now) == ([], []))
+    }
 }
 
 /// Collects notices from the store (a `@Sendable` closure's sink).

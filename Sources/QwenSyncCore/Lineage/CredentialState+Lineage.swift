@@ -152,3 +152,31 @@ extension CredentialState {
         return candidates.filter { !sidecar.ledger.isDead($0.refreshToken) && seen.insert($0.refreshToken).inserted }
     }
 }
+
+extension CredentialState {
+    /// Puts back what a peer's wholesale rewrite of the store lost, from `remembered` (the
+    /// daemon's last view of the store): an account whose stored token the ledger knows dead
+    /// gets its remembered live token back when that is newer; an account that disappeared has
+    /// its token kept in `qwen-sync-recovered.json`. Peers do both: the plugin's older versions
+    /// write their stale copy of the store back, and its normalizer drops entries.
+    ///
+    /// - Returns: the accounts whose tokens were put back, and those whose tokens were kept.
+    public mutating func reinstate(from remembered: [StoredAccount], nowMs: Int64) -> (reinstated: [String], kept: [String]) {
+        var reinstated: [String] = [], kept: [String] = []
+        let inFiles = Set(accounts.accounts.map(\.token.refreshToken) + [credentials?.refreshToken].compactMap { $0 })
+        for old in remembered where !sidecar.ledger.isDead(old.token.refreshToken) && !inFiles.contains(old.token.refreshToken) {
+            if let current = accounts.account(id: old.id) {
+                guard sidecar.ledger.isDead(current.token.refreshToken), old.token.expiryDate > current.token.expiryDate else { continue }
+                accounts.update(id: old.id) { $0.setToken(old.token, nowMs: nowMs) }
+                reinstated.append(old.id)
+            } else if !recovered.contains(refreshToken: old.token.refreshToken) {
+                recovered.keep(.init(
+                    accountID: old.id, label: sidecar.label(of: old.id), reason: "removed by another process", savedAtMs: nowMs,
+                    token: old.token, storeEntry: old.raw
+                ))
+                kept.append(old.id)
+            }
+        }
+        return (reinstated, kept)
+    }
+}

@@ -178,17 +178,18 @@ public final class Daemon {
             return
         }
         notePeerChanges(from: state, to: current, nowMs: nowMs)
+        let remembered = state?.accounts.accounts ?? []
         state = current
         var preview = current
-        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs)
-        let changes = preview.accounts != current.accounts || preview.credentials != current.credentials
+        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs, remembered: remembered)
+        let changes = preview.accounts != current.accounts || preview.credentials != current.credentials || preview.recovered != current.recovered
         if !changes {
             for event in previewEvents where event.eventName == "error" { note(event.description, event: event.eventName, level: .warning) }
             updateStatus()
             return
         }
         let apply: @Sendable (inout CredentialState) -> SyncResult = { state in
-            let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs())
+            let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs(), remembered: remembered)
             return SyncResult(events: events, state: state)
         }
         // In the common case nobody holds the locks: take them without waiting and write on

@@ -8,6 +8,10 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
     case switched(from: String?, to: String, reason: String)
     /// `oauth_creds.json` held a dead or older token (of `id`, when known); it is written over.
     case staleCredentials(id: String?)
+    /// A peer wrote a dead token over `id` in the store; its live token was put back.
+    case reinstated(id: String)
+    /// A peer removed `id` from the store; its token was kept in `qwen-sync-recovered.json`.
+    case keptRemoved(id: String)
     /// The active account was written into `oauth_creds.json`.
     case mirrored(id: String)
     /// `oauth_creds.json` was deleted and has been written again.
@@ -23,6 +27,7 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
         case .accountAdded(let id), .accountUpdated(let id), .mirrored(let id), .restored(let id): id
         case .switched(_, let to, _): to
         case .staleCredentials(let id): id
+        case .reinstated(let id), .keptRemoved(let id): id
         case .credentialsInvalid, .loginNeeded: nil
         }
     }
@@ -43,6 +48,9 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
         case .switched(let from, let to, let reason): "active account \(from ?? "none") → \(to): \(reason)"
         case .staleCredentials(let id):
             "oauth_creds.json held an older or already rotated-out token\(id.map { " of \($0)" } ?? ""); not taken in"
+        case .reinstated(let id): "another process wrote an already rotated-out token over \(id) in the store; put its live token back"
+        case .keptRemoved(let id):
+            "another process removed \(id) from the store; its refresh token is kept in qwen-sync-recovered.json (`qwen-sync accounts restore \(id)`)"
         case .mirrored(let id): "mirrored \(id) into oauth_creds.json"
         case .restored(let id): "oauth_creds.json was deleted; restored it from \(id)"
         case .credentialsInvalid(let problem): "oauth_creds.json is unusable (\(problem)); left untouched"

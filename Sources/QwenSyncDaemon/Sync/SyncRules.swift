@@ -16,9 +16,14 @@ public enum SyncRules {
     ///   account cooling down or invalid gives way to the next healthy one (round-robin).
     /// - `oauth_creds.json` deleted: written again from the active account, unless that
     ///   account's credentials were refused, in which case the next healthy account is used.
-    public static func apply(to state: inout CredentialState, trigger: SyncTrigger, nowMs: Int64) -> [SyncEvent] {
+    ///
+    /// - Parameter remembered: the store as this daemon last saw it: what a peer's wholesale
+    ///   rewrite lost is put back or kept (``CredentialState/reinstate(from:nowMs:)``).
+    public static func apply(to state: inout CredentialState, trigger: SyncTrigger, nowMs: Int64, remembered: [StoredAccount] = []) -> [SyncEvent] {
         var events: [SyncEvent] = []
         let credentialsWereMissing = !state.credentialsFileExists
+        let (reinstated, kept) = state.reinstate(from: remembered, nowMs: nowMs)
+        events += reinstated.map { .reinstated(id: $0) } + kept.map { .keptRemoved(id: $0) }
 
         if let problem = state.credentialsProblem, state.credentialsFileExists {
             events.append(.credentialsInvalid(problem: problem))
