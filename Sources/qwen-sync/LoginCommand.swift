@@ -32,7 +32,7 @@ struct LoginCommand: ParsableCommand {
         // Refuse a bad --account or a taken --label before the user goes through the browser.
         let before = try CommandFailure.wrap { try store.read() }
         let targetID = try account.map { reference throws(CommandFailure) in try before.account(named: reference).id }
-        if let label { try before.checkLabelIsFree(label, for: targetID) }
+        if let label { try before.checkLabelIsFree(label, for: targetID, relogin: targetID == nil) }
 
         let credentials = try deviceLogin(settings)
         let nowMs = WallClock.nowMs()

@@ -111,6 +111,7 @@ struct LoginAccountTests {
         let taken = try await fixture.run(["login", "--no-browser", "--label", "main"])
         #expect(taken.exitCode == 1)
         #expect(taken.standardError.contains("the label \"main\" is already taken by acct_main"))
+        #expect(taken.standardError.hasSuffix("or log that account in again with `qwen-sync login --account acct_main`\n"))
         let ownLabel = try await fixture.run(["login", "--no-browser", "--account", "acct_other", "--label", "main"])
         #expect(ownLabel.exitCode == 1)
         #expect(try fixture.server.counter("device_code_requests") == 0)

@@ -30,9 +30,13 @@ extension CredentialState {
     }
 
     /// Refuses `label` for `id` when another account already answers to it.
-    func checkLabelIsFree(_ label: String, for id: String?) throws(CommandFailure) {
+    ///
+    /// - Parameter relogin: name `login --account` in the message, for a login that may be
+    ///   the other account's own.
+    func checkLabelIsFree(_ label: String, for id: String?, relogin: Bool = false) throws(CommandFailure) {
         if let other = labelConflict(label, for: id) {
-            throw CommandFailure("the label \"\(TerminalText.escaped(label))\" is already taken by \(describe(other)); choose another")
+            let advice = relogin ? "choose another, or log that account in again with `qwen-sync login --account \(other.id)`" : "choose another"
+            throw CommandFailure("the label \"\(TerminalText.escaped(label))\" is already taken by \(describe(other)); \(advice)")
         }
     }
 }
