@@ -6,7 +6,7 @@ import QwenSyncCore
 import QwenSystemd
 
 /// `qwen-sync exec`: answers an OpenAI chat-completions request with the `qwen` CLI.
-struct ExecCommand: AsyncParsableCommand {
+struct ExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Answer an OpenAI chat-completions request (text only) with the qwen CLI.",
@@ -42,7 +42,7 @@ struct ExecCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() throws {
         signal(SIGPIPE, SIG_IGN)
         LoggingBootstrap.bootstrap()
         let result = execute()

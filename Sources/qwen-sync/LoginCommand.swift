@@ -9,18 +9,55 @@ struct LoginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "login",
         abstract: "Add or update an account with the OAuth device flow (works over SSH).",
-        discussion: "Shows the verification URL, the user code and a QR code; opens a browser only when a display is available."
+        discussion: """
+            Shows the verification URL, the user code and a QR code; opens a browser only when a \
+            display is available. With --account, logs that account in again in place: same id, \
+            label kept, health reset.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
     @Flag(name: .customLong("no-browser"), help: "Never open a browser.") var noBrowser = false
-    @Option(help: "A name for the account (shown by list and status; usable instead of the id).") var label: String?
+    @Option(help: "A name for the account (unique, no control characters; usable instead of the id).") var label: String?
+    @Option(help: ArgumentHelp("Log this account in again (id, label, email, identity as shown, or unique id prefix).", valueName: "account"))
+    var account: String?
     @Flag(name: .customLong("no-activate"), help: "Add the account without making it active.") var noActivate = false
+    @Flag(help: "Print one JSON document on standard output (the login prompt goes to standard error).") var json = false
+
+    func validate() throws { try validateLabelArgument(label) }
 
     func run() throws {
         let settings = try global.settings()
+        let store = CredentialStore(settings: settings)
+        // Refuse a bad --account or a taken --label before the user goes through the browser.
+        let before = try CommandFailure.wrap { try store.read() }
+        let targetID = try account.map { reference throws(CommandFailure) in try before.account(named: reference).id }
+        if let label { try before.checkLabelIsFree(label, for: targetID, relogin: targetID == nil) }
+
+        let credentials = try deviceLogin(settings)
+        let nowMs = WallClock.nowMs()
+        let result = try CommandFailure.wrap {
+            try store.transaction { state in try Self.store(credentials, into: &state, target: targetID, label: label, activate: !noActivate, nowMs: nowMs) }
+        }
+        let described = result.state.describe(result.state.accounts.account(id: result.id)!)
+        AuditTrail.record(.login, account: result.id, "login: \(result.created ? "added" : "logged in again") \(described)")
+        if json {
+            printJSON(.object(JSONObject([
+                ("account", result.state.summary(of: result.id)), ("created", .bool(result.created)),
+                ("active", .bool(result.state.accounts.activeAccountID == result.id)),
+            ])))
+        } else {
+            let active = result.state.accounts.activeAccountID == result.id ? "; it is active now" : ""
+            print("\(result.created ? "Added" : "Updated") account \(described)\(active).")
+        }
+        for warning in result.warnings { printError("warning: \(warning)") }
+    }
+
+    /// Runs the device flow and returns the new credentials.
+    private func deviceLogin(_ settings: Settings) throws -> OAuthCredentials {
         let signals = SignalSource()
-        let presenter = TerminalLoginPresenter(openBrowser: !noBrowser, interactive: isatty(1) == 1)
+        let output = json ? STDERR_FILENO : STDOUT_FILENO
+        let presenter = TerminalLoginPresenter(openBrowser: !noBrowser, interactive: isatty(output) == 1, output: output)
         let grant: TokenGrant
         do {
             grant = try DeviceLogin(client: OAuthClient(configuration: settings.oauthConfiguration))
@@ -30,57 +67,103 @@ struct LoginCommand: ParsableCommand {
         } catch {
             throw CommandFailure("login failed: \(error)")
         }
-        let nowMs = WallClock.nowMs()
         let credentials = OAuthCredentials(
             accessToken: grant.accessToken,
             refreshToken: grant.refreshToken ?? "",
             tokenType: grant.tokenType,
-            expiryDate: grant.expiryDate(nowMilliseconds: nowMs),
+            expiryDate: grant.expiryDate(nowMilliseconds: WallClock.nowMs()),
             resourceURL: grant.resourceURL,
             idToken: grant.idToken
         )
         guard !credentials.refreshToken.isEmpty else { throw CommandFailure("login failed: the server sent no refresh token") }
-        let (id, created): (String, Bool) = try CommandFailure.wrap {
-            try CredentialStore(settings: settings).transaction { state in
-                let outcome = state.adopt(credentials, nowMs: nowMs)
-                state.accounts.update(id: outcome.id) { account in
-                    account.setToken(credentials, nowMs: nowMs)
-                    account.resetHealth(nowMs: nowMs)
-                }
-                if let label { state.sidecar.notes[outcome.id, default: .init()].label = label }
-                if !noActivate || state.accounts.activeAccountID == nil { state.activate(outcome.id) }
-                return (outcome.id, outcome.created)
+        return credentials
+    }
+
+    /// What storing a login did.
+    struct Stored {
+        var id: String
+        var created: Bool
+        var warnings: [String]
+        var state: CredentialState
+    }
+
+    /// Stores a fresh login: into `target` when given (unless the login proves to be another
+    /// stored identity), else into the account with the same identity or a new one. Never fails
+    /// once the server has issued the tokens: a label taken meanwhile is dropped with a warning.
+    static func store(
+        _ credentials: OAuthCredentials, into state: inout CredentialState, target: String?, label: String?, activate: Bool, nowMs: Int64
+    ) -> Stored {
+        var warnings: [String] = []
+        let newKey = AccountIdentity.key(forAccessToken: credentials.accessToken)
+        var id: String
+        var created = false
+        if let target, let account = state.accounts.account(id: target),
+            newKey == nil || account.identityKey == nil || account.identityKey == newKey,
+            state.accounts.account(matching: credentials).map({ $0.id == target }) ?? true
+        {
+            id = account.id
+        } else {
+            if let target {
+                warnings.append(
+                    state.accounts.account(id: target) == nil
+                        ? "\(target) was removed meanwhile; the login is stored as its own account"
+                        : "the login is \(AccountIdentity.shown(accessToken: credentials.accessToken, identityKey: newKey) ?? "another identity"), not \(state.accounts.account(id: target)!.shownIdentity ?? "the identity") of \(target); it is stored as its own account"
+                )
+            }
+            let outcome = state.adopt(credentials, nowMs: nowMs)
+            id = outcome.id
+            created = outcome.created
+        }
+        state.accounts.update(id: id) { account in
+            account.setToken(credentials, nowMs: nowMs)
+            account.resetHealth(nowMs: nowMs)
+        }
+        if let label {
+            if let other = state.labelConflict(label, for: id) {
+                warnings.append("the label \"\(TerminalText.escaped(label))\" was taken meanwhile by \(state.describe(other)); the account keeps no new label")
+            } else {
+                state.setLabel(label, of: id)
             }
         }
-        print("\(created ? "Added" : "Updated") account \(id)\(label.map { " (\($0))" } ?? "")\(noActivate ? "" : "; it is active now").")
+        if activate || state.accounts.activeAccountID == nil { state.activate(id) }
+        return Stored(id: id, created: created, warnings: warnings, state: state)
     }
 }
 
-/// Shows the device login on the terminal.
+/// Shows the device login on the terminal (standard output, or standard error with `--json`).
 struct TerminalLoginPresenter: DeviceLoginPresenter {
     let openBrowser: Bool
     let interactive: Bool
+    let output: Int32
 
     func show(_ authorization: DeviceAuthorization, qrText: String?) {
-        print("Qwen OAuth device login\n")
-        print("Open this URL and confirm the code:\n\n  \(authorization.browserURL)\n\n  Code: \(authorization.userCode)\n")
-        if let qrText { print(qrText) }
+        say("Qwen OAuth device login\n")
+        say("Open this URL and confirm the code:\n\n  \(authorization.browserURL)\n\n  Code: \(authorization.userCode)\n")
+        if let qrText { say(qrText) }
         if openBrowser {
             let opener = BrowserOpener()
-            if opener.hasDisplay, opener.open(authorization.browserURL) != nil { print("(opened in your browser)") }
+            if opener.hasDisplay, opener.open(authorization.browserURL) != nil { say("(opened in your browser)") }
         }
-        print("Waiting for approval… (Ctrl-C cancels)")
+        say("Waiting for approval… (Ctrl-C cancels)")
     }
 
     func waiting(secondsLeft: Int) {
         let text = "  expires in \(secondsLeft / 60)m \(String(format2: Int64(secondsLeft % 60)))s"
-        if interactive {
-            let bytes = Array(("\r" + text + "   ").utf8)
-            _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-        }
+        if interactive { say("\r" + text + "   ", newline: false) }
     }
 
     func finished(_ error: DeviceFlowError?) {
-        if interactive { print("") }
+        if interactive { say("") }
+    }
+
+    private func say(_ text: String, newline: Bool = true) {
+        let bytes = Array((newline ? text + "\n" : text).utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(output, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
     }
 }

@@ -11,7 +11,7 @@ struct RefreshCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email or unique id prefix (default: the active account).") var account: String?
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix (default: the active account).") var account: String?
     @Flag(help: "Refresh every account that is not auth_invalid.") var all = false
     @Flag(help: "Print one JSON document.") var json = false
 
@@ -41,8 +41,7 @@ struct RefreshCommand: ParsableCommand {
         if all {
             targets = state.accounts.accounts.filter { $0.state(nowMs: nowMs) != .authInvalid }
         } else if let account {
-            guard let match = state.resolveAccount(account) else { throw CommandFailure("no account matches \"\(account)\"") }
-            targets = [match]
+            targets = [try state.account(named: account)]
         } else {
             guard let active = state.accounts.activeAccount else {
                 throw CommandFailure("no active account and no usable \(settings.credentialsPath); run `qwen-sync login`")
@@ -55,6 +54,7 @@ struct RefreshCommand: ParsableCommand {
                 try refresher.refresh(accountID: target.id, policy: .unlessRotatedSince(refreshToken: target.token.refreshToken))
             }
             outcomes.append(outcome)
+            AuditTrail.record(.refresh, account: outcome.accountID ?? target.id, "refresh: \(outcome.resultText)")
             if !json && outcome.succeeded { print(outcome.description) }
             if !json && !outcome.succeeded && targets.count > 1 { printError(outcome.description) }
         }

@@ -11,9 +11,16 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print one JSON document.") var json = false
+    @Flag(help: "Print nothing; exit 1 with the reason on standard error when the active account cannot be used.")
+    var check = false
+
+    func validate() throws {
+        if check && json { throw ValidationError("--check prints nothing; give --check or --json, not both") }
+    }
 
     func run() throws {
         let settings = try global.settings()
+        if check { return try UsabilityCheck.run(settings) }
         let reply: JSONValue
         do {
             reply = try ControlServer.request(["command": "status"], at: settings.socketPath)

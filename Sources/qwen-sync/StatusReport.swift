@@ -13,20 +13,21 @@ enum StatusReport {
         if let counters = root["counters"]?.objectValue {
             lines.append("since start: \(counters["syncs"]?.int64Value ?? 0) syncs, \(counters["refreshes"]?.int64Value ?? 0) refreshes, \(counters["refresh_failures"]?.int64Value ?? 0) refresh failures")
         }
-        let header = ["", "ID", "LABEL", "STATE", "TOKEN EXPIRES", "NEXT REFRESH", "LAST REFRESH"]
+        let header = ["", "ID", "LABEL", "IDENTITY", "STATE", "TOKEN EXPIRES", "NEXT REFRESH", "LAST REFRESH"]
         let rows: [[String]] = (root["accounts"]?.arrayValue ?? []).compactMap { $0.objectValue }.map { account in
             let last = account["last_refresh"]?.objectValue
             return [
                 account["active"]?.boolValue == true ? "*" : "",
                 account["id"]?.stringValue ?? "?",
-                account["label"]?.stringValue ?? "-",
+                account["label"]?.stringValue.map(TerminalText.escaped) ?? "-",
+                account["identity"]?.stringValue ?? "unknown",
                 (account["state"]?.stringValue ?? "?") + (account["cooldown_until_ms"]?.int64Value.map { " until " + Duration.relative($0 - nowMs) } ?? ""),
                 account["expires_at_ms"]?.int64Value.map { Duration.relative($0 - nowMs) } ?? "-",
                 account["next_refresh_at_ms"]?.int64Value.map { Duration.relative($0 - nowMs) } ?? "-",
                 last.map { ($0["result"]?.stringValue ?? "?") + ", " + Duration.relative(($0["at_ms"]?.int64Value ?? nowMs) - nowMs) } ?? "-",
             ]
         }
-        if !rows.isEmpty { lines.append(""); lines.append(TextTable.render(header: header, rows: rows)) }
+        if !rows.isEmpty { lines.append(""); lines.append(TextTable.render(header: header, rows: rows, stateColumn: 4)) }
         for lock in root["locks"]?.arrayValue ?? [] where lock.objectValue?["held"]?.boolValue == true {
             let object = lock.objectValue!
             lines.append("lock held: \(object["path"]?.stringValue ?? "?") by \(object["holder_pid"]?.int64Value.map { "pid \($0)" } ?? "an unknown process"), \((object["age_ms"]?.int64Value ?? 0) / 1000) s old")

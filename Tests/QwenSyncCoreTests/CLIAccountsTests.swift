@@ -97,7 +97,7 @@ struct CLIAccountsTests {
             let ids = try await Self.twoAccounts(qwenDir)
             let outcome = try await Self.accounts(qwenDir, ["use", ids.alice])
             #expect(outcome.exitCode == 0, "\(outcome.standardError)")
-            #expect(outcome.standardOutput == "Active account: \(ids.alice)\n")
+            #expect(outcome.standardOutput == "Active account: \(ids.alice) (no label, a…@example.com)\n")
             let credentialsPath = qwenDir + "/oauth_creds.json"
             let expected = """
                 {
@@ -190,7 +190,7 @@ struct CLIAccountsTests {
             #expect(listed.count == 2)
             let alice = try #require(listed.first { $0.objectValue?["id"] == .string(ids.alice) }?.objectValue)
             #expect(alice["state"] == "auth_invalid")
-            #expect(alice["identity"] == "sub:ali…01")
+            #expect(alice["identity"] == "a…@example.com")
             let bob = try #require(listed.first { $0.objectValue?["id"] == .string(ids.bob) }?.objectValue)
             #expect(bob["state"] == "healthy")
             #expect(bob["label"] == "bob-work")
@@ -226,9 +226,9 @@ struct CLIAccountsTests {
 
             let missing = try await Self.accounts(qwenDir, ["remove", "nobody"])
             #expect(missing.exitCode == 1)
-            #expect(missing.standardError == "qwen-sync: no account matches \"nobody\"\n")
+            #expect(missing.standardError == "qwen-sync: no account matches \"nobody\"; see `qwen-sync accounts list`\n")
 
-            let removed = try await Self.accounts(qwenDir, ["remove", ids.alice])
+            let removed = try await Self.accounts(qwenDir, ["remove", "--yes", ids.alice])
             #expect(removed.exitCode == 0, "\(removed.standardError)")
             let after = try store.read()
             #expect(after.accounts.accounts.map(\.id) == [ids.bob])

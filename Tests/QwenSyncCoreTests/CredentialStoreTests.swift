@@ -30,8 +30,11 @@ struct CredentialStoreTests {
             #expect(reread.credentials == TestTokens.credentials())
             #expect(reread.accounts.activeAccount?.id == "acct_1")
             #expect(reread.displayLabel(of: try #require(reread.accounts.activeAccount)) == "home")
-            #expect(reread.resolveAccount("home")?.id == "acct_1")
-            #expect(reread.resolveAccount("acct_")?.id == "acct_1")
+            guard case .found(let byLabel) = reread.lookUpAccount("home"), case .found(let byPrefix) = reread.lookUpAccount("acct_") else {
+                Issue.record("the label and the id prefix name no single account")
+                return
+            }
+            #expect(byLabel.id == "acct_1" && byPrefix.id == "acct_1")
         }
     }
 

@@ -10,7 +10,9 @@ public struct OAuthConfiguration: Sendable, Equatable {
     /// `openid profile email model.completion`.
     public static let defaultScope = "openid profile email model.completion"
 
-    /// The server's origin, without a trailing path (a trailing `/` is ignored).
+    /// The server's origin, without a trailing path (a trailing `/` is ignored). Values from the
+    /// command line or the environment have passed `OAuthBaseURL`'s rule (a scheme; `https`
+    /// unless the host is loopback) when `Settings` resolved them.
     public var baseURL: String
     /// The `client_id` sent with every request.
     public var clientID: String

@@ -37,7 +37,8 @@ public struct Settings: Sendable {
 
     /// Resolves the settings; explicit arguments win over the environment.
     ///
-    /// - Throws: ``SettingsError`` when no qwen directory can be determined.
+    /// - Throws: ``SettingsError`` when no qwen directory can be determined, or when the OAuth
+    ///   base URL breaks ``OAuthBaseURL``'s rule (no scheme, or `http` to a remote host).
     public static func resolve(
         qwenDir: String? = nil,
         socket: String? = nil,
@@ -89,12 +90,23 @@ public struct Settings: Sendable {
             }
         }
 
+        let baseURL: String
+        if let oauthBaseURL {
+            if let problem = OAuthBaseURL.problem(with: oauthBaseURL) { throw SettingsError("--oauth-base-url: \(problem)") }
+            baseURL = oauthBaseURL
+        } else if let fromEnvironment = environment["QWEN_SYNC_OAUTH_BASE_URL"] {
+            if let problem = OAuthBaseURL.problem(with: fromEnvironment) { throw SettingsError("QWEN_SYNC_OAUTH_BASE_URL: \(problem)") }
+            baseURL = fromEnvironment
+        } else {
+            baseURL = defaultOAuthBaseURL
+        }
+
         return Settings(
             qwenDirectory: directory,
             accountsPath: accountsPath,
             accountsLockPath: accountsLockPath,
             socketPath: socketPath,
-            oauthBaseURL: oauthBaseURL ?? environment["QWEN_SYNC_OAUTH_BASE_URL"] ?? defaultOAuthBaseURL,
+            oauthBaseURL: baseURL,
             oauthClientID: oauthClientID ?? environment["QWEN_SYNC_OAUTH_CLIENT_ID"] ?? defaultClientID,
             quotaCooldownMs: cooldown,
             warnings: warnings

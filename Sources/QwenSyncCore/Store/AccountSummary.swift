@@ -2,6 +2,7 @@
 public struct AccountSummary: Sendable {
     public let id: String
     public let label: String?
+    /// The identity as every command shows it (`j…@example.com`), `nil` when unknown.
     public let identity: String?
     public let active: Bool
     public let state: AccountState
@@ -16,7 +17,7 @@ public struct AccountSummary: Sendable {
     public init(_ account: StoredAccount, in state: CredentialState, nowMs: Int64) {
         id = account.id
         label = state.displayLabel(of: account)
-        identity = account.identityKey.map(AccountIdentity.masked)
+        identity = account.shownIdentity
         active = state.accounts.activeAccountID == account.id
         self.state = account.state(nowMs: nowMs)
         cooldownUntilMs = account.exhaustedUntil > nowMs ? account.exhaustedUntil : nil

@@ -31,18 +31,35 @@ public struct CredentialState: Sendable {
         self.recovered = recovered
     }
 
-    /// The label of an account, else the email of its token, else nil.
+    /// The user-chosen label of an account, if any (shown escaped: labels written by older
+    /// versions may hold control characters).
     public func displayLabel(of account: StoredAccount) -> String? {
-        sidecar.label(of: account.id) ?? AccountIdentity.email(forAccessToken: account.token.accessToken)
+        sidecar.label(of: account.id)
     }
 
-    /// Finds an account by id, label, or a unique id prefix.
-    public func resolveAccount(_ reference: String) -> StoredAccount? {
+    /// Finds the one account `reference` names: an exact id; else a label, an email or the
+    /// identity as shown (`j…@example.com`); else an id prefix. A reference that names several
+    /// accounts at the same step is ambiguous, never "the first match".
+    public func lookUpAccount(_ reference: String) -> AccountLookup {
         let list = accounts.accounts
-        if let exact = list.first(where: { $0.id == reference }) { return exact }
-        if let labelled = list.first(where: { sidecar.label(of: $0.id) == reference }) { return labelled }
-        if let byEmail = list.first(where: { AccountIdentity.email(forAccessToken: $0.token.accessToken) == reference }) { return byEmail }
+        guard !reference.isEmpty else { return .notFound }
+        if let exact = list.first(where: { $0.id == reference }) { return .found(exact) }
+        let named = list.filter { account in
+            sidecar.label(of: account.id) == reference || account.email == reference || account.shownIdentity == reference
+        }
+        if !named.isEmpty { return named.count == 1 ? .found(named[0]) : .ambiguous(named) }
         let prefixed = list.filter { $0.id.hasPrefix(reference) }
-        return prefixed.count == 1 ? prefixed[0] : nil
+        if prefixed.isEmpty { return .notFound }
+        return prefixed.count == 1 ? .found(prefixed[0]) : .ambiguous(prefixed)
     }
+}
+
+/// What ``CredentialState/lookUpAccount(_:)`` found.
+public enum AccountLookup: Sendable {
+    /// Exactly one account.
+    case found(StoredAccount)
+    /// No account.
+    case notFound
+    /// Several accounts; the reference must be more precise.
+    case ambiguous([StoredAccount])
 }

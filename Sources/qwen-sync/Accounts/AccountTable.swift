@@ -1,6 +1,7 @@
 import QwenSyncCore
 
-/// Renders account summaries as an aligned text table.
+/// Renders account summaries as an aligned text table (labels escaped, states coloured on a
+/// terminal).
 enum AccountTable {
     static func render(_ summaries: [AccountSummary], nowMs: Int64) -> String {
         let header = ["", "ID", "LABEL", "IDENTITY", "STATE", "TOKEN EXPIRES", "COOLDOWN ENDS"]
@@ -8,25 +9,28 @@ enum AccountTable {
             [
                 summary.active ? "*" : "",
                 summary.id,
-                summary.label ?? "-",
-                summary.identity ?? "-",
+                summary.label.map(TerminalText.escaped) ?? "-",
+                summary.identity ?? "unknown",
                 summary.state.rawValue,
                 Duration.relative(summary.expiresAtMs - nowMs),
                 summary.cooldownUntilMs.map { Duration.relative($0 - nowMs) } ?? "-",
             ]
         }
-        return TextTable.render(header: header, rows: rows)
+        return TextTable.render(header: header, rows: rows, stateColumn: 4)
     }
 }
 
 /// Plain-text tables with columns padded to their widest cell.
 enum TextTable {
-    static func render(header: [String], rows: [[String]]) -> String {
+    /// The table; cells of `stateColumn` (below the header) are coloured by account state after
+    /// padding, so colour never disturbs the alignment.
+    static func render(header: [String], rows: [[String]], stateColumn: Int? = nil) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
+        return all.enumerated().map { index, row in
             row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                let padded = column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                return index > 0 && column == stateColumn ? TerminalText.coloured(state: padded) : padded
             }.joined(separator: "  ")
         }.joined(separator: "\n")
     }

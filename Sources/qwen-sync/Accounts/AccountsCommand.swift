@@ -7,7 +7,7 @@ struct AccountsCommand: ParsableCommand {
         abstract: "List and manage the accounts in oauth_accounts.json.",
         subcommands: [
             AccountsListCommand.self, AccountsUseCommand.self, AccountsRemoveCommand.self,
-            AccountsImportCommand.self, AccountsResetCommand.self, AccountsRestoreCommand.self,
+            AccountsImportCommand.self, AccountsResetCommand.self, AccountsRenameCommand.self, AccountsRestoreCommand.self,
         ],
         defaultSubcommand: AccountsListCommand.self
     )

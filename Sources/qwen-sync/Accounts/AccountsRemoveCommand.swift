@@ -1,30 +1,79 @@
 import ArgumentParser
+import Glibc
 import QwenSyncCore
 
-/// `qwen-sync accounts remove ID|LABEL`.
+/// `qwen-sync accounts remove ID|LABEL [--yes]`.
 struct AccountsRemoveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an account from the store (oauth_creds.json is kept).")
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove an account from the store (asks first; --yes when not on a terminal).",
+        discussion: """
+            The removed refresh token is kept in a 0600 file, so `qwen-sync accounts restore ID` \
+            brings the account back. Tokens in oauth_creds.json that no account holds are adopted \
+            as an account first, never overwritten.
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Flag(name: [.short, .long], help: "Do not ask for confirmation (required when standard input is not a terminal).") var yes = false
+    @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
         let store = CredentialStore(settings: try global.settings())
-        let (id, newActive) = try CommandFailure.wrap {
+        if !yes {
+            let state = try CommandFailure.wrap { try store.read() }
+            let target = try state.account(named: account)
+            try confirm("Remove \(state.describe(target))?")
+        }
+        let (removed, replacement, adopted, before) = try CommandFailure.wrap {
             try store.transaction { state in
-                guard let target = state.resolveAccount(account) else { throw CommandFailure("no account matches \"\(account)\"") }
+                let target = try state.account(named: account)
+                let before = state
+                let nowMs = WallClock.nowMs()
+                let adopted = state.adoptUnstoredCredentials(nowMs: nowMs)
                 let wasActive = state.accounts.activeAccountID == target.id
                 state.accounts.remove(id: target.id)
                 state.sidecar.notes[target.id] = nil
                 var replacement: String?
-                if wasActive, let next = state.accounts.nextHealthy(after: nil, nowMs: WallClock.nowMs()) {
+                if wasActive, let next = state.accounts.nextHealthy(after: nil, nowMs: nowMs) {
                     state.activate(next.id)
                     replacement = next.id
                 }
-                return (target.id, replacement)
+                return (target.id, replacement, adopted, before)
             }
         }
-        print("Removed \(id).")
-        if let newActive { print("Active account: \(newActive)") }
+        let undo = "qwen-sync accounts restore \(removed)"
+        AuditTrail.record(.remove, account: removed, "accounts remove: removed \(before.describe(before.accounts.account(id: removed)!))")
+        if let adopted { AuditTrail.record(.import, account: adopted, "accounts remove: kept the unstored login in oauth_creds.json as \(adopted)") }
+        if let replacement { AuditTrail.record(.switch, account: replacement, "accounts remove: active account is now \(replacement)") }
+        if json {
+            printJSON(.object(JSONObject([
+                ("removed", before.summary(of: removed)), ("active_account", .optionalString(replacement)),
+                ("adopted_account", .optionalString(adopted)), ("undo", .string(undo)),
+            ])))
+        } else {
+            print("Removed \(before.describe(before.accounts.account(id: removed)!)).")
+            if let replacement { print("Active account: \(replacement)") }
+            print("undo: \(undo)")
+        }
+        if let adopted { printError("note: oauth_creds.json held a login no account had; it is kept as \(adopted)") }
+    }
+
+    /// Asks on the terminal; refuses without one (a usage error: `--yes` is required).
+    private func confirm(_ question: String) throws {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CommandFailure("standard input is not a terminal; add --yes to remove without asking", exitCode: QwenSync.usageExitCode)
+        }
+        printError("\(question) [y/N] ", newline: false)
+        let answer = readLine(strippingNewline: true)?.trimmingSpaces.lowercased()
+        guard answer == "y" || answer == "yes" else { throw CommandFailure("nothing removed") }
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

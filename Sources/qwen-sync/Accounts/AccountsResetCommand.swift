@@ -6,17 +6,24 @@ struct AccountsResetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "reset", abstract: "Clear an account's cooldown and error state.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
         let store = CredentialStore(settings: try global.settings())
-        let id = try CommandFailure.wrap {
+        let (id, state) = try CommandFailure.wrap {
             try store.transaction { state in
-                guard let target = state.resolveAccount(account) else { throw CommandFailure("no account matches \"\(account)\"") }
+                let target = try state.account(named: account)
                 state.accounts.update(id: target.id) { $0.resetHealth(nowMs: WallClock.nowMs()) }
-                return target.id
+                return (target.id, state)
             }
         }
-        print("\(id) is healthy again.")
+        let described = state.describe(state.accounts.account(id: id)!)
+        AuditTrail.record(.reset, account: id, "accounts reset: \(described) is healthy again")
+        if json {
+            printJSON(.object(JSONObject([("account", state.summary(of: id))])))
+        } else {
+            print("\(described) is healthy again.")
+        }
     }
 }

@@ -28,8 +28,9 @@ struct AccountsRestoreCommand: ParsableCommand {
                 do { try state.restore(accountID: account, replace: replace, nowMs: WallClock.nowMs()) } catch { throw CommandFailure("\(error)") }
             }
         }
+        AuditTrail.record(.restore, account: account, "accounts restore: put back the newest kept token of \(account)")
         if json {
-            print(JSONValue.object(JSONObject([("restored", .string(account))])).serialized(.pretty))
+            printJSON(.object(JSONObject([("restored", .string(account))])))
         } else {
             print("Restored \(account).")
         }
@@ -39,7 +40,7 @@ struct AccountsRestoreCommand: ParsableCommand {
         let entries = try CommandFailure.wrap { try store.read() }.recovered.entries
         let nowMs = WallClock.nowMs()
         if json {
-            print(JSONValue.array(entries.map { entry in
+            printJSON(.array(entries.map { entry in
                 .object(JSONObject([
                     ("account", .string(entry.accountID)),
                     ("label", .optionalString(entry.label)),
@@ -47,7 +48,7 @@ struct AccountsRestoreCommand: ParsableCommand {
                     ("saved_at_ms", .int(entry.savedAtMs)),
                     ("expires_at_ms", .int(entry.token.expiryDate)),
                 ]))
-            }).serialized(.pretty))
+            }))
             return
         }
         guard !entries.isEmpty else { return print("No refresh token is kept.") }
