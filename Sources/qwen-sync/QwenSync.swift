@@ -11,6 +11,7 @@ struct QwenSync: AsyncParsableCommand {
         version: QwenSyncVersion.current,
         subcommands: [
             LoginCommand.self, AccountsCommand.self, RefreshCommand.self, DaemonCommand.self, StatusCommand.self, ExecCommand.self,
+            DoctorCommand.self, LogsCommand.self,
         ]
     )
 

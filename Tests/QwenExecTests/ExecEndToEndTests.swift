@@ -31,7 +31,6 @@ struct ExecEndToEndTests {
         #expect(arguments == [
             "--auth-type", "qwen-oauth", "--model", "coder-model", "-o", "json",
             "--max-session-turns", "1", "--approval-mode", "default", "--chat-recording=false",
-            "--system-prompt", "Answer tersely.",
         ])
         let transcript = String(decoding: try fixture.recordedStandardInput(), as: UTF8.self)
         #expect(transcript == "[User]\nfirst question\n\n[Assistant]\nfirst answer\n\n[User]\nsecond question")
@@ -42,6 +41,7 @@ struct ExecEndToEndTests {
         #expect(record["cwd_entries"] == [".qwen"])
         #expect(record["project_settings"] == ["security": ["auth": ["useExternal": true]]])
         #expect(record["qwen_home"]?.stringValue == fixture.qwenDirectory)
+        #expect(record["system_prompt"] == "Answer tersely.")
         #expect(record["pgid"] == record["pid"], "the CLI runs in its own process group")
         #expect(!FileManager.default.fileExists(atPath: cwd), "the scratch directory is removed")
         #expect(outcome.standardError.contains("exec finished"))
@@ -118,17 +118,6 @@ struct ExecEndToEndTests {
         #expect(outcome.standardError.contains("note: ignored \"tools\""))
         #expect(try JSON.parse(outcome.standardOutput).objectValue?["model"] == "qwen3-coder-plus")
         #expect(try fixture.recordedArguments().contains("qwen3-coder-plus"))
-    }
-
-    @Test("a system prompt too large for argv goes to stdin instead")
-    func largeSystemPrompt() async throws {
-        let fixture = try ExecFixture()
-        defer { fixture.remove() }
-        let system = String(repeating: "rule ", count: 20_000)
-        let outcome = try await fixture.exec(ExecFixture.request([["role": "system", "content": .string(system)], ExecFixture.user("q")]))
-        #expect(outcome.exitCode == 0)
-        #expect(!(try fixture.recordedArguments()).contains("--system-prompt"))
-        #expect(String(decoding: try fixture.recordedStandardInput(), as: UTF8.self) == "[System]\n\(system)\n\n[User]\nq")
     }
 
     /// CLI behaviours and the error code `exec` must report for each, all exit 6.
