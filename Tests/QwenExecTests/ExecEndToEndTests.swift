@@ -176,7 +176,7 @@ struct ExecEndToEndTests {
         #expect(outcome.exitCode == 5)
         let error = try ExecFixture.error(in: outcome.standardOutput)
         #expect(error["code"] == "no_healthy_account")
-        #expect(error["message"]?.stringValue?.contains("earliest cooldown ends at 20") == true, "\(outcome.standardOutput)")
+        #expect(error["message"]?.stringValue?.contains("cooling down after quota errors: wait until 20") == true, "\(outcome.standardOutput)")
     }
 
     @Test("no credentials exits 5 before spawning; a missing CLI exits 6")
