@@ -62,6 +62,11 @@ struct LogsCommand: ParsableCommand {
             let entries = try reader.recent(limit: limit, sinceUs: sinceUs)
             printer.printBatch(entries)
             guard follow else { return }
+            // Following ends with Ctrl-C or a kill, whatever signal mask the parent passed down.
+            var stopSignals = sigset_t()
+            sigemptyset(&stopSignals)
+            for stop in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&stopSignals, stop) }
+            sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
             try reader.follow(after: entries.last?.cursor) { printer.printStreamed($0) }
         } catch {
             throw CommandFailure(error.description)
