@@ -3,7 +3,7 @@
 ///
 /// The CLI always uses whatever `oauth_creds.json` holds, so before every run the broker
 /// makes a healthy account active (mirrored into `oauth_creds.json` under the accounts lock,
-/// then the token lock, as INTEROP.md §3 describes).
+/// then the token lock, as `docs/INTEROP.md`, "oauth_accounts.json", describes).
 public protocol ExecAccountBroker: Sendable {
     /// Makes a healthy account active and returns it. Keeps the current active account when
     /// it is healthy; otherwise switches to the next healthy one.
