@@ -32,7 +32,7 @@ struct ExecCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp("Read the request from FILE instead of standard input.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Read the request from FILE instead of standard input.", valueName: "file"), completion: .file())
     var input: String?
 
     @Option(name: .long, help: ArgumentHelp("Stop the CLI after this many seconds.", valueName: "seconds"))

@@ -3,10 +3,10 @@ import QwenSyncCore
 
 /// Options every command accepts: where the qwen dir, the control socket and the OAuth server are.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("qwen-dir"), help: "The qwen directory (default: $QWEN_HOME, else $HOME/.qwen).")
+    @Option(name: .customLong("qwen-dir"), help: "The qwen directory (default: $QWEN_HOME, else $HOME/.qwen).", completion: .directory)
     var qwenDir: String?
 
-    @Option(help: "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock).")
+    @Option(help: "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock).", completion: .file())
     var socket: String?
 
     @Option(name: .customLong("oauth-base-url"), help: "The OAuth server (default: $QWEN_SYNC_OAUTH_BASE_URL, else https://chat.qwen.ai).")
