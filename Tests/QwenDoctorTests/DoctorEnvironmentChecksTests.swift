@@ -51,6 +51,25 @@ struct DoctorEnvironmentChecksTests {
         #expect(finding.fix?.contains("Reload Window") == true)
     }
 
+    /// Whether systemctl exists but no user manager can answer it (no user bus).
+    static var systemctlWithoutUserManager: Bool {
+        access("/usr/bin/systemctl", X_OK) == 0 && access("/run/user/\(getuid())/bus", F_OK) != 0
+            && getenv("DBUS_SESSION_BUS_ADDRESS") == nil
+    }
+
+    @Test(
+        "with systemctl but no user manager, the unit is not checked, and says why",
+        .enabled(if: systemctlWithoutUserManager, "needs systemctl without a systemd user manager")
+    )
+    func unitNotChecked() throws {
+        let fixture = try DoctorFixture()
+        defer { fixture.remove() }
+        let finding = try fixture.finding("systemd_unit")
+        #expect(finding.status == .skip, "\(finding.message)")
+        #expect(finding.message.hasPrefix("not checked: no systemd user manager answers"), "\(finding.message)")
+        #expect(Doctor.exitCode(for: [finding], strict: true) == 0, "a check that could not run fails nothing")
+    }
+
     @Test("the daemon: none answering warns; one serving this dir is ok; one serving another dir fails")
     func daemon() async throws {
         let fixture = try DoctorFixture()
