@@ -2,14 +2,14 @@ import QwenSyncCore
 
 /// `qwen-sync doctor`: every check a user would otherwise make by hand, in reading order.
 ///
-/// The daemon, the qwen directory, the credential files, the lock files, the active account
+/// Where the files are, the daemon, the qwen directory, the credential files, the lock files, the active account
 /// and every other account, the `qwen` CLI, the systemd unit and the editor extensions known
 /// to cache tokens. Each check reads only; nothing is changed and no token is printed.
 public enum Doctor {
     /// Runs every check.
     public static func run(_ context: DoctorContext) -> [DoctorFinding] {
         let daemon = DaemonCheck.run(context)
-        var findings = [daemon.finding]
+        var findings = [ConfigurationCheck.run(context), daemon.finding]
         findings.append(DirectoryCheck.run(context))
         findings.append(CredentialFileCheck.credentials(context))
         findings.append(CredentialFileCheck.accountsStore(context))

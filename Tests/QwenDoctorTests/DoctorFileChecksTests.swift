@@ -11,13 +11,26 @@ struct DoctorFileChecksTests {
         let fixture = try DoctorFixture()
         defer { fixture.remove() }
         let findings = fixture.findings()
-        for id in ["qwen_dir", "credentials_file", "accounts_file", "credentials_lock", "accounts_lock", "active_account", "editor_extensions"] {
+        for id in ["configuration", "qwen_dir", "credentials_file", "accounts_file", "credentials_lock", "accounts_lock", "active_account", "editor_extensions"] {
             let finding = try #require(findings.first { $0.id == id })
             #expect(finding.status == .ok, "\(id): \(finding.message)")
             #expect(finding.fix == nil, "\(id)")
         }
         #expect(try fixture.finding("active_account").message.contains("expires in"))
         #expect(!findings.contains { $0.message.contains("SECRET") || ($0.fix ?? "").contains("SECRET") }, "no token is shown")
+    }
+
+    @Test("an accounts-store override outside the qwen dir warns and names the variable")
+    func configurationWarning() throws {
+        let fixture = try DoctorFixture()
+        defer { fixture.remove() }
+        let settings = try Settings.resolve(
+            qwenDir: fixture.qwenDirectory, socket: fixture.socketPath,
+            environment: ProcessEnvironment(["HOME": fixture.home, "OPENCODE_QWEN_ACCOUNTS_PATH": "/elsewhere/accounts.json"])
+        )
+        let finding = try #require(Doctor.run(DoctorContext(settings: settings, environment: fixture.environment())).first)
+        #expect(finding.id == "configuration" && finding.status == .warn)
+        #expect(finding.message.contains("OPENCODE_QWEN_ACCOUNTS_PATH"), "\(finding.message)")
     }
 
     @Test("the qwen dir: missing fails, 0755 warns, group-writable fails")
