@@ -5,7 +5,7 @@ RELEASE := -c release --static-swift-stdlib
 APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev libssl-dev pkg-config systemd
 ARGS ?=
 
-.PHONY: help deps build release daemon test verify-units bench torture clean
+.PHONY: help deps build release daemon test verify-units man bench torture clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -31,9 +31,14 @@ test: deps ## Run the whole test suite, the short torture run and the systemd un
 	$(SWIFT) test --no-parallel
 	python3 Benchmarks/torture.py --build .build/debug --quick
 	sh contrib/verify-units.sh
+	sh contrib/manpage.sh --check
 
 verify-units: ## systemd-analyze --user verify on contrib/*.service, *.socket
 	sh contrib/verify-units.sh
+
+man: ## Build the man page into .build/man/qwen-sync.1 (man -l .build/man/qwen-sync.1)
+	$(SWIFT) build --product qwen-sync
+	sh contrib/manpage.sh "$$($(SWIFT) build --show-bin-path)/qwen-sync" .build/man
 
 bench: deps ## Run the benchmarks and print their tables (see Benchmarks/README.md)
 	$(SWIFT) build $(RELEASE)

@@ -70,11 +70,18 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        /// `qwen-sync doctor`: the checks a user would otherwise make by hand.
+        .target(
+            name: "QwenDoctor",
+            dependencies: ["QwenSyncCore", "QwenExec", "QwenSyncDaemon"],
+            swiftSettings: strictSwift
+        ),
+
         // MARK: Executables
         .executableTarget(
             name: "qwen-sync",
             dependencies: [
-                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon",
+                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -115,13 +122,18 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenSystemdTests",
-            dependencies: ["QwenSystemd", "QwenSyncTestSupport"],
+            dependencies: ["QwenSystemd", "QwenSyncTestSupport", "qwen-sync"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "QwenExecTests",
             dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync"],
             exclude: ["Fixtures"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "QwenDoctorTests",
+            dependencies: ["QwenDoctor", "QwenSyncTestSupport", "qwen-sync"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A qwen-code-like OAuth client, for the refresh-economy benchmark (INTEROP.md §2, §4, §5).
+"""A qwen-code-like OAuth client, for the refresh-economy benchmark (docs/INTEROP.md: "oauth_creds.json", "Lock files", "OAuth endpoints").
 
     qwen_code_client.py QWEN_DIR BASE_URL SECONDS [--period S] [--window-ms MS]
 

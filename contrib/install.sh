@@ -61,12 +61,10 @@ completion bash "$data_dir/bash-completion/completions/qwen-sync"
 completion zsh "$data_dir/zsh/site-functions/_qwen-sync"
 completion fish "$fish_dir/qwen-sync.fish"
 
-# The manual comes from swift-argument-parser's generate-manual tool, the one behind
-# `swift package generate-manual` (which would rebuild every product); optional.
+# The manual: swift-argument-parser's generate-manual renders the commands, then
+# contrib/manpage.sh adds EXIT STATUS, ENVIRONMENT, FILES and EXAMPLES; optional.
 man_out=$(mktemp -d "${TMPDIR:-/tmp}/qwen-sync-man.XXXXXX")
-if swift build -c release --product generate-manual >/dev/null 2>&1 \
-    && "$(swift build -c release --show-bin-path)/generate-manual" "$bin_dir/qwen-sync" \
-        --output-directory "$man_out" >/dev/null 2>&1 \
+if sh contrib/manpage.sh "$bin_dir/qwen-sync" "$man_out" >/dev/null 2>&1 \
     && [ -f "$man_out/qwen-sync.1" ]; then
     install -d -m 0755 "$data_dir/man/man1"
     install -m 0644 "$man_out/qwen-sync.1" "$data_dir/man/man1/qwen-sync.1"

@@ -1,7 +1,8 @@
-/// What the `qwen` CLI receives for one request: an optional system prompt for argv and the
-/// transcript for standard input.
+/// What the `qwen` CLI receives for one request: the system text for its system-prompt file
+/// and the transcript for standard input. Neither ever goes into argv.
 public struct CLIPrompt: Sendable, Equatable {
-    /// The text for the CLI's system-prompt option, or `nil` for none.
+    /// The text that replaces the CLI's system prompt (see ``CLIInvocation``), or `nil` to keep
+    /// the CLI's own.
     public var systemPrompt: String?
     /// The exact bytes written to the CLI's standard input.
     public var standardInput: [UInt8]

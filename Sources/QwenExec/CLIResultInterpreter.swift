@@ -2,9 +2,9 @@ import QwenSyncCore
 
 /// Reads the outcome of a `qwen -o json` run: its JSON array, exit status and standard error.
 ///
-/// The answer is the `result` of the last element with `"type": "result"` (INTEROP.md §7).
+/// The answer is the `result` of the last element with `"type": "result"` (`docs/INTEROP.md`, "The qwen CLI in headless mode").
 /// Failures are classified, in order: device login started (auth), timeout, output too large,
-/// killed by a signal, exit 53 (the model wanted tools), a quota error (INTEROP.md §6, in the
+/// killed by a signal, exit 53 (the model wanted tools), a quota error (`docs/INTEROP.md`, "Quota errors", in the
 /// result's error or on standard error), exit 41 or an auth error, `is_error`, a non-zero exit,
 /// and output that is not the expected JSON.
 public enum CLIResultInterpreter {

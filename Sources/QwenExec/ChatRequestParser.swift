@@ -6,8 +6,10 @@ import QwenSyncCore
 /// Only text may pass: any content part that is not `{"type": "text", "text": <string>}`
 /// (images, audio, files, video, unknown types, parts without a string `text`) refuses the
 /// whole request, naming the message index and part type. Nothing is dropped silently: a
-/// request that *requires* a tool call, wants several choices or audio output is refused too;
-/// tools offered but optional are accepted and reported in ``ChatRequest/ignored``.
+/// request that *requires* a tool call, wants several choices or audio output is refused too,
+/// and so is every parameter the `qwen` CLI cannot honour (``unhonourableParameters``).
+/// Tools offered but optional, and sampling hints the CLI has no way to pass on
+/// (``ignoredSamplingParameters``), are accepted and reported in ``ChatRequest/ignored``.
 public enum ChatRequestParser {
     /// The largest request accepted, 8 MiB (the CLI reads at most 8 MB of stdin).
     public static let defaultSizeLimit = 8 << 20
@@ -34,6 +36,8 @@ public enum ChatRequestParser {
         var ignored: [String] = []
         try checkTools(body, ignored: &ignored)
         try checkOutputShape(body)
+        try checkUnhonourableParameters(body)
+        noteIgnoredSamplingParameters(body, ignored: &ignored)
 
         guard let rawMessages = body["messages"] else {
             throw .refused("missing_messages", "the request has no \"messages\"", param: "messages")
@@ -119,6 +123,60 @@ public enum ChatRequestParser {
         }
         if let audio = body["audio"], !audio.isNull {
             throw .refused("unsupported_parameter", "audio output is not supported by the text-only runner", param: "audio")
+        }
+    }
+
+    /// Parameters that change what the answer must be, which the CLI cannot honour: a request
+    /// that sets one (to anything but `null`, `false` or an empty value) is refused.
+    public static let unhonourableParameters = [
+        "max_tokens", "max_completion_tokens", "stop", "logprobs", "top_logprobs", "logit_bias", "prediction",
+    ]
+
+    /// Sampling hints the CLI cannot pass on; a text answer stays valid without them, so they
+    /// are accepted and reported on standard error.
+    public static let ignoredSamplingParameters = [
+        "temperature", "top_p", "seed", "presence_penalty", "frequency_penalty",
+    ]
+
+    /// Refuses `response_format` other than text and every parameter in ``unhonourableParameters``.
+    private static func checkUnhonourableParameters(_ body: JSONObject) throws(ExecFailure) {
+        if let format = body["response_format"], !format.isNull {
+            let type = format.objectValue?["type"]?.stringValue
+            if type != "text" {
+                throw .refused(
+                    "unsupported_parameter",
+                    "\"response_format\" \(type.map { "\"\($0)\"" } ?? "of this shape") cannot be honoured: "
+                        + "the qwen CLI answers in free text only; leave it out or use {\"type\": \"text\"}",
+                    param: "response_format"
+                )
+            }
+        }
+        for name in unhonourableParameters {
+            guard let value = body[name], isSet(value) else { continue }
+            throw .refused(
+                "unsupported_parameter",
+                "\"\(name)\" cannot be honoured: the qwen CLI has no way to apply it; leave it out",
+                param: name
+            )
+        }
+    }
+
+    /// Notes each sampling hint the request sets.
+    private static func noteIgnoredSamplingParameters(_ body: JSONObject, ignored: inout [String]) {
+        for name in ignoredSamplingParameters {
+            guard let value = body[name], isSet(value) else { continue }
+            ignored.append("\"\(name)\": the qwen CLI uses its own sampling settings")
+        }
+    }
+
+    /// Whether a parameter asks for something: not `null`, `false`, `""`, `[]` or `{}`.
+    private static func isSet(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null, .bool(false): false
+        case .string(let text): !text.isEmpty
+        case .array(let items): !items.isEmpty
+        case .object(let object): object.count > 0
+        default: true
         }
     }
 

@@ -3,7 +3,7 @@
 ///
 /// The CLI always uses whatever `oauth_creds.json` holds, so before every run the broker
 /// makes a healthy account active (mirrored into `oauth_creds.json` under the accounts lock,
-/// then the token lock, as INTEROP.md §3 describes).
+/// then the token lock, as `docs/INTEROP.md`, "oauth_accounts.json", describes).
 public protocol ExecAccountBroker: Sendable {
     /// Makes a healthy account active and returns it. Keeps the current active account when
     /// it is healthy; otherwise switches to the next healthy one.
@@ -34,19 +34,45 @@ public struct ActiveAccount: Sendable, Equatable {
     }
 }
 
-/// No account can serve a request now.
+/// No account can serve a request now, and what the user can do about it.
 public struct NoHealthyAccountError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// When the first cooldown ends (epoch ms), or `nil` when no account can recover by waiting
-    /// (there are none, or all need a new login).
+    /// How many accounts the store holds.
+    public var accountCount: Int
+    /// When the first quota cooldown ends (epoch ms), or `nil` when no account cools down
+    /// after a quota error (waiting does not help).
     public var earliestCooldownEndMs: Int64?
-    /// A short reason, such as "all 3 accounts are cooling down".
-    public var reason: String
+    /// The accounts whose login the server refused (`auth_invalid`): they need a new login.
+    public var refusedAccountIDs: [String]
 
     /// Creates the error.
-    public init(earliestCooldownEndMs: Int64?, reason: String) {
+    public init(accountCount: Int, earliestCooldownEndMs: Int64?, refusedAccountIDs: [String]) {
+        self.accountCount = accountCount
         self.earliestCooldownEndMs = earliestCooldownEndMs
-        self.reason = reason
+        self.refusedAccountIDs = refusedAccountIDs
     }
 
-    public var description: String { reason }
+    /// One line that says whether to wait for a cooldown or to log in again.
+    public var description: String {
+        guard accountCount > 0 else {
+            return "no account and no usable oauth_creds.json: run `qwen-sync login`"
+        }
+        let relogin = refusedAccountIDs.isEmpty ? nil : "run " + refusedAccountIDs.prefix(3)
+            .map { "`qwen-sync login --account \($0)`" }.joined(separator: ", ")
+            + (refusedAccountIDs.count > 3 ? " (and \(refusedAccountIDs.count - 3) more)" : "")
+        let wait = earliestCooldownEndMs.map { "wait until \(Timestamp.iso8601(ms: $0)) (\($0) ms), when the first quota cooldown ends" }
+        switch (relogin, wait) {
+        case (let relogin?, nil) where refusedAccountIDs.count == accountCount:
+            return "the server refused every account's login (\(accountCount)): \(relogin)"
+        case (let relogin?, let wait?):
+            let cooling = accountCount - refusedAccountIDs.count
+            return "no healthy account: \(refusedAccountIDs.count) refused by the server (\(relogin)), "
+                + "\(cooling) cooling down after quota errors (or \(wait))"
+        case (nil, let wait?):
+            return "all \(accountCount) account\(accountCount == 1 ? " is" : "s are") cooling down after quota errors: \(wait)"
+        case (let relogin?, nil):
+            return "no healthy account: \(refusedAccountIDs.count) refused by the server: \(relogin)"
+        case (nil, nil):
+            return "no healthy account among \(accountCount)"
+        }
+    }
 }

@@ -3,7 +3,7 @@ import QwenSyncCore
 /// Why `qwen-sync exec` did not answer: the OpenAI-style error it prints and its exit code.
 ///
 /// Printed on standard output as `{"error": {"message", "type", "code", "param"}}`. The exit
-/// codes are the ones `CLI.md` fixes for `exec`: 4 refused input, 5 no healthy account,
+/// codes are the ones `docs/CLI.md` fixes for `exec`: 4 refused input, 5 no healthy account,
 /// 6 the CLI failed or timed out, and 1 for anything else (such as an unreadable accounts store).
 public struct ExecFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The process exit code.

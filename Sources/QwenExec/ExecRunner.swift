@@ -70,7 +70,7 @@ public struct ExecRunner: Sendable {
         context.notes = request.ignored.map { "ignored \($0)" }
         let prompt = PromptBuilder.prompt(for: request.messages)
         let model = configuration.model ?? request.model ?? CLIInvocation.defaultModel
-        let invocation = CLIInvocation(model: model, systemPrompt: prompt.systemPrompt)
+        let invocation = CLIInvocation(model: model)
         let executable = try CLILocator.locate(environment: configuration.environment)
 
         var account = try activate()
@@ -120,6 +120,11 @@ public struct ExecRunner: Sendable {
         defer { scratch.remove() }
         var environment = configuration.environment.variables
         environment["QWEN_HOME"] = configuration.qwenDirectory
+        if let systemPrompt = prompt.systemPrompt {
+            environment[CLIInvocation.systemPromptFileVariable] = try scratch.writePrivateFile(
+                ".qwen/system.md", contents: systemPrompt
+            )
+        }
         let runner = ChildProcessRunner(
             executable: executable,
             arguments: invocation.arguments,
@@ -146,11 +151,7 @@ public struct ExecRunner: Sendable {
         do {
             return try broker.activateHealthyAccount()
         } catch let error as NoHealthyAccountError {
-            var message = "no healthy Qwen account: \(error.reason)"
-            if let end = error.earliestCooldownEndMs {
-                message += "; the earliest cooldown ends at \(Timestamp.iso8601(ms: end)) (\(end) ms)"
-            }
-            throw .noHealthyAccount(message)
+            throw .noHealthyAccount(error.description)
         } catch {
             throw .internalError("cannot activate an account: \(error)")
         }

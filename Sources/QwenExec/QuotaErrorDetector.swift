@@ -1,4 +1,4 @@
-/// Recognises quota errors in the CLI's error text (INTEROP.md §6).
+/// Recognises quota errors in the CLI's error text (`docs/INTEROP.md`, "Quota errors").
 public enum QuotaErrorDetector {
     /// The phrases that mark a quota error, lower-cased.
     static let phrases = [

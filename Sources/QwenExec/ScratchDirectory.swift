@@ -1,7 +1,8 @@
 import Glibc
 
-/// The empty temporary working directory a `qwen` run starts in, holding only the project
-/// settings the CLI needs; removed with everything in it afterwards.
+/// The private temporary working directory a `qwen` run starts in, holding only the project
+/// settings the CLI needs and, when the request has one, the system prompt file; removed with
+/// everything in it afterwards.
 struct ScratchDirectory {
     /// The absolute path.
     let path: String
@@ -23,15 +24,33 @@ struct ScratchDirectory {
             remove()
             throw .internalError("cannot create \(settingsDirectory): errno \(code)")
         }
-        let file = settingsDirectory + "/settings.json"
-        let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        let bytes = Array(settings.utf8)
-        let written = descriptor >= 0 ? bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } : -1
-        if descriptor >= 0 { close(descriptor) }
-        guard written == bytes.count else {
+        do {
+            _ = try writePrivateFile(".qwen/settings.json", contents: settings)
+        } catch {
             remove()
-            throw .internalError("cannot write \(file)")
+            throw error
         }
+    }
+
+    /// Creates `relativePath` inside the directory with mode 0600 (never through a symbolic
+    /// link, never over an existing file) and writes `contents` into it.
+    ///
+    /// - Returns: the file's absolute path.
+    /// - Throws: ``ExecFailure`` (exit 1) when the file cannot be created or written.
+    func writePrivateFile(_ relativePath: String, contents: String) throws(ExecFailure) -> String {
+        let file = path + "/" + relativePath
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .internalError("cannot create \(file): errno \(errno)") }
+        defer { close(descriptor) }
+        let bytes = Array(contents.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw .internalError("cannot write \(file): errno \(errno)") }
+            offset += written
+        }
+        return file
     }
 
     /// Removes the directory and whatever the CLI left in it.

@@ -25,12 +25,12 @@ public struct StoreAccountBroker: ExecAccountBroker {
             }
             state.switchAwayFromUnhealthyActive(nowMs: nowMs)
             guard let active = state.accounts.activeAccount, active.state(nowMs: nowMs) == .healthy else {
-                let count = state.accounts.accounts.count
+                let accounts = state.accounts.accounts
+                let cooling = accounts.filter { $0.state(nowMs: nowMs) == .cooldown }
                 return .failure(NoHealthyAccountError(
-                    earliestCooldownEndMs: state.earliestCooldownEnd(nowMs: nowMs),
-                    reason: count == 0
-                        ? "no account and no usable oauth_creds.json (run `qwen-sync login`)"
-                        : "all \(count) account\(count == 1 ? " is" : "s are") cooling down or invalid"
+                    accountCount: accounts.count,
+                    earliestCooldownEndMs: cooling.map(\.exhaustedUntil).min(),
+                    refusedAccountIDs: accounts.filter { $0.state(nowMs: nowMs) == .authInvalid }.map(\.id)
                 ))
             }
             state.mirrorActiveAccount()

@@ -4,6 +4,8 @@ import QwenSyncCore
 struct CommandLineOptions {
     /// The port to bind, 0 for an ephemeral one.
     var port: UInt16 = 0
+    /// A file to write the base URL to once listening (replaced atomically), for scripts.
+    var urlFile: String?
     /// Exit when standard input reaches end of file (a parent that dies closes it).
     var exitOnStdinEOF = false
     /// Log one line per request to stderr.
@@ -62,6 +64,9 @@ struct CommandLineOptions {
           --slow-down <n>          Answer the next n polls with 429 slow_down.
           --deny                   Answer polls with access_denied.
           --expire                 Answer polls with expired_token.
+          --url-file <path>        Also write the base URL (no newline) to this file once
+                                   listening, replacing it atomically: a script can wait for
+                                   the file instead of reading stdout.
           --exit-on-stdin-eof      Exit when standard input closes (for test harnesses).
           --verbose                Log one line per request to stderr (never a secret).
           -h, --help               Show this help.
@@ -88,6 +93,7 @@ struct CommandLineOptions {
             case "-h", "--help": help = true
             case "--verbose": verbose = true
             case "--exit-on-stdin-eof": exitOnStdinEOF = true
+            case "--url-file": urlFile = try value()
             case "--port":
                 let text = try value()
                 guard let number = UInt16(text) else { throw StandInError("--port must be 0...65535") }

@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// The process entry: parse flags, listen, announce the URL, stop on SIGTERM/SIGINT.
 enum StandInMain {
@@ -33,6 +34,14 @@ enum StandInMain {
         DetachedThread.start { server.run() }
         if options.exitOnStdinEOF { DetachedThread.start { waitForEndOfInput() } }
         Console.out("LISTENING \(server.baseURL)\n")
+        if let urlFile = options.urlFile {
+            do {
+                try SecureFile.replace(PathNormalizer.absolute(urlFile), with: Array(server.baseURL.utf8))
+            } catch {
+                Console.error("qwen-oauth-standin: cannot write --url-file: \(error.description)\n")
+                exit(1)
+            }
+        }
 
         var received: Int32 = 0
         while sigwait(&stopSignals, &received) != 0 {}

@@ -16,18 +16,23 @@ struct ExecCommand: ParsableCommand {
             "stream": true. Only text passes: images, audio, files and required tool calls are \
             refused. A healthy account is made active first; on a quota error the account cools \
             down and the request is retried once on the next healthy account. The CLI is \
-            $QWEN_CLI_PATH, else `qwen` on PATH.
+            $QWEN_CLI_PATH, else `qwen` on PATH. No request text is ever an argument of the \
+            CLI: the conversation goes to its standard input, system messages to a 0600 file in \
+            a private scratch directory named by QWEN_SYSTEM_MD. Sampling hints (temperature, \
+            top_p, seed, penalties) are ignored with a note on standard error.
 
             Errors are printed on standard output as {"error": {"message", "type", "code"}}. \
             Exit codes: 0 answered; 1 internal error; 2 usage error; 4 refused input \
-            (malformed, too large, multimodal, tools required); 5 no healthy account; \
+            (malformed, too large, multimodal, tools required, a parameter it cannot honour \
+            such as max_tokens or response_format); 5 no healthy account (the message says \
+            whether to wait for a cooldown or to log in again); \
             6 the CLI failed or timed out.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp("Read the request from FILE instead of standard input.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Read the request from FILE instead of standard input.", valueName: "file"), completion: .file())
     var input: String?
 
     @Option(name: .long, help: ArgumentHelp("Stop the CLI after this many seconds.", valueName: "seconds"))

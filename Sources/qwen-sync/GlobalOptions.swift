@@ -8,10 +8,10 @@ struct GlobalOptions: ParsableArguments {
     /// The long names of these options (each takes a value).
     static let valueOptionNames = ["--qwen-dir", "--socket", "--oauth-base-url", "--oauth-client-id"]
 
-    @Option(name: .customLong("qwen-dir"), help: "The qwen directory (default: $QWEN_HOME, else $HOME/.qwen).")
+    @Option(name: .customLong("qwen-dir"), help: "The qwen directory (default: $QWEN_HOME, else $HOME/.qwen).", completion: .directory)
     var qwenDir: String?
 
-    @Option(help: "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock).")
+    @Option(help: "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock).", completion: .file())
     var socket: String?
 
     @Option(

@@ -19,6 +19,7 @@ struct QwenSync: ParsableCommand {
         version: QwenSyncVersion.current,
         subcommands: [
             LoginCommand.self, AccountsCommand.self, RefreshCommand.self, DaemonCommand.self, StatusCommand.self, ExecCommand.self,
+            DoctorCommand.self, LogsCommand.self,
         ]
     )
 

@@ -31,7 +31,6 @@ struct ExecEndToEndTests {
         #expect(arguments == [
             "--auth-type", "qwen-oauth", "--model", "coder-model", "-o", "json",
             "--max-session-turns", "1", "--approval-mode", "default", "--chat-recording=false",
-            "--system-prompt", "Answer tersely.",
         ])
         let transcript = String(decoding: try fixture.recordedStandardInput(), as: UTF8.self)
         #expect(transcript == "[User]\nfirst question\n\n[Assistant]\nfirst answer\n\n[User]\nsecond question")
@@ -42,6 +41,7 @@ struct ExecEndToEndTests {
         #expect(record["cwd_entries"] == [".qwen"])
         #expect(record["project_settings"] == ["security": ["auth": ["useExternal": true]]])
         #expect(record["qwen_home"]?.stringValue == fixture.qwenDirectory)
+        #expect(record["system_prompt"] == "Answer tersely.")
         #expect(record["pgid"] == record["pid"], "the CLI runs in its own process group")
         #expect(!FileManager.default.fileExists(atPath: cwd), "the scratch directory is removed")
         #expect(outcome.standardError.contains("exec finished"))
@@ -120,17 +120,6 @@ struct ExecEndToEndTests {
         #expect(try fixture.recordedArguments().contains("qwen3-coder-plus"))
     }
 
-    @Test("a system prompt too large for argv goes to stdin instead")
-    func largeSystemPrompt() async throws {
-        let fixture = try ExecFixture()
-        defer { fixture.remove() }
-        let system = String(repeating: "rule ", count: 20_000)
-        let outcome = try await fixture.exec(ExecFixture.request([["role": "system", "content": .string(system)], ExecFixture.user("q")]))
-        #expect(outcome.exitCode == 0)
-        #expect(!(try fixture.recordedArguments()).contains("--system-prompt"))
-        #expect(String(decoding: try fixture.recordedStandardInput(), as: UTF8.self) == "[System]\n\(system)\n\n[User]\nq")
-    }
-
     /// CLI behaviours and the error code `exec` must report for each, all exit 6.
     static let failures: [(String, String)] = [
         ("garbage", "invalid_cli_output"),
@@ -187,7 +176,7 @@ struct ExecEndToEndTests {
         #expect(outcome.exitCode == 5)
         let error = try ExecFixture.error(in: outcome.standardOutput)
         #expect(error["code"] == "no_healthy_account")
-        #expect(error["message"]?.stringValue?.contains("earliest cooldown ends at 20") == true, "\(outcome.standardOutput)")
+        #expect(error["message"]?.stringValue?.contains("cooling down after quota errors: wait until 20") == true, "\(outcome.standardOutput)")
     }
 
     @Test("no credentials exits 5 before spawning; a missing CLI exits 6")

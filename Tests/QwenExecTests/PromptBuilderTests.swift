@@ -25,12 +25,4 @@ struct PromptBuilderTests {
         #expect(prompt.systemPrompt == nil)
         #expect(String(decoding: prompt.standardInput, as: UTF8.self) == "[User ann]\nHi\n\n[Assistant]\nHello\n\n[User]\nLast question?")
     }
-
-    @Test("system text over the argv limit moves into the transcript")
-    func largeSystemText() {
-        let system = String(repeating: "s", count: 70_000)
-        let prompt = PromptBuilder.prompt(for: [ChatMessage(role: .system, text: system), ChatMessage(role: .user, text: "q")])
-        #expect(prompt.systemPrompt == nil)
-        #expect(String(decoding: prompt.standardInput, as: UTF8.self) == "[System]\n\(system)\n\n[User]\nq")
-    }
 }

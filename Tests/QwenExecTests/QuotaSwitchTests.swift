@@ -112,7 +112,7 @@ struct QuotaSwitchTests {
         let ends = try ["a", "b", "c"].map { try #require(try accounts.entry(ids[$0]!)["exhaustedUntil"]?.int64Value) }
         #expect(ends[0] >= before + cooldown && ends[1] >= ends[0] && ends[2] == Self.year2100)
         let message = try #require(error["message"]?.stringValue)
-        #expect(message.contains("all 3 accounts are cooling down or invalid"), "\(message)")
+        #expect(message.contains("all 3 accounts are cooling down after quota errors: wait until"), "\(message)")
         #expect(message.contains("(\(ends[0]) ms)"), "\(message)")
     }
 

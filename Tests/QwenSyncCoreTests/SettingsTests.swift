@@ -2,7 +2,7 @@ import Glibc
 import QwenSyncCore
 import Testing
 
-/// Where the files are, resolved from flags and the environment as CLI.md says.
+/// Where the files are, resolved from flags and the environment as `docs/CLI.md` says.
 @Suite("Settings")
 struct SettingsTests {
     @Test("--qwen-dir wins over QWEN_HOME, which wins over HOME/.qwen; paths are normalized")

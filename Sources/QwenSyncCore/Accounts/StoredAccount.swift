@@ -90,7 +90,7 @@ public struct StoredAccount: Sendable, Equatable {
     }
 }
 
-/// The API base URL rule of `INTEROP.md` §5.
+/// The API base URL rule of `docs/INTEROP.md`, "OAuth endpoints".
 public enum APIBaseURL {
     /// The default when no `resource_url` is known.
     public static let fallback = "https://dashscope.aliyuncs.com/compatible-mode/v1"

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Where everything is and how qwen-sync behaves, resolved from flags and the environment
-/// exactly as `CLI.md` specifies.
+/// exactly as `docs/CLI.md` specifies.
 public struct Settings: Sendable {
     /// The qwen directory (`--qwen-dir`, `$QWEN_HOME`, else `$HOME/.qwen`).
     public var qwenDirectory: String

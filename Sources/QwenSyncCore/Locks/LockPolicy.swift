@@ -2,7 +2,7 @@ import Glibc
 
 /// How a lock file is taken, judged stale and kept fresh.
 ///
-/// The defaults follow the peers in `INTEROP.md` §4 and wait a little longer than they do,
+/// The defaults follow the peers (`docs/INTEROP.md`, "Lock files") and wait a little longer than they do,
 /// so qwen-sync never gives up before them.
 public struct LockPolicy: Sendable, Equatable {
     /// A lock whose mtime is older than this is abandoned and may be taken over.

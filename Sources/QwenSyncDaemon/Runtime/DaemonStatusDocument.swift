@@ -3,7 +3,7 @@ import QwenSyncCore
 
 /// The answer to the control socket's `status` command, built from what the daemon knows.
 ///
-/// Fields (CLI.md): `daemon {pid, version, uptime_s}`, `qwen_dir`, `active_account`,
+/// Fields (`docs/CLI.md`, "status"): `daemon {pid, version, uptime_s}`, `qwen_dir`, `active_account`,
 /// `accounts [{id, label, identity, active, state, expires_at_ms, cooldown_until_ms,
 /// next_refresh_at_ms, last_refresh {at_ms, result}}]`, `counters {syncs, refreshes,
 /// refresh_failures}`, plus `locks`, `refresh_in_flight`, `last_event` and
