@@ -9,7 +9,7 @@ import QwenSystemd
 enum AuditTrail {
     /// What a CLI action did, as its `QWEN_EVENT`.
     enum Event: String {
-        case login, `switch`, remove, `import`, reset, rename, refresh, restore
+        case login, `switch`, remove, `import`, reset, rename, refresh, restore, keep
     }
 
     private static let logger = Logger(label: "qwen-sync.audit") { _ in JournaldLogHandler() }

@@ -3,5 +3,5 @@ import QwenSyncCore
 
 /// The accounts broker `exec` uses: the real accounts store, changed under both locks.
 func makeExecAccountBroker(settings: Settings) -> any ExecAccountBroker {
-    StoreAccountBroker(store: CredentialStore(settings: settings))
+    StoreAccountBroker(store: settings.commandStore)
 }

@@ -28,7 +28,7 @@ struct LoginCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let store = CredentialStore(settings: settings)
+        let store = settings.commandStore
         // Refuse a bad --account or a taken --label before the user goes through the browser.
         let before = try CommandFailure.wrap { try store.read() }
         let targetID = try account.map { reference throws(CommandFailure) in try before.account(named: reference).id }

@@ -21,7 +21,7 @@ struct RefreshCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let store = CredentialStore(settings: settings)
+        let store = settings.commandStore
         let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: settings.oauthConfiguration))
         var state = try CommandFailure.wrap { try store.read() }
         if case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) {

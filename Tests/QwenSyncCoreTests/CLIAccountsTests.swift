@@ -61,7 +61,7 @@ struct CLIAccountsTests {
             #expect(first.standardOutput.hasPrefix("Imported as acct_"))
             let again = try await Self.accounts(qwenDir, ["import"])
             #expect(again.exitCode == 0, "\(again.standardError)")
-            #expect(again.standardOutput.hasPrefix("Updated acct_"))
+            #expect(again.standardOutput.hasPrefix("Already account acct_"))
             #expect(FileIdentity.of(credentialsPath) == credentialsBefore)
             let state = try CredentialStore(settings: try settings(qwenDir)).read()
             #expect(state.accounts.accounts.count == 1)

@@ -13,7 +13,7 @@ struct AccountsImportCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let store = CredentialStore(settings: settings)
+        let store = settings.commandStore
         let (id, created, state): (String, Bool, CredentialState) = try CommandFailure.wrap {
             try store.transaction { state in
                 guard state.credentials != nil else {

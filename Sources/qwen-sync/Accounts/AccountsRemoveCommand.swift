@@ -20,7 +20,7 @@ struct AccountsRemoveCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = CredentialStore(settings: try global.settings())
+        let store = try global.settings().commandStore
         if !yes {
             let state = try CommandFailure.wrap { try store.read() }
             let target = try state.account(named: account)

@@ -21,7 +21,7 @@ struct AccountsRestoreCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = CredentialStore(settings: try global.settings())
+        let store = try global.settings().commandStore
         guard let account else { return try list(store) }
         try CommandFailure.wrap {
             try store.transaction { state in

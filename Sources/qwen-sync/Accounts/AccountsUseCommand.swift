@@ -14,7 +14,7 @@ struct AccountsUseCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = CredentialStore(settings: try global.settings())
+        let store = try global.settings().commandStore
         let (id, health, adopted, state) = try CommandFailure.wrap {
             try store.transaction { state in
                 let target = try state.account(named: account)
