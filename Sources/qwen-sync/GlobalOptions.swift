@@ -6,7 +6,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("qwen-dir"), help: "The qwen directory (default: $QWEN_HOME, else $HOME/.qwen).")
     var qwenDir: String?
 
-    @Option(help: "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock).")
+    @Option(help: "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock for ~/.qwen and control-<hash>.sock for another qwen dir).")
     var socket: String?
 
     @Option(name: .customLong("oauth-base-url"), help: "The OAuth server (default: $QWEN_SYNC_OAUTH_BASE_URL, else https://chat.qwen.ai).")
