@@ -127,6 +127,17 @@ sandboxed() {
 }
 check "sandbox applied in the running daemon: NoNewPrivs, seccomp, no capabilities, own user namespace, read-only home but ~/.qwen, private /dev" sandboxed
 
+# MARK: exposure score, on the unit that runs
+exposure() {
+    local report score
+    report=$(um_as_user systemd-analyze --user security --no-pager "$unit" 2>&1) || { printf '%s\n' "$report" | tail -5; return 1; }
+    score=$(printf '%s\n' "$report" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    echo "systemd-analyze --user security $unit: $score"
+    [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.1) }'
+}
+check "systemd-analyze --user security on the running unit: exposure at most 2.1" exposure
+printf '%s\n' "$(um_as_user systemd-analyze --user security --no-pager "$unit" 2>/dev/null | grep 'Overall exposure')"
+
 # MARK: journal
 journal_fields() {
     local entries
@@ -153,8 +164,40 @@ reloads() {
     um_wait 30 reloaded || { echo "no 'reloading' entry after systemctl --user reload"; return 1; }
 }
 check "systemctl --user reload: same process, rescans, logs it" reloads
+# MARK: a real refresh from inside the sandbox (libcurl, DNS-free loopback HTTP, file writes)
+if [ "$mode" = contrib ]; then standin=$(dirname "$binary")/qwen-oauth-standin; else standin=$repo/.build/debug/qwen-oauth-standin; fi
+http() { python3 -c 'import sys, urllib.request as u; d = sys.argv[2].encode() if len(sys.argv) > 2 else None; print(u.urlopen(u.Request(sys.argv[1], data=d, method="POST" if d else "GET")).read().decode())' "$@"; }
+refreshes_in_sandbox() {
+    local seeded
+    um_wait 50 grep -q '^LISTENING ' "$workdir/standin.out" || { echo "the stand-in did not start"; return 1; }
+    url=$(sed -n 's/^LISTENING //p' "$workdir/standin.out")
+    seeded=$(http "$url/__admin/seed" '{"sub":"harness"}' | sed -n 's/.*"refresh_token" *: *"\([^"]*\)".*/\1/p')
+    [ -n "$seeded" ] || { echo "seeding the stand-in failed"; return 1; }
+    um_as_user sh -c "printf '[Service]\nEnvironment=QWEN_SYNC_OAUTH_BASE_URL=$url\n' > $dropins/oauth.conf"
+    # A fresh login that expires in a minute: inside the refresh lead, so the daemon refreshes at once.
+    sc stop "$unit" || return 1
+    rm -f "$UM_HOME/.qwen/"*.json
+    um_as_user sh -c "umask 077; printf '%s' '{\"access_token\":\"at-expiring\",\"refresh_token\":\"$seeded\",\"token_type\":\"Bearer\",\"resource_url\":\"portal.qwen.ai\",\"expiry_date\":$(( $(date +%s) * 1000 + 60000 ))}' > \$HOME/.qwen/oauth_creds.json"
+    sc daemon-reload && sc start "$unit" || return 1
+    refreshed() { http "$url/__admin/stats" | grep -q '"successful_refreshes" *: *[1-9]'; }
+    um_wait 100 refreshed || { echo "no refresh reached the stand-in"; jn -u "$unit" | tail -5; return 1; }
+    um_wait 30 sh -c "! grep -q '$seeded' '$UM_HOME/.qwen/oauth_creds.json'" || { echo "oauth_creds.json still has the old refresh token"; return 1; }
+    um_wait 30 journal_has -u "$unit" QWEN_EVENT=refresh || { echo "no QWEN_EVENT=refresh entry"; return 1; }
+}
+mkdir -p "$dropins" && chown "$UM_UID:$UM_GID" "$dropins"
+if [ -x "$standin" ] && command -v python3 >/dev/null 2>&1; then
+    "$standin" --port 0 >"$workdir/standin.out" 2>"$workdir/standin.err" &
+    standin_pid=$!
+    check "a refresh from inside the sandbox reaches the OAuth server and rewrites oauth_creds.json" refreshes_in_sandbox
+    kill "$standin_pid"; wait "$standin_pid" 2>/dev/null
+    rm -f "$dropins/oauth.conf"
+    sc daemon-reload && sc restart "$unit"
+else
+    echo "skipped: a refresh from inside the sandbox ($standin or python3 missing)"
+fi
+
 no_secrets() {
-    if jn -o export | grep -a -q -e "$secret_refresh" -e "$secret_access"; then echo "a token is in the journal"; return 1; fi
+    if jn -o export | grep -a -q -e "$secret_refresh" -e "$secret_access" -e "SECRET"; then echo "a token is in the journal"; return 1; fi
 }
 check "no token in the journal" no_secrets
 
