@@ -108,7 +108,9 @@ um_start() {
     mkdir -p /run/systemd/system /run/systemd/unit-root /run/systemd/journal /run/user
     install -d -o "$UM_UID" -g "$UM_GID" -m 0700 "/run/user/$UM_UID"
     mkdir -p /var/log/journal
-    mount -t tmpfs -o mode=2755,gid="$(getent group systemd-journal | cut -d: -f3 || echo 0)" tmpfs /var/log/journal
+    local journal_gid
+    journal_gid=$(getent group systemd-journal | cut -d: -f3)
+    mount -t tmpfs -o mode=2755,gid="${journal_gid:-0}" tmpfs /var/log/journal
 
     /lib/systemd/systemd-journald >"$manager_log.journald" 2>&1 &
     UM_JOURNALD_PID=$!

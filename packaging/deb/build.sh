@@ -62,15 +62,19 @@ grep -q '^ExecStart=/usr/bin/qwen-sync daemon$' "$root/usr/lib/systemd/user/qwen
 install -m 0644 contrib/qwen-sync.socket "$root/usr/lib/systemd/user/qwen-sync.socket"
 chmod 0644 "$root/usr/lib/systemd/user/qwen-sync.service"
 
-"$root/usr/bin/qwen-sync" --generate-completion-script bash > "$root/usr/share/bash-completion/completions/qwen-sync"
+# bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
+"$root/usr/bin/qwen-sync" --generate-completion-script bash | sed '1{/^#!/d}' > "$root/usr/share/bash-completion/completions/qwen-sync"
 "$root/usr/bin/qwen-sync" --generate-completion-script zsh > "$root/usr/share/zsh/vendor-completions/_qwen-sync"
 "$root/usr/bin/qwen-sync" --generate-completion-script fish > "$root/usr/share/fish/vendor_completions.d/qwen-sync.fish"
 
 # The manual: swift-argument-parser's generate-manual tool (what `swift package
 # generate-manual` runs), built in debug mode: it is small and only runs here.
 swift build --product generate-manual >&2
+mkdir "$stage/man"
 "$(swift build --show-bin-path)/generate-manual" "$root/usr/bin/qwen-sync" --output-directory "$stage/man" >/dev/null
-gzip -9n < "$stage/man/qwen-sync.1" > "$root/usr/share/man/man1/qwen-sync.1.gz"
+# A blank line in a command's discussion becomes a blank mdoc line, which groff warns about:
+# make it a paragraph break.
+sed 's/^$/.Pp/' "$stage/man/qwen-sync.1" | gzip -9n > "$root/usr/share/man/man1/qwen-sync.1.gz"
 
 install -m 0644 "$here/copyright" "$root/usr/share/doc/qwen-sync/copyright"
 install -m 0644 contrib/without-user-namespaces.conf "$root/usr/share/doc/qwen-sync/examples/"
