@@ -8,11 +8,12 @@
 #     create it itself as an unprivileged user);
 #   - a tmpfs /var/log/journal and a real systemd-journald, flushed to it, so user journals
 #     are split out (user-UID.journal) as on a normal persistent-journal system;
-#   - a test user, /run/user/UID (0700), and its user@UID.service cgroup created and
+#   - a fresh test user (UM_USER, default qsync-it; removed again at the end), /run/user/UID
+#     (0700), and its user@UID.service cgroup created and
 #     delegated (chowned) in every hierarchy systemd uses: unified (cgroup v2), hybrid
 #     (v2 at /sys/fs/cgroup/unified plus name=systemd) or legacy (name=systemd);
 #   - `systemd --user` started as that user with the environment pam_systemd would give it.
-# `um_stop` undoes all of it; `um_start` arranges for it to run on exit.
+# `um_stop` undoes all of it; callers run it on exit (`trap um_stop EXIT`).
 
 UM_USER=${UM_USER:-qsync-it}
 UM_STARTED_USER=no
@@ -92,14 +93,16 @@ um_wait() {
     "$@" >/dev/null 2>&1
 }
 
-# Sets everything up; `um_stop` runs on exit. $1: a file for the manager's own output.
+# Sets everything up (the caller traps EXIT to `um_stop`). $1: a file for the manager's own output.
 um_start() {
     local manager_log=$1
     trap um_stop EXIT
-    if ! id "$UM_USER" >/dev/null 2>&1; then
-        useradd --create-home --shell /bin/sh "$UM_USER"
-        UM_STARTED_USER=yes
+    # A fresh user every run: one left by an interrupted run goes first, with its home.
+    if id "$UM_USER" >/dev/null 2>&1; then
+        userdel --remove "$UM_USER" 2>&1 | grep -v "mail spool" >&2
     fi
+    useradd --create-home --shell /bin/sh "$UM_USER" || return 1
+    UM_STARTED_USER=yes
     UM_UID=$(id -u "$UM_USER")
     UM_GID=$(id -g "$UM_USER")
     UM_HOME=$(getent passwd "$UM_USER" | cut -d: -f6)
