@@ -3,9 +3,11 @@ SWIFT ?= swift
 # Release builds link the Swift runtime statically: `status` starts in ~12 ms instead of ~21 ms.
 RELEASE := -c release --static-swift-stdlib
 APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev libssl-dev pkg-config systemd
+# `make deb`: dpkg-shlibdeps and strip (`make deb-test` also installs lintian).
+DEB_APT_PACKAGES := dpkg-dev binutils
 ARGS ?=
 
-.PHONY: help deps build release daemon test verify-units man bench torture clean
+.PHONY: help deps deb-deps build release daemon test verify-units man integration deb deb-test bench torture clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -18,6 +20,9 @@ deps: ## Install the Debian packages the build needs (root or sudo; skipped when
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+deb-deps: ## Install the Debian packages `make deb` needs
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(DEB_APT_PACKAGES)"
+
 build: deps ## Debug build of every product
 	$(SWIFT) build
 
@@ -27,11 +32,12 @@ release: deps ## Optimised build (.build/release/qwen-sync)
 daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead 600")
 	$(SWIFT) run qwen-sync daemon $(ARGS)
 
-test: deps ## Run the whole test suite, the short torture run and the systemd unit check
+test: deps ## Run the whole test suite, the short torture run and the systemd unit checks
 	$(SWIFT) test --no-parallel
 	python3 Benchmarks/torture.py --build .build/debug --quick
 	sh contrib/verify-units.sh
 	sh contrib/manpage.sh --check
+	bash IntegrationTests/systemd-user.sh --binary .build/debug/qwen-sync
 
 verify-units: ## systemd-analyze --user verify on contrib/*.service, *.socket
 	sh contrib/verify-units.sh
@@ -39,6 +45,17 @@ verify-units: ## systemd-analyze --user verify on contrib/*.service, *.socket
 man: ## Build the man page into .build/man/qwen-sync.1 (man -l .build/man/qwen-sync.1)
 	$(SWIFT) build --product qwen-sync
 	sh contrib/manpage.sh "$$($(SWIFT) build --show-bin-path)/qwen-sync" .build/man
+
+integration: ## The units under a real systemd --user and journald (root; skips where impossible)
+	$(SWIFT) build --product qwen-sync
+	bash IntegrationTests/systemd-user.sh --binary .build/debug/qwen-sync
+
+deb: deps deb-deps ## Build qwen-sync_<version>_<arch>.deb from the release build
+	sh packaging/deb/build.sh
+
+deb-test: deps deb-deps ## Build the .deb, check it (lintian too), install it, start its unit, remove it (root)
+	@$(MAKE) --no-print-directory deps APT_PACKAGES=lintian
+	deb=$$(sh packaging/deb/build.sh) && bash IntegrationTests/debian-package.sh "$$deb"
 
 bench: deps ## Run the benchmarks and print their tables (see Benchmarks/README.md)
 	$(SWIFT) build $(RELEASE)

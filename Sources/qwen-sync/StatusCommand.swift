@@ -2,11 +2,12 @@ import ArgumentParser
 import QwenSyncCore
 import QwenSyncDaemon
 
-/// `qwen-sync status [--json]`: asks the running daemon; exit 3 with a file-based summary when none answers.
+/// `qwen-sync status [--json]`: asks the running daemon; exit 3 with a file-based summary when none
+/// answers, or when the daemon that answers serves another qwen directory than the one asked about.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show what the running daemon knows (exit 3 when no daemon answers)."
+        abstract: "Show what the running daemon knows (exit 3 when no daemon answers for this qwen dir)."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -25,10 +26,17 @@ struct StatusCommand: ParsableCommand {
         do {
             reply = try ControlServer.request(["command": "status"], at: settings.socketPath)
         } catch {
-            try printOffline(settings, reason: error.description)
+            if case .untrusted(let problem) = error { throw CommandFailure(problem.description) }
+            try printOffline(settings, problem: "no daemon answers: \(error.description)", headline: "not running (\(error.description))")
             throw CommandFailure("no daemon answers at \(settings.socketPath)", exitCode: 3)
         }
         if let message = reply.objectValue?["error"]?.stringValue { throw CommandFailure("the daemon says: \(message)") }
+        if let served = reply.objectValue?["qwen_dir"]?.stringValue, !QwenDirectoryMatch.same(served, settings.qwenDirectory) {
+            let pid = reply.objectValue?["daemon"]?.objectValue?["pid"]?.int64Value.map { " (pid \($0))" } ?? ""
+            let reason = "the daemon at \(settings.socketPath)\(pid) serves \(served), not \(settings.qwenDirectory)"
+            try printOffline(settings, problem: reason, headline: "none serves this qwen dir (\(reason))")
+            throw CommandFailure(reason, exitCode: 3)
+        }
         if json {
             print(reply.serialized(.pretty))
         } else {
@@ -36,21 +44,22 @@ struct StatusCommand: ParsableCommand {
         }
     }
 
-    /// The summary from the files alone.
-    private func printOffline(_ settings: Settings, reason: String) throws {
+    /// The summary from the files alone; `problem` goes into the JSON's `error`, `headline`
+    /// after "qwen-sync daemon: " in the text.
+    private func printOffline(_ settings: Settings, problem: String, headline: String) throws {
         let state = try? CredentialStore(settings: settings).read()
         let nowMs = WallClock.nowMs()
         let summaries = (state?.accounts.accounts ?? []).map { AccountSummary($0, in: state!, nowMs: nowMs) }
         if json {
             print(JSONValue.object(JSONObject([
                 ("daemon", .null),
-                ("error", .string("no daemon answers: \(reason)")),
+                ("error", .string(problem)),
                 ("qwen_dir", .string(settings.qwenDirectory)),
                 ("active_account", .optionalString(state?.accounts.activeAccountID)),
                 ("accounts", .array(summaries.map(\.json))),
             ])).serialized(.pretty))
         } else {
-            print("qwen-sync daemon: not running (\(reason))")
+            print("qwen-sync daemon: \(headline)")
             print("qwen dir: \(settings.qwenDirectory)")
             if !summaries.isEmpty { print(AccountTable.render(summaries, nowMs: nowMs)) }
         }

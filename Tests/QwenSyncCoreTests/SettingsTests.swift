@@ -47,11 +47,11 @@ struct SettingsTests {
 
     @Test("socket and OAuth server defaults and overrides")
     func socketAndServer() throws {
-        let defaults = try Settings.resolve(qwenDir: "/d", environment: ProcessEnvironment(["XDG_RUNTIME_DIR": "/run/user/7"]))
+        let defaults = try Settings.resolve(environment: ProcessEnvironment(["HOME": "/h", "XDG_RUNTIME_DIR": "/run/user/7"]))
         #expect(defaults.socketPath == "/run/user/7/qwen-sync/control.sock")
         #expect(defaults.oauthBaseURL == "https://chat.qwen.ai")
         #expect(defaults.oauthClientID == Settings.defaultClientID)
-        let bare = try Settings.resolve(qwenDir: "/d", environment: ProcessEnvironment([:]))
+        let bare = try Settings.resolve(environment: ProcessEnvironment(["HOME": "/h"]))
         #expect(bare.socketPath == "/tmp/qwen-sync-\(getuid())/control.sock")
         let overridden = try Settings.resolve(
             qwenDir: "/d", socket: "/s.sock", oauthBaseURL: "http://127.0.0.1:9",

@@ -11,11 +11,19 @@ enum DaemonCheck {
         do {
             reply = try ControlServer.request(["command": "status"], at: socket, timeoutMs: 2000)
         } catch {
-            return (DoctorFinding(
-                "daemon", .warn,
-                "no daemon answers at \(socket) (\(error.reason)); tokens are refreshed only when a client needs one",
-                fix: "start it: `systemctl --user enable --now qwen-sync` (see contrib/README.md) or `qwen-sync daemon`"
-            ), false)
+            switch error {
+            case .untrusted(let cause):
+                return (DoctorFinding(
+                    "daemon", .fail, "the control socket \(socket) cannot be trusted: \(cause.reason)",
+                    fix: "use a socket in a folder only you own (the default under $XDG_RUNTIME_DIR), or remove the foreign one"
+                ), false)
+            case .unreachable(let cause):
+                return (DoctorFinding(
+                    "daemon", .warn,
+                    "no daemon answers at \(socket) (\(cause.reason)); tokens are refreshed only when a client needs one",
+                    fix: "start it: `systemctl --user enable --now qwen-sync` (see contrib/README.md) or `qwen-sync daemon`"
+                ), false)
+            }
         }
         let status = reply.objectValue
         if let message = status?["error"]?.stringValue {

@@ -5,6 +5,9 @@ import Glibc
 public struct Settings: Sendable {
     /// The qwen directory (`--qwen-dir`, `$QWEN_HOME`, else `$HOME/.qwen`).
     public var qwenDirectory: String
+    /// Whether ``qwenDirectory`` is the default `$HOME/.qwen` (however it was given). The daemon
+    /// creates only the default one; another directory that does not exist is a mistake.
+    public var qwenDirectoryIsDefault: Bool
     /// `oauth_creds.json` in the qwen directory.
     public var credentialsPath: String { qwenDirectory + "/oauth_creds.json" }
     /// `oauth_creds.lock` in the qwen directory.
@@ -17,7 +20,8 @@ public struct Settings: Sendable {
     public var sidecarPath: String { qwenDirectory + "/qwen-sync-accounts.json" }
     /// Refresh tokens kept so that none that may still work is lost (`qwen-sync-recovered.json`).
     public var recoveredPath: String { qwenDirectory + "/qwen-sync-recovered.json" }
-    /// The daemon's control socket.
+    /// The daemon's control socket: `--socket`, `$QWEN_SYNC_SOCKET`, else one per qwen
+    /// directory (see ``ControlSocketLocation``).
     public var socketPath: String
     /// The OAuth server's base URL.
     public var oauthBaseURL: String
@@ -57,6 +61,7 @@ public struct Settings: Sendable {
         } else {
             throw SettingsError("cannot find the qwen directory: HOME is not set (use --qwen-dir or QWEN_HOME)")
         }
+        let isDefault = environment["HOME"].map { PathNormalizer.absolute($0) + "/.qwen" == directory } ?? false
 
         var accountsPath = directory + "/oauth_accounts.json"
         var accountsLockPath = directory + "/oauth_accounts.lock"
@@ -75,10 +80,10 @@ public struct Settings: Sendable {
             socketPath = PathNormalizer.absolute(socket)
         } else if let fromEnvironment = environment["QWEN_SYNC_SOCKET"] {
             socketPath = PathNormalizer.absolute(fromEnvironment)
-        } else if let runtime = environment["XDG_RUNTIME_DIR"] {
-            socketPath = runtime + "/qwen-sync/control.sock"
         } else {
-            socketPath = "/tmp/qwen-sync-\(getuid())/control.sock"
+            socketPath = ControlSocketLocation.path(
+                qwenDirectory: directory, isDefault: isDefault, runtimeDirectory: environment["XDG_RUNTIME_DIR"]
+            )
         }
 
         var cooldown = defaultQuotaCooldownMs
@@ -103,6 +108,7 @@ public struct Settings: Sendable {
 
         return Settings(
             qwenDirectory: directory,
+            qwenDirectoryIsDefault: isDefault,
             accountsPath: accountsPath,
             accountsLockPath: accountsLockPath,
             socketPath: socketPath,

@@ -50,6 +50,10 @@ public final class Daemon {
     public func run() throws(DaemonError) {
         let settings = configuration.settings
         for warning in settings.warnings { logger.warning("\(warning)", metadata: ["event": "start"]) }
+        // Only the default ~/.qwen is created; another directory that does not exist is a typo.
+        guard settings.qwenDirectoryIsDefault || access(settings.qwenDirectory, F_OK) == 0 else {
+            throw .startup("the qwen directory \(settings.qwenDirectory) does not exist (create it, or fix --qwen-dir / QWEN_HOME)")
+        }
         do {
             for warning in try SecureFile.ensureDirectory(settings.qwenDirectory) {
                 logger.warning("\(warning)", metadata: ["event": "start"])

@@ -10,7 +10,7 @@ public final class InstanceLock {
 
     /// Takes the lock.
     ///
-    /// - Throws: ``InstanceLockError/alreadyRunning(pid:)`` naming the running daemon.
+    /// - Throws: ``InstanceLockError/alreadyRunning(pid:qwenDirectory:)`` naming the running daemon.
     public init(qwenDirectory: String) throws(InstanceLockError) {
         path = qwenDirectory + "/qwen-sync-daemon.lock"
         descriptor = try Self.take(path)
@@ -39,7 +39,7 @@ public final class InstanceLock {
             let holder = (try? SecureFile.read(path, limit: 64)).flatMap { $0 }
                 .flatMap { Int32(String(decoding: $0.bytes, as: UTF8.self).trimmingWhitespace) }
             close(descriptor)
-            throw .alreadyRunning(pid: holder)
+            throw .alreadyRunning(pid: holder, qwenDirectory: PathNormalizer.directory(of: path))
         }
         ftruncate(descriptor, 0)
         let pid = Array("\(getpid())\n".utf8)
@@ -50,14 +50,15 @@ public final class InstanceLock {
 
 /// Another daemon already serves the qwen directory, or the lock file is unusable.
 public enum InstanceLockError: Error, CustomStringConvertible {
-    /// A daemon is running (its pid when readable).
-    case alreadyRunning(pid: Int32?)
+    /// A daemon is running (its pid when readable) for the qwen directory.
+    case alreadyRunning(pid: Int32?, qwenDirectory: String)
     /// The lock file cannot be opened.
     case file(FileError)
 
     public var description: String {
         switch self {
-        case .alreadyRunning(let pid): "another qwen-sync daemon (pid \(pid.map(String.init) ?? "unknown")) already serves this qwen directory"
+        case .alreadyRunning(let pid, let directory):
+            "another qwen-sync daemon (pid \(pid.map(String.init) ?? "unknown")) already serves \(directory)"
         case .file(let error): error.description
         }
     }

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# Runs the qwen-sync user service under a real `systemd --user` and a real systemd-journald
+# (see lib/user-manager.sh for how, without systemd as PID 1), and checks what a user relies
+# on: it starts, is ready when `start` returns, reports STATUS=, is sandboxed, reloads, pings
+# and obeys the watchdog, stops cleanly, logs queryable fields, is socket-activated, survives
+# its socket unit being disabled, restarts after a crash, and shares no control socket with a
+# daemon for another qwen directory.
+#
+# Usage (as root):
+#   IntegrationTests/systemd-user.sh --binary PATH   contrib/ units unmodified in
+#                                                    ~/.config/systemd/user, PATH copied to
+#                                                    ~/.local/bin/qwen-sync (what install.sh does)
+#   IntegrationTests/systemd-user.sh --installed     the units in /usr/lib/systemd/user and
+#                                                    /usr/bin/qwen-sync (the Debian package)
+# Prints "ok - …" / "FAIL - …" per check; exit 1 when any failed. Prints "skipped: <why>"
+# and exits 0 when this machine cannot host a user manager.
+set -u
+
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
+repo=$(dirname "$here")
+. "$here/lib/user-manager.sh"
+. "$here/lib/checks.sh"
+
+mode=
+binary=
+case "${1:-}" in
+    --binary) mode=contrib; binary=$(realpath "${2:?--binary needs a path}") ;;
+    --installed) mode=installed ;;
+    *) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 2 ;;
+esac
+if [ "$mode" = contrib ]; then
+    [ -x "$binary" ] || { echo "systemd-user.sh: $binary is not an executable" >&2; exit 2; }
+else
+    [ -x /usr/bin/qwen-sync ] && [ -f /usr/lib/systemd/user/qwen-sync.service ] \
+        || { echo "systemd-user.sh: the qwen-sync package is not installed" >&2; exit 2; }
+fi
+
+um_require
+um_enter_namespace "$0" "$@"
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/qwen-sync-systemd.XXXXXX")
+chmod 0755 "$workdir"
+trap 'um_stop; rm -rf "$workdir"' EXIT
+um_start "$workdir/manager.log" || exit 1
+
+# MARK: helpers
+unit=qwen-sync.service
+sc() { um_as_user systemctl --user "$@"; }
+prop() { sc show -p "$2" --value "$1"; }
+main_pid() { prop "$unit" MainPID; }
+jn() { um_as_user journalctl --user --no-pager "$@" 2>/dev/null; }
+if [ "$mode" = contrib ]; then qs_bin=$UM_HOME/.local/bin/qwen-sync; else qs_bin=/usr/bin/qwen-sync; fi
+qs() { um_as_user "$qs_bin" "$@"; }
+# Succeeds when the user's journal has an entry for these matches / options.
+journal_has() { [ -n "$(jn "$@" -o cat)" ]; }
+# Counts the entries for these matches / options.
+journal_count() { jn "$@" -o cat | wc -l; }
+dropins=$UM_HOME/.config/systemd/user/$unit.d
+runtime=/run/user/$UM_UID/qwen-sync
+active_running() {
+    expect_eq "$unit ActiveState" "$(prop "$unit" ActiveState)" active \
+        && expect_eq "$unit SubState" "$(prop "$unit" SubState)" running
+}
+# Waits until the service runs with a main pid other than $1.
+restarted_from() { local pid; pid=$(main_pid); [ "$pid" != 0 ] && [ "$pid" != "$1" ] && [ "$(prop "$unit" SubState)" = running ]; }
+
+# MARK: install
+if [ "$mode" = contrib ]; then
+    install -d -o "$UM_UID" -g "$UM_GID" "$UM_HOME/.local" "$UM_HOME/.local/bin" "$UM_HOME/.config" "$UM_HOME/.config/systemd" "$UM_HOME/.config/systemd/user"
+    install -o "$UM_UID" -g "$UM_GID" -m 0755 "$binary" "$qs_bin"
+    install -o "$UM_UID" -g "$UM_GID" -m 0644 "$repo/contrib/qwen-sync.service" "$repo/contrib/qwen-sync.socket" "$UM_HOME/.config/systemd/user/"
+    unit_file=$UM_HOME/.config/systemd/user/$unit
+else
+    install -d -o "$UM_UID" -g "$UM_GID" "$UM_HOME/.config" "$UM_HOME/.config/systemd" "$UM_HOME/.config/systemd/user"
+    unit_file=/usr/lib/systemd/user/$unit
+fi
+sc daemon-reload
+
+unit_is_the_shipped_one() {
+    expect_eq FragmentPath "$(prop "$unit" FragmentPath)" "$unit_file" || return 1
+    if [ "$mode" = contrib ]; then
+        cmp "$repo/contrib/qwen-sync.service" "$unit_file"
+    else
+        expect_contains ExecStart "$(prop "$unit" ExecStart)" "path=/usr/bin/qwen-sync"
+    fi
+}
+check "the unit loaded is the shipped one, unmodified ($unit_file)" unit_is_the_shipped_one
+check "before the first start there is no ~/.qwen" test ! -e "$UM_HOME/.qwen"
+
+# MARK: start, readiness, STATUS=
+starts_and_answers() {
+    sc start "$unit" || { sc status --no-pager "$unit"; jn -u "$unit"; return 1; }
+    # Type=notify: `start` returns after READY=1, which the daemon sends once it serves.
+    qs status --json >"$workdir/status.json" || { echo "qwen-sync status exited $? right after start"; return 1; }
+    active_running
+}
+check "systemctl --user start: active (running), and the control socket answers as soon as start returns" starts_and_answers
+ready_after_serving() {
+    local ready serving
+    ready=$(prop "$unit" ActiveEnterTimestampMonotonic)
+    um_wait 30 journal_has -u "$unit" QWEN_EVENT=start || true
+    serving=$(jn -u "$unit" QWEN_EVENT=start -o json -n 1 --reverse | sed -n 's/.*"__MONOTONIC_TIMESTAMP":"\([0-9]*\)".*/\1/p' | head -1)
+    [ -n "$serving" ] || { echo "no QWEN_EVENT=start entry in the journal"; return 1; }
+    [ "$serving" -le "$ready" ] || { echo "READY=1 (active at $ready us) came before the daemon served ($serving us)"; return 1; }
+}
+check "READY=1 only after the daemon logged that it serves the socket" ready_after_serving
+status_text() { expect_contains StatusText "$(prop "$unit" StatusText)" "accounts"; }
+check "STATUS= line reported to systemd" status_text
+first_start() { expect_eq "~/.qwen mode and owner" "$(stat -c '%a %U' "$UM_HOME/.qwen")" "700 $UM_USER"; }
+check "first start created ~/.qwen 0700 (the home is read-only to the daemon)" first_start
+
+# MARK: sandbox
+sandboxed() {
+    local pid proc
+    pid=$(main_pid)
+    proc=$(cat "/proc/$pid/status")
+    expect_contains NoNewPrivs "$proc" "NoNewPrivs:	1" || return 1
+    expect_contains Seccomp "$proc" "Seccomp:	2" || return 1
+    expect_contains CapBnd "$proc" "CapBnd:	0000000000000000" || return 1
+    expect_eq "uid_map (PrivateUsers=yes)" "$(awk '{print $1, $2, $3}' "/proc/$pid/uid_map")" "$UM_UID $UM_UID 1" || return 1
+    local inside="nsenter -t $pid -U -m --preserve-credentials"
+    if um_as_user $inside sh -c 'touch "$HOME/.probe"' 2>/dev/null; then echo "the daemon can write to the home directory"; return 1; fi
+    um_as_user $inside sh -c 'touch "$HOME/.qwen/.probe" && rm "$HOME/.qwen/.probe"' || { echo "the daemon cannot write to ~/.qwen"; return 1; }
+    um_as_user $inside sh -c "touch $runtime/.probe && rm $runtime/.probe" || { echo "the daemon cannot write to its runtime directory"; return 1; }
+    if um_as_user $inside sh -c 'touch /usr/.probe' 2>/dev/null; then echo "the daemon can write to /usr"; return 1; fi
+    [ "$(um_as_user $inside ls /dev | wc -l)" -lt 20 ] || { echo "the daemon sees the host's /dev"; return 1; }
+}
+check "sandbox applied in the running daemon: NoNewPrivs, seccomp, no capabilities, own user namespace, read-only home but ~/.qwen, private /dev" sandboxed
+
+# MARK: exposure score, on the unit that runs
+exposure() {
+    local report score
+    report=$(um_as_user systemd-analyze --user security --no-pager "$unit" 2>&1) || { printf '%s\n' "$report" | tail -5; return 1; }
+    score=$(printf '%s\n' "$report" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    echo "systemd-analyze --user security $unit: $score"
+    [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.1) }'
+}
+check "systemd-analyze --user security on the running unit: exposure at most 2.1" exposure
+printf '%s\n' "$(um_as_user systemd-analyze --user security --no-pager "$unit" 2>/dev/null | grep 'Overall exposure')"
+
+# MARK: journal
+journal_fields() {
+    local entries
+    entries=$(jn -u "$unit" QWEN_EVENT=start -o json)
+    expect_contains "journalctl --user -u $unit QWEN_EVENT=start" "$entries" '"SYSLOG_IDENTIFIER":"qwen-sync"' || return 1
+    expect_contains "the entry's unit" "$entries" '"_SYSTEMD_USER_UNIT":"qwen-sync.service"' || return 1
+    [ -n "$(jn -u "$unit" -p info QWEN_EVENT=start -o cat)" ] || { echo "nothing at -p info"; return 1; }
+    [ -z "$(jn -u "$unit" -p err QWEN_EVENT=start -o cat)" ] || { echo "the start was logged as an error"; return 1; }
+}
+check "journalctl --user -u qwen-sync QWEN_EVENT=start finds the start, with -p priorities" journal_fields
+
+# MARK: reload, tokens stay out of the journal
+secret_refresh=rt-systemd-harness-0f3c9a
+secret_access=at-systemd-harness-77d1e2
+reloads() {
+    local pid before
+    pid=$(main_pid)
+    before=$(journal_count -u "$unit" -g reloading)
+    um_as_user sh -c "umask 077; printf '%s' '{\"access_token\":\"$secret_access\",\"refresh_token\":\"$secret_refresh\",\"token_type\":\"Bearer\",\"resource_url\":\"portal.qwen.ai\",\"expiry_date\":4102444800000}' > \$HOME/.qwen/oauth_creds.json"
+    sc reload "$unit" || return 1
+    active_running || return 1
+    expect_eq "MainPID after reload" "$(main_pid)" "$pid" || return 1
+    reloaded() { [ "$(journal_count -u "$unit" -g reloading)" -gt "$before" ]; }
+    um_wait 30 reloaded || { echo "no 'reloading' entry after systemctl --user reload"; return 1; }
+}
+check "systemctl --user reload: same process, rescans, logs it" reloads
+# MARK: a real refresh from inside the sandbox (libcurl, DNS-free loopback HTTP, file writes)
+if [ "$mode" = contrib ]; then standin=$(dirname "$binary")/qwen-oauth-standin; else standin=$repo/.build/debug/qwen-oauth-standin; fi
+http() { python3 -c 'import sys, urllib.request as u; d = sys.argv[2].encode() if len(sys.argv) > 2 else None; print(u.urlopen(u.Request(sys.argv[1], data=d, method="POST" if d else "GET")).read().decode())' "$@"; }
+refreshes_in_sandbox() {
+    local seeded
+    um_wait 50 grep -q '^LISTENING ' "$workdir/standin.out" || { echo "the stand-in did not start"; return 1; }
+    url=$(sed -n 's/^LISTENING //p' "$workdir/standin.out")
+    seeded=$(http "$url/__admin/seed" '{"sub":"harness"}' | sed -n 's/.*"refresh_token" *: *"\([^"]*\)".*/\1/p')
+    [ -n "$seeded" ] || { echo "seeding the stand-in failed"; return 1; }
+    um_as_user sh -c "printf '[Service]\nEnvironment=QWEN_SYNC_OAUTH_BASE_URL=$url\n' > $dropins/oauth.conf"
+    # A fresh login that expires in a minute: inside the refresh lead, so the daemon refreshes at once.
+    sc stop "$unit" || return 1
+    rm -f "$UM_HOME/.qwen/"*.json
+    um_as_user sh -c "umask 077; printf '%s' '{\"access_token\":\"at-expiring\",\"refresh_token\":\"$seeded\",\"token_type\":\"Bearer\",\"resource_url\":\"portal.qwen.ai\",\"expiry_date\":$(( $(date +%s) * 1000 + 60000 ))}' > \$HOME/.qwen/oauth_creds.json"
+    sc daemon-reload && sc start "$unit" || return 1
+    refreshed() { http "$url/__admin/stats" | grep -q '"successful_refreshes" *: *[1-9]'; }
+    um_wait 100 refreshed || { echo "no refresh reached the stand-in"; jn -u "$unit" | tail -5; return 1; }
+    um_wait 30 sh -c "! grep -q '$seeded' '$UM_HOME/.qwen/oauth_creds.json'" || { echo "oauth_creds.json still has the old refresh token"; return 1; }
+    um_wait 30 journal_has -u "$unit" QWEN_EVENT=refresh || { echo "no QWEN_EVENT=refresh entry"; return 1; }
+}
+mkdir -p "$dropins" && chown "$UM_UID:$UM_GID" "$dropins"
+if [ -x "$standin" ] && command -v python3 >/dev/null 2>&1; then
+    "$standin" --port 0 >"$workdir/standin.out" 2>"$workdir/standin.err" &
+    standin_pid=$!
+    check "a refresh from inside the sandbox reaches the OAuth server and rewrites oauth_creds.json" refreshes_in_sandbox
+    kill "$standin_pid"; wait "$standin_pid" 2>/dev/null
+    rm -f "$dropins/oauth.conf"
+    sc daemon-reload && sc restart "$unit"
+else
+    echo "skipped: a refresh from inside the sandbox ($standin or python3 missing)"
+fi
+
+no_secrets() {
+    if jn -o export | grep -a -q -e "$secret_refresh" -e "$secret_access" -e "SECRET"; then echo "a token is in the journal"; return 1; fi
+}
+check "no token in the journal" no_secrets
+
+# MARK: one control socket per qwen directory
+other_dir() {
+    local other=$UM_HOME/other pid ok=0
+    um_as_user mkdir -m 0700 "$other"
+    um_spawn_as_user "$qs_bin" daemon --qwen-dir "$other" >"$workdir/other.log" 2>&1
+    pid=$UM_SPAWNED_PID
+    if ! um_wait 50 qs status --qwen-dir "$other"; then
+        echo "the daemon for $other does not answer"; cat "$workdir/other.log"; ok=1
+    fi
+    qs status --json | grep -q "\"qwen_dir\" *: *\"$UM_HOME/.qwen\"" || { echo "the service no longer answers for ~/.qwen"; ok=1; }
+    qs status --qwen-dir "$other" --json | grep -q "\"qwen_dir\" *: *\"$other\"" || { echo "status --qwen-dir $other got another dir's daemon"; ok=1; }
+    kill -TERM "$pid"; wait "$pid"
+    qs status >/dev/null || { echo "the service is unreachable after the other daemon stopped"; ok=1; }
+    return $ok
+}
+check "a daemon for another qwen dir gets its own socket; the service stays reachable when it stops" other_dir
+wrong_dir() {
+    local code=0
+    qs status --socket "$runtime/control.sock" --qwen-dir "$UM_HOME/other" >"$workdir/wrong.out" 2>&1 || code=$?
+    expect_eq "exit code of status asked about ~/other at the service's socket" "$code" 3 || { cat "$workdir/wrong.out"; return 1; }
+    grep -q "$UM_HOME/.qwen" "$workdir/wrong.out" || { echo "the message does not name the dir the daemon serves"; cat "$workdir/wrong.out"; return 1; }
+}
+check "status asked about another dir than the daemon serves: says so, exit 3" wrong_dir
+
+# MARK: stop
+stops_cleanly() {
+    sc stop "$unit" || return 1
+    expect_eq Result "$(prop "$unit" Result)" success || return 1
+    expect_eq ExecMainStatus "$(prop "$unit" ExecMainStatus)" 0 || return 1
+    [ ! -e "$runtime/control.sock" ] || { echo "the socket was left behind"; return 1; }
+    um_wait 30 journal_has -u "$unit" QWEN_EVENT=stop || { echo "no QWEN_EVENT=stop entry"; return 1; }
+}
+check "systemctl --user stop: exit 0, socket removed, QWEN_EVENT=stop logged" stops_cleanly
+
+# MARK: socket activation
+socket_activates() {
+    sc enable --now qwen-sync.socket || return 1
+    expect_eq "service before the first client" "$(prop "$unit" ActiveState)" inactive || return 1
+    qs status >/dev/null || { echo "status through the socket unit exited $?"; return 1; }
+    active_running
+}
+check "socket activation: the first client starts the service" socket_activates
+socket_disabled_while_running() {
+    sc disable --now qwen-sync.socket || return 1
+    expect_eq "socket unit" "$(prop qwen-sync.socket ActiveState)" inactive || return 1
+    active_running || return 1
+    qs status >/dev/null || { echo "the running daemon became unreachable (exit $?)"; return 1; }
+}
+check "systemctl --user disable --now qwen-sync.socket while the service runs: still reachable" socket_disabled_while_running
+
+# MARK: crash
+restarts_after_crash() {
+    local pid restarts
+    pid=$(main_pid); restarts=$(prop "$unit" NRestarts)
+    kill -KILL "$pid"
+    um_wait 150 restarted_from "$pid" || { echo "not restarted within 15 s"; sc status --no-pager "$unit"; return 1; }
+    expect_eq NRestarts "$(prop "$unit" NRestarts)" $((restarts + 1)) || return 1
+    # The socket unit's file is still there; nobody answers on it, so the daemon replaces it.
+    um_wait 30 qs status || { echo "the restarted daemon does not answer"; return 1; }
+}
+check "kill -9: restarted (Restart=on-failure) and answering" restarts_after_crash
+
+# MARK: watchdog
+watchdog() {
+    local pid first restarts
+    um_as_user mkdir -p "$dropins"
+    um_as_user sh -c "printf '[Service]\nWatchdogSec=2s\nTimeoutStopSec=2s\nRestartSec=1s\n' > $dropins/watchdog.conf"
+    sc daemon-reload && sc restart "$unit" || return 1
+    pid=$(main_pid); restarts=$(prop "$unit" NRestarts)
+    first=$(prop "$unit" WatchdogTimestampMonotonic)
+    sleep 3
+    expect_eq "MainPID 3 s into a 2 s watchdog" "$(main_pid)" "$pid" || return 1
+    [ "$(prop "$unit" WatchdogTimestampMonotonic)" -gt "$first" ] || { echo "no WATCHDOG=1 ping in 3 s"; return 1; }
+    kill -STOP "$pid"
+    um_wait 150 restarted_from "$pid" || { echo "a stopped daemon was not restarted within 15 s"; sc status --no-pager "$unit"; return 1; }
+    expect_eq NRestarts "$(prop "$unit" NRestarts)" $((restarts + 1)) || return 1
+    journal_has -u "$unit" -g "Watchdog timeout" || { echo "the manager did not log a watchdog timeout"; jn -u "$unit" | tail; return 1; }
+}
+check "watchdog: pings keep it alive; a SIGSTOPped daemon is killed and restarted" watchdog
+rm -f "$dropins/watchdog.conf"
+
+# MARK: the documented fallback for kernels without user namespaces
+fallback_dropin() {
+    install -o "$UM_UID" -g "$UM_GID" -m 0644 "$repo/contrib/without-user-namespaces.conf" "$dropins/"
+    sc daemon-reload && sc restart "$unit" || { sc status --no-pager "$unit"; return 1; }
+    active_running || return 1
+    qs status >/dev/null || return 1
+    grep -q "NoNewPrivs:	1" "/proc/$(main_pid)/status" || { echo "NoNewPrivileges= lost"; return 1; }
+}
+check "contrib/without-user-namespaces.conf drop-in starts (no 218/CAPABILITIES)" fallback_dropin
+rm -f "$dropins/without-user-namespaces.conf"
+sc daemon-reload
+
+final_stop() { sc stop "$unit" && expect_eq Result "$(prop "$unit" Result)" success; }
+check "final stop" final_stop
+
+checks_summary "systemd-user ($mode)"

@@ -1,0 +1,101 @@
+#!/bin/sh
+# Builds qwen-sync_<version>_<arch>.deb from the release build (`make deb` runs this):
+#   /usr/bin/qwen-sync                              the binary, Swift runtime linked in
+#   /usr/lib/systemd/user/qwen-sync.{service,socket} the contrib units, ExecStart=/usr/bin/qwen-sync
+#   /usr/share/man/man1/qwen-sync.1.gz              from swift-argument-parser's generate-manual
+#   bash, zsh and fish completions                  from `qwen-sync --generate-completion-script`
+#   /usr/share/doc/qwen-sync/                       copyright, changelog, the drop-in example
+# Depends: comes from the libraries the binary links (dpkg-shlibdeps).
+#
+# Usage: packaging/deb/build.sh [--no-build] [OUTPUT_DIR]   (default OUTPUT_DIR: the repository)
+#   --no-build  package the binary `swift build -c release --static-swift-stdlib` already made
+# Needs dpkg-dev (dpkg-shlibdeps) and binutils (strip). Prints the .deb's path on standard
+# output and everything else on standard error.
+set -eu
+
+build=yes
+out=
+for arg in "$@"; do
+    case "$arg" in
+        --no-build) build=no ;;
+        -h|--help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
+        *) out=$arg ;;
+    esac
+done
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
+repo=$(CDPATH= cd -- "$here/../.." && pwd)
+out=$(mkdir -p "${out:-$repo}" && CDPATH= cd -- "${out:-$repo}" && pwd)
+say() { printf 'build-deb: %s\n' "$*" >&2; }
+for tool in dpkg-deb dpkg-shlibdeps strip gzip; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "build-deb: $tool not found (apt-get install dpkg-dev binutils)" >&2; exit 1; }
+done
+
+cd "$repo"
+if [ "$build" = yes ]; then
+    say "swift build -c release --static-swift-stdlib --product qwen-sync"
+    swift build -c release --static-swift-stdlib --product qwen-sync >&2
+fi
+binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/qwen-sync"
+[ -x "$binary" ] || { echo "build-deb: $binary not found; run without --no-build" >&2; exit 1; }
+version=$("$binary" --version)
+arch=$(dpkg --print-architecture)
+deb="$out/qwen-sync_${version}_${arch}.deb"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/qwen-sync-deb.XXXXXX")
+trap 'rm -rf "$stage"' EXIT INT TERM
+root=$stage/root
+umask 022
+install -d "$root/DEBIAN" "$root/usr/bin" "$root/usr/lib/systemd/user" "$root/usr/share/man/man1" \
+    "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
+    "$root/usr/share/fish/vendor_completions.d" "$root/usr/share/doc/qwen-sync/examples"
+
+install -m 0755 "$binary" "$root/usr/bin/qwen-sync"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/qwen-sync"
+
+# The units, pointed at /usr/bin; everything else exactly as in contrib/.
+sed -e 's|^ExecStart=%h/\.local/bin/qwen-sync |ExecStart=/usr/bin/qwen-sync |' \
+    -e 's|^# Installed by contrib/install.sh into ~/.config/systemd/user/\.|# Installed by the qwen-sync Debian package into /usr/lib/systemd/user/.|' \
+    contrib/qwen-sync.service > "$root/usr/lib/systemd/user/qwen-sync.service"
+grep -q '^ExecStart=/usr/bin/qwen-sync daemon$' "$root/usr/lib/systemd/user/qwen-sync.service" \
+    || { echo "build-deb: could not point ExecStart= at /usr/bin/qwen-sync" >&2; exit 1; }
+install -m 0644 contrib/qwen-sync.socket "$root/usr/lib/systemd/user/qwen-sync.socket"
+chmod 0644 "$root/usr/lib/systemd/user/qwen-sync.service"
+
+# bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
+"$root/usr/bin/qwen-sync" --generate-completion-script bash | sed '1{/^#!/d}' > "$root/usr/share/bash-completion/completions/qwen-sync"
+"$root/usr/bin/qwen-sync" --generate-completion-script zsh > "$root/usr/share/zsh/vendor-completions/_qwen-sync"
+"$root/usr/bin/qwen-sync" --generate-completion-script fish > "$root/usr/share/fish/vendor_completions.d/qwen-sync.fish"
+
+# The manual: swift-argument-parser's generate-manual tool (what `swift package
+# generate-manual` runs), built in debug mode: it is small and only runs here.
+swift build --product generate-manual >&2
+mkdir "$stage/man"
+"$(swift build --show-bin-path)/generate-manual" "$root/usr/bin/qwen-sync" --output-directory "$stage/man" >/dev/null
+# A blank line in a command's discussion becomes a blank mdoc line, which groff warns about:
+# make it a paragraph break.
+sed 's/^$/.Pp/' "$stage/man/qwen-sync.1" | gzip -9n > "$root/usr/share/man/man1/qwen-sync.1.gz"
+
+install -m 0644 "$here/copyright" "$root/usr/share/doc/qwen-sync/copyright"
+install -m 0644 contrib/without-user-namespaces.conf "$root/usr/share/doc/qwen-sync/examples/"
+date=$(date -R -d "@$(git log -1 --format=%ct 2>/dev/null || date +%s)")
+printf 'qwen-sync (%s) unstable; urgency=medium\n\n  * Built from the qwen-sync repository (%s).\n\n -- qwen-sync maintainers <maintainers@users.noreply.b-seed-89b202b2.example>  %s\n' \
+    "$version" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$date" | gzip -9n > "$root/usr/share/doc/qwen-sync/changelog.gz"
+find "$root" -type d -exec chmod 0755 {} +
+find "$root/usr/share" -type f -exec chmod 0644 {} +
+
+# Depends: from the binary's dynamic libraries. dpkg-shlibdeps wants a debian/control.
+mkdir -p "$stage/debian"
+printf 'Source: qwen-sync\n\nPackage: qwen-sync\nArchitecture: any\n' > "$stage/debian/control"
+depends=$(cd "$stage" && dpkg-shlibdeps -O -e root/usr/bin/qwen-sync 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+[ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+
+(cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"
+chmod 0644 "$root/DEBIAN/md5sums"
+installed_size=$(du -sk --apparent-size "$root/usr" | cut -f1)
+sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@DEPENDS@|$depends|" -e "s|@INSTALLED_SIZE@|$installed_size|" \
+    "$here/control.in" > "$root/DEBIAN/control"
+
+dpkg-deb --build --root-owner-group -Zxz "$root" "$deb" >/dev/null
+say "$(basename "$deb"): Installed-Size $installed_size KiB, Depends: $depends"
+echo "$deb"
