@@ -47,7 +47,7 @@ public enum RefreshOutcome: Sendable, Equatable, CustomStringConvertible {
         case .alreadyFresh(let id, _): "\(id): already refreshed by another process; nothing sent"
         case .transientFailure(let id, let reason, _): "\(id): refresh failed, will retry: \(reason)"
         case .invalidated(let id, let reason, let next):
-            "\(id): the server rejected its refresh token (\(reason)); marked auth_invalid, run `qwen-sync login` for it"
+            "\(id): the server rejected its refresh token (\(reason)); marked auth_invalid, log it in again with `qwen-sync login --account \(id)`"
                 + (next.map { "; \($0) is active now" } ?? "")
         case .notFound(let reference): "no account matches \"\(reference)\""
         }
