@@ -25,9 +25,10 @@ let package = Package(
     targets: [
         // MARK: System libraries (Debian -dev packages, found through pkg-config)
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Declarations only (headers from libcurl4-openssl-dev and libqrencode-dev), not linked:
+        // QwenOAuth loads libcurl.so.4 and libqrencode.so.4 with dlopen when a command needs them.
+        .systemLibrary(name: "CCurl"),
+        .systemLibrary(name: "CQREncode"),
 
         // MARK: Libraries, one job each
         /// JSON, paths, secure files, lock files, credentials and the accounts store.
@@ -42,7 +43,7 @@ let package = Package(
         /// The OAuth protocol: HTTP over libcurl, PKCE, device flow, refresh under the locks.
         .target(
             name: "QwenOAuth",
-            dependencies: ["QwenSyncCore", "CCurl", "CCrypto", "CQREncode"],
+            dependencies: ["QwenSyncCore", "CCurl", "CQREncode"],
             swiftSettings: strictSwift
         ),
         /// journald logging and sd_notify.

@@ -33,7 +33,13 @@ public final class Daemon {
     public init(configuration: DaemonConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        store = CredentialStore(settings: configuration.settings)
+        var waiting = CredentialStore(settings: configuration.settings)
+        let lockWaitNotice = LockWaitObserver(firstAfterMs: 2_000, everyMs: 10_000) { wait in
+            logger.notice("\(wait.description)", metadata: ["event": "lock"])
+        }
+        waiting.credentialsLockPolicy.waitObserver = lockWaitNotice
+        waiting.accountsLockPolicy.waitObserver = lockWaitNotice
+        store = waiting
         var immediate = store
         immediate.credentialsLockPolicy.maxWaitMs = 0
         immediate.accountsLockPolicy.maxWaitMs = 0
