@@ -23,10 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
     ],
     targets: [
-        // MARK: System libraries (Debian -dev packages, found through pkg-config)
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        // Declarations only (headers from libcurl4-openssl-dev and libqrencode-dev), not linked:
-        // QwenOAuth loads libcurl.so.4 and libqrencode.so.4 with dlopen when a command needs them.
+        // MARK: C library declarations (headers from the Debian -dev packages libsystemd-dev,
+        // libcurl4-openssl-dev, libqrencode-dev). Not linked: the libraries are loaded with dlopen
+        // when a command first needs them (SharedLibrary in QwenSyncCore).
+        .systemLibrary(name: "CSystemd"),
         .systemLibrary(name: "CCurl"),
         .systemLibrary(name: "CQREncode"),
 
@@ -49,7 +49,7 @@ let package = Package(
         /// journald logging and sd_notify.
         .target(
             name: "QwenSystemd",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSystemd", "QwenSyncCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         /// The text-only fallback runner over the `qwen` CLI.

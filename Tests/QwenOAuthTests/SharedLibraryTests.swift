@@ -1,4 +1,5 @@
 @testable import QwenOAuth
+import QwenSyncCore
 import Testing
 
 @Suite("Libraries loaded on first use")

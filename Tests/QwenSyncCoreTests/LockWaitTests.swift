@@ -34,11 +34,12 @@ struct LockWaitTests {
     func wakesOnDeletion() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_accounts.lock")
-            // A 2.5 s hold: the old 100 ms × 1.5 backoff would look at 2.08 s and 3.22 s, 0.7 s late.
+            // A 2.5 s hold. Without the inotify wakeup the waiter would look at 2.4 s (its third
+            // report) and next at 3.1 s, 0.6 s late (the old 100 ms × 1.5 backoff: 3.2 s).
             let holder = try Self.startHolder(path: path, holdSeconds: 2.5)
             let reports = Mutex<[LockWait]>([])
             var policy = LockPolicy.accounts
-            policy.waitObserver = LockWaitObserver(firstAfterMs: 1_000, everyMs: 500) { wait in
+            policy.waitObserver = LockWaitObserver(firstAfterMs: 1_000, everyMs: 700) { wait in
                 reports.withLock { $0.append(wait) }
             }
             let waiting = policy
@@ -60,7 +61,7 @@ struct LockWaitTests {
             #expect(first.holder?.holderPID == holder.pid)
             #expect(first.path == path)
             #expect(first.description == "waiting for oauth_accounts.lock held by pid \(holder.pid) for 1 s")
-            #expect(zip(seen, seen.dropFirst()).allSatisfy { $1.waitedMs - $0.waitedMs >= 500 })
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $1.waitedMs - $0.waitedMs >= 700 })
         }
     }
 
@@ -73,8 +74,12 @@ struct LockWaitTests {
             var policy = LockPolicy.credentials
             policy.staleAfterMs = 600  // the 100 ms × 1.5 backoff would look at 475 and 812 ms
             let waiting = policy
-            let lock = try await offPool { try LockFile(path: path, policy: waiting).acquire() }
-            let lateMs = WallClock.nowMs() - touchedMs - 600
+            // Timed on the waiting thread: the test's own resumption may lag on a busy machine.
+            let (lock, takenAtMs) = try await offPool { () -> (HeldLock, Int64) in
+                let lock = try LockFile(path: path, policy: waiting).acquire()
+                return (lock, WallClock.nowMs())
+            }
+            let lateMs = takenAtMs - touchedMs - 600
             #expect(lateMs >= 0 && lateMs < 100, "taken over \(lateMs) ms after it turned stale")
             #expect(lock.isStillOurs)
             lock.release()

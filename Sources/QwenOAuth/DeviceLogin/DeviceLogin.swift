@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// The device authorization flow from start to tokens: request a code, show it, poll.
 ///

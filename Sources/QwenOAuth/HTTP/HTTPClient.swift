@@ -1,5 +1,6 @@
 import CCurl
 import Glibc
+import QwenSyncCore
 
 /// A blocking HTTP client over libcurl's easy interface.
 ///

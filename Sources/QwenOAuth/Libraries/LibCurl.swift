@@ -1,4 +1,5 @@
 import CCurl
+import QwenSyncCore
 
 /// The libcurl functions ``HTTPClient`` uses, loaded from `libcurl.so.4` on first use.
 ///

@@ -1,4 +1,5 @@
 import CQREncode
+import QwenSyncCore
 
 /// The libqrencode functions ``QRMatrix`` uses, loaded from `libqrencode.so.4` on first use.
 struct LibQREncode: @unchecked Sendable {

@@ -1,4 +1,5 @@
 import CQREncode
+import QwenSyncCore
 
 /// The modules of a QR code symbol, as libqrencode produced them.
 public struct QRMatrix: Sendable, Equatable {

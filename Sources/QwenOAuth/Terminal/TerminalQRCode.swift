@@ -1,3 +1,5 @@
+import QwenSyncCore
+
 /// Renders a QR code as terminal text.
 ///
 /// The Unicode style draws light modules and leaves dark ones blank, so the code reads on

@@ -1,20 +1,20 @@
 import Glibc
 
 /// A C library opened at run time with `dlopen`, so that only the commands that use it pay
-/// for loading it (libcurl alone brings in about 40 libraries).
+/// for loading it (libcurl alone brings in about 40 libraries; libsystemd six more).
 ///
 /// The handle is never closed: a library, once loaded, stays for the life of the process.
-struct SharedLibrary: @unchecked Sendable {
+public struct SharedLibrary: @unchecked Sendable {
     /// The file name searched for, e.g. `libcurl.so.4`.
-    let soname: String
+    public let soname: String
     /// The Debian package that installs it, named in the error when it is missing.
-    let debianPackage: String
+    public let debianPackage: String
     private let handle: UnsafeMutableRawPointer
 
     /// Opens `soname` (`RTLD_NOW | RTLD_LOCAL`: every symbol resolved now, none made global).
     ///
     /// - Throws: ``SharedLibraryError`` naming the soname and the package when it cannot be loaded.
-    init(soname: String, debianPackage: String) throws(SharedLibraryError) {
+    public init(soname: String, debianPackage: String) throws(SharedLibraryError) {
         self.soname = soname
         self.debianPackage = debianPackage
         guard let handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL) else {
@@ -26,14 +26,14 @@ struct SharedLibrary: @unchecked Sendable {
     /// The address of function `name`, cast to the C function type `type`.
     ///
     /// - Throws: ``SharedLibraryError`` when the library does not export `name` (too old a version).
-    func function<Function>(_ name: String, as type: Function.Type) throws(SharedLibraryError) -> Function {
+    public func function<Function>(_ name: String, as type: Function.Type) throws(SharedLibraryError) -> Function {
         try unsafeBitCast(address(of: name), to: type)
     }
 
     /// The address of symbol `name`.
     ///
     /// - Throws: ``SharedLibraryError`` when the library does not export `name`.
-    func address(of name: String) throws(SharedLibraryError) -> UnsafeMutableRawPointer {
+    public func address(of name: String) throws(SharedLibraryError) -> UnsafeMutableRawPointer {
         guard let symbol = dlsym(handle, name) else {
             throw SharedLibraryError(soname: soname, debianPackage: debianPackage, reason: "it has no \(name)")
         }
@@ -53,6 +53,13 @@ public struct SharedLibraryError: Error, Sendable, Equatable, CustomStringConver
     public let debianPackage: String
     /// What the dynamic loader said.
     public let reason: String
+
+    /// Creates an error for `soname`, installed by `debianPackage`, that failed because of `reason`.
+    public init(soname: String, debianPackage: String, reason: String) {
+        self.soname = soname
+        self.debianPackage = debianPackage
+        self.reason = reason
+    }
 
     /// "cannot load libcurl.so.4 (install the Debian package libcurl4): …".
     public var description: String {
