@@ -87,6 +87,10 @@ def sync_latency(binaries, quick):
             rows.append((f"{name} p50/p90/p99 ms", f"{r['p50_ms']:.2f}/{r['p90_ms']:.2f}/{r['p99_ms']:.2f}",
                          goal, verdict(ok)))
         rows.append((f"{name} max ms / missed", f"{r['max_ms']:.2f} / {r['missed']}", "0 missed", verdict(r["missed"] == 0)))
+        unlock = r.get("after_unlock")
+        if unlock and unlock["p50_ms"] is not None:
+            rows.append(("  of which after the lock's removal p50/p90/p99 ms",
+                         f"{unlock['p50_ms']:.2f}/{unlock['p90_ms']:.2f}/{unlock['p99_ms']:.2f}", "-", "-"))
     common.print_table(f"sync latency ({writes} writes each way; {results['accounts_to_creds_lock_held']['samples'] if results['accounts_to_creds_lock_held']['p50_ms'] is not None else 0}"
                        f" under a lock held {LOCK_HOLD_MS} ms past the rename)", rows)
     results.update({"writes": writes, "lock_hold_ms": LOCK_HOLD_MS, "goal_met": ok_all})
@@ -104,7 +108,7 @@ def _accounts_writes(ws, watcher, expiry, writes, first, hold_lock_ms=None):
     made the plugin's way: under oauth_accounts.lock, which is removed `hold_lock_ms` after the
     rename (by a timer, so the wait for the mirror starts at once)."""
     lock_path = os.path.join(ws.qwen, "oauth_accounts.lock")
-    samples, misses = [], 0
+    samples, misses, after_unlock = [], 0, []
     base = common.read_json(ws.accounts)
     for i in range(first, first + writes):
         marker = f"a{i:06d}x"
@@ -113,10 +117,10 @@ def _accounts_writes(ws, watcher, expiry, writes, first, hold_lock_ms=None):
         token["access_token"] = common.fake_jwt("lat-user", marker)
         token["expiry_date"] = expiry + i
         document["accounts"][0]["updatedAt"] = common.now_ms()
-        release = None
+        release, unlinked = None, []
         if hold_lock_ms is not None:
             _take_lock(lock_path, time.monotonic() + 5)
-            release = threading.Timer(hold_lock_ms / 1000, _remove, args=(lock_path,))
+            release = threading.Timer(hold_lock_ms / 1000, _remove, args=(lock_path, unlinked))
         watcher.drain()
         start = time.monotonic_ns()
         common.write_atomic(ws.accounts, document)
@@ -130,9 +134,15 @@ def _accounts_writes(ws, watcher, expiry, writes, first, hold_lock_ms=None):
             misses += 1
         else:
             samples.append((stamp - start) / 1e6)
+            if unlinked:
+                after_unlock.append((stamp - unlinked[0]) / 1e6)
         base = common.read_json(ws.accounts) or document
         time.sleep(0.003)
-    return _summary(samples, misses)
+    summary = _summary(samples, misses)
+    if hold_lock_ms is not None:
+        # The timer itself fires late under load; this is the daemon's part alone.
+        summary["after_unlock"] = _summary(after_unlock, 0)
+    return summary
 
 
 def _take_lock(path, deadline):
@@ -150,11 +160,13 @@ def _take_lock(path, deadline):
         return
 
 
-def _remove(path):
+def _remove(path, unlinked):
+    """Removes the lock and records when (monotonic ns), as the plugin's release would."""
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
+    unlinked.append(time.monotonic_ns())
 
 
 def _read(path):
