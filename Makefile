@@ -2,7 +2,7 @@
 SWIFT ?= swift
 # Release builds link the Swift runtime statically: `status` starts in ~12 ms instead of ~21 ms.
 RELEASE := -c release --static-swift-stdlib
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev libssl-dev pkg-config systemd
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev systemd
 # `make deb`: dpkg-shlibdeps and strip (`make deb-test` also installs lintian).
 DEB_APT_PACKAGES := dpkg-dev binutils
 ARGS ?=

@@ -23,11 +23,12 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
     ],
     targets: [
-        // MARK: System libraries (Debian -dev packages, found through pkg-config)
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
-        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // MARK: C library declarations (headers from the Debian -dev packages libsystemd-dev,
+        // libcurl4-openssl-dev, libqrencode-dev). Not linked: the libraries are loaded with dlopen
+        // when a command first needs them (SharedLibrary in QwenSyncCore).
+        .systemLibrary(name: "CSystemd"),
+        .systemLibrary(name: "CCurl"),
+        .systemLibrary(name: "CQREncode"),
 
         // MARK: Libraries, one job each
         /// JSON, paths, secure files, lock files, credentials and the accounts store.
@@ -42,13 +43,13 @@ let package = Package(
         /// The OAuth protocol: HTTP over libcurl, PKCE, device flow, refresh under the locks.
         .target(
             name: "QwenOAuth",
-            dependencies: ["QwenSyncCore", "CCurl", "CCrypto", "CQREncode"],
+            dependencies: ["QwenSyncCore", "CCurl", "CQREncode"],
             swiftSettings: strictSwift
         ),
         /// journald logging and sd_notify.
         .target(
             name: "QwenSystemd",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSystemd", "QwenSyncCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         /// The text-only fallback runner over the `qwen` CLI.

@@ -13,6 +13,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,27 +58,11 @@ def sync_latency(binaries, quick):
                 time.sleep(0.003)
             results["creds_to_accounts"] = _summary(samples, misses)
             # Direction 2: oauth_accounts.json rewritten by the accounts plugin → oauth_creds.json mirrored.
-            samples, misses = [], 0
-            base = common.read_json(ws.accounts)
-            for i in range(1, writes + 1):
-                marker = f"a{i:06d}x"
-                document = json.loads(json.dumps(base))
-                token = document["accounts"][0]["token"]
-                token["access_token"] = common.fake_jwt("lat-user", marker)
-                token["expiry_date"] = expiry + writes + i
-                document["accounts"][0]["updatedAt"] = common.now_ms()
-                watcher.drain()
-                start = time.monotonic_ns()
-                common.write_atomic(ws.accounts, document)
-                stamp = watcher.wait_for("oauth_creds.json", time.monotonic() + 2,
-                                         check=lambda: marker in _read(ws.creds))
-                if stamp is None:
-                    misses += 1
-                else:
-                    samples.append((stamp - start) / 1e6)
-                base = common.read_json(ws.accounts) or document
-                time.sleep(0.003)
-            results["accounts_to_creds"] = _summary(samples, misses)
+            results["accounts_to_creds"] = _accounts_writes(ws, watcher, expiry, writes, first=writes + 1)
+            # The plugin's way: under oauth_accounts.lock, held a few ms past the rename.
+            locked_writes = 50 if quick else 200
+            results["accounts_to_creds_lock_held"] = _accounts_writes(
+                ws, watcher, expiry, locked_writes, first=2 * writes + 1, hold_lock_ms=LOCK_HOLD_MS)
             results["daemon_alive"] = daemon.alive()
         finally:
             watcher.close()
@@ -86,16 +71,102 @@ def sync_latency(binaries, quick):
         ws.remove()
     rows = []
     ok_all = True
-    for name in ("creds_to_accounts", "accounts_to_creds"):
+    for name in ("creds_to_accounts", "accounts_to_creds", "accounts_to_creds_lock_held"):
         r = results[name]
-        ok = r["p50_ms"] is not None and r["p50_ms"] <= 2 and r["p99_ms"] <= 10 and r["missed"] == 0
+        if name == "accounts_to_creds_lock_held":
+            # Measured from the rename; the lock goes LOCK_HOLD_MS later, so that is the floor.
+            goal = "p99<=10"
+            ok = r["p99_ms"] is not None and r["p99_ms"] <= 10 and r["missed"] == 0
+        else:
+            goal = "p50<=2, p99<=10"
+            ok = r["p50_ms"] is not None and r["p50_ms"] <= 2 and r["p99_ms"] <= 10 and r["missed"] == 0
         ok_all &= ok
-        rows.append((f"{name} p50/p90/p99 ms", f"{r['p50_ms']:.2f}/{r['p90_ms']:.2f}/{r['p99_ms']:.2f}",
-                     "p50<=2, p99<=10", verdict(ok)))
+        if r["p50_ms"] is None:
+            rows.append((f"{name} p50/p90/p99 ms", "no samples", goal, verdict(False)))
+        else:
+            rows.append((f"{name} p50/p90/p99 ms", f"{r['p50_ms']:.2f}/{r['p90_ms']:.2f}/{r['p99_ms']:.2f}",
+                         goal, verdict(ok)))
         rows.append((f"{name} max ms / missed", f"{r['max_ms']:.2f} / {r['missed']}", "0 missed", verdict(r["missed"] == 0)))
-    common.print_table(f"sync latency ({writes} writes each way)", rows)
-    results.update({"writes": writes, "goal_met": ok_all})
+        unlock = r.get("after_unlock")
+        if unlock and unlock["p50_ms"] is not None:
+            rows.append(("  of which after the lock's removal p50/p90/p99 ms",
+                         f"{unlock['p50_ms']:.2f}/{unlock['p90_ms']:.2f}/{unlock['p99_ms']:.2f}", "-", "-"))
+    common.print_table(f"sync latency ({writes} writes each way; {results['accounts_to_creds_lock_held']['samples'] if results['accounts_to_creds_lock_held']['p50_ms'] is not None else 0}"
+                       f" under a lock held {LOCK_HOLD_MS} ms past the rename)", rows)
+    results.update({"writes": writes, "lock_hold_ms": LOCK_HOLD_MS, "goal_met": ok_all})
     return results
+
+
+# How long the lock-holding writer keeps oauth_accounts.lock after its rename (the plugin
+# removes its lock a few ms after writing).
+LOCK_HOLD_MS = 5
+
+
+def _accounts_writes(ws, watcher, expiry, writes, first, hold_lock_ms=None):
+    """Rewrites oauth_accounts.json `writes` times (temp + rename), each time timing how long the
+    daemon takes to mirror the new token into oauth_creds.json. With `hold_lock_ms`, each write is
+    made the plugin's way: under oauth_accounts.lock, which is removed `hold_lock_ms` after the
+    rename (by a timer, so the wait for the mirror starts at once)."""
+    lock_path = os.path.join(ws.qwen, "oauth_accounts.lock")
+    samples, misses, after_unlock = [], 0, []
+    base = common.read_json(ws.accounts)
+    for i in range(first, first + writes):
+        marker = f"a{i:06d}x"
+        document = json.loads(json.dumps(base))
+        token = document["accounts"][0]["token"]
+        token["access_token"] = common.fake_jwt("lat-user", marker)
+        token["expiry_date"] = expiry + i
+        document["accounts"][0]["updatedAt"] = common.now_ms()
+        release, unlinked = None, []
+        if hold_lock_ms is not None:
+            _take_lock(lock_path, time.monotonic() + 5)
+            release = threading.Timer(hold_lock_ms / 1000, _remove, args=(lock_path, unlinked))
+        watcher.drain()
+        start = time.monotonic_ns()
+        common.write_atomic(ws.accounts, document)
+        if release is not None:
+            release.start()
+        stamp = watcher.wait_for("oauth_creds.json", time.monotonic() + 2,
+                                 check=lambda: marker in _read(ws.creds))
+        if release is not None:
+            release.join()
+        if stamp is None:
+            misses += 1
+        else:
+            samples.append((stamp - start) / 1e6)
+            if unlinked:
+                after_unlock.append((stamp - unlinked[0]) / 1e6)
+        base = common.read_json(ws.accounts) or document
+        time.sleep(0.003)
+    summary = _summary(samples, misses)
+    if hold_lock_ms is not None:
+        # The timer itself fires late under load; this is the daemon's part alone.
+        summary["after_unlock"] = _summary(after_unlock, 0)
+    return summary
+
+
+def _take_lock(path, deadline):
+    """Creates `path` with O_EXCL in the plugin's `<pid>-<ms>-<hex>` form, retrying while the daemon holds it."""
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.001)
+            continue
+        os.write(fd, f"{os.getpid()}-{common.now_ms()}-{os.urandom(4).hex()}".encode())
+        os.close(fd)
+        return
+
+
+def _remove(path, unlinked):
+    """Removes the lock and records when (monotonic ns), as the plugin's release would."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    unlinked.append(time.monotonic_ns())
 
 
 def _read(path):

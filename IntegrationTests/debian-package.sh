@@ -50,7 +50,7 @@ dependencies() {
     local depends library
     depends=$(dpkg-deb -f "$deb" Depends)
     echo "Depends: $depends"
-    for library in libc6 libcurl4 libsystemd0 libqrencode4 libssl3; do
+    for library in libc6 libcurl4 libsystemd0 libqrencode4; do
         grep -Eq "(^|, )$library( \(|,|$)" <<<"$depends" || { echo "Depends lacks $library"; return 1; }
     done
     # The Swift runtime is linked in: no dependency on a toolchain outside the package.
@@ -61,7 +61,7 @@ dependencies() {
 }
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/qwen-sync-deb-check.XXXXXX")
 trap 'rm -rf "$workdir"' EXIT
-check "Depends: computed from the linked libraries (libc6, libcurl4, libsystemd0, libqrencode4, libssl3), no Swift runtime needed" dependencies
+check "Depends: computed from the linked and the first-use libraries (libc6, libcurl4, libsystemd0, libqrencode4), no Swift runtime needed" dependencies
 
 if command -v lintian >/dev/null 2>&1; then
     lintian_clean() {

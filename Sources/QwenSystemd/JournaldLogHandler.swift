@@ -107,11 +107,12 @@ public struct JournaldLogHandler: LogHandler {
             storage.append(contentsOf: field.utf8)
             ranges.append(start..<storage.count)
         }
+        guard let systemd = try? LibSystemd.shared.get() else { return }  // as libsystemd does without journald
         storage.withUnsafeMutableBytes { bytes in
             guard let base = bytes.baseAddress else { return }
             let vectors = ranges.map { iovec(iov_base: base + $0.lowerBound, iov_len: $0.count) }
             _ = vectors.withUnsafeBufferPointer { buffer in
-                sd_journal_sendv_with_location(
+                systemd.journalSendvWithLocation(
                     "CODE_FILE=\(file)",
                     "CODE_LINE=\(line)",
                     function,

@@ -72,7 +72,7 @@ public struct SystemdNotifier: Sendable {
     /// is off for this process (including a malformed `WATCHDOG_USEC`).
     public func watchdogInterval() -> Duration? {
         var timeout: UInt64 = 0
-        guard sd_watchdog_enabled(0, &timeout) > 0, timeout > 0 else { return nil }
+        guard let systemd = try? LibSystemd.shared.get(), systemd.watchdogEnabled(0, &timeout) > 0, timeout > 0 else { return nil }
         return .microseconds(timeout / 2)
     }
 
@@ -83,19 +83,26 @@ public struct SystemdNotifier: Sendable {
     ///
     /// - Returns: The descriptors, empty when the process was not socket-activated.
     public func listenFDs() throws(SystemdError) -> [Int32] {
-        let count = sd_listen_fds(1)
+        guard let systemd = try? LibSystemd.shared.get() else { return [] }
+        let count = systemd.listenFDs(1)
         guard count >= 0 else { throw SystemdError(operation: "sd_listen_fds", result: count) }
         return (0..<count).map { SD_LISTEN_FDS_START + $0 }
     }
 
     /// Whether `fileDescriptor` is a listening `AF_UNIX` stream socket, as a control socket must be.
     public static func isUnixStreamListener(_ fileDescriptor: Int32) -> Bool {
-        sd_is_socket_unix(fileDescriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0
+        guard let systemd = try? LibSystemd.shared.get() else { return false }
+        return systemd.isSocketUnix(fileDescriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0
     }
 
     /// Sends the given `NAME=value` assignments as one datagram.
     private func notify(_ assignments: [String]) throws(SystemdError) -> Bool {
-        let result = sd_notify(0, assignments.joined(separator: "\n"))
+        guard let systemd = try? LibSystemd.shared.get() else {
+            // Without libsystemd nothing can be sent; that is only an error when systemd listens.
+            guard getenv("NOTIFY_SOCKET") == nil else { throw SystemdError(operation: "sd_notify", result: -ELIBACC) }
+            return false
+        }
+        let result = systemd.notify(0, assignments.joined(separator: "\n"))
         guard result >= 0 else { throw SystemdError(operation: "sd_notify", result: result) }
         return result > 0
     }

@@ -30,8 +30,12 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The resolved locations and settings, from these options and the environment.
+    ///
+    /// Every command that touches the files starts here, so this also makes long lock waits
+    /// visible on a terminal (``LockWaitNotice``).
     func settings() throws -> Settings {
-        try Settings.resolve(
+        LockWaitNotice.installIfTerminal()
+        return try Settings.resolve(
             qwenDir: qwenDir,
             socket: socket,
             oauthBaseURL: oauthBaseURL,

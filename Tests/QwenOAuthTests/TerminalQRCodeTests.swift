@@ -6,7 +6,7 @@ struct TerminalQRCodeTests {
     static let url = "https://chat.qwen.ai/authorize?user_code=ABCD-1234&client=qwen-code"
 
     @Test func matrixHasFinderPatternsInThreeCorners() throws {
-        let matrix = try #require(QRMatrix(encoding: Self.url))
+        let matrix = try #require(try QRMatrix(encoding: Self.url))
         #expect(matrix.width == 17 + 4 * matrix.version)
         for (originX, originY) in [(0, 0), (matrix.width - 7, 0), (0, matrix.width - 7)] {
             for y in 0..<7 {
@@ -22,7 +22,7 @@ struct TerminalQRCodeTests {
     }
 
     @Test func unicodeRenderingPacksTwoRowsPerLineWithAQuietZone() throws {
-        let matrix = try #require(QRMatrix(encoding: Self.url))
+        let matrix = try #require(try QRMatrix(encoding: Self.url))
         let quiet = 2
         let text = TerminalQRCode.render(matrix, style: .unicode, quietZone: quiet)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -37,12 +37,12 @@ struct TerminalQRCodeTests {
         // Line 1 holds matrix rows 0 and 1: the finder's dark top edge over its light ring.
         let second = Array(lines[1])
         #expect(String(second[quiet..<quiet + 7]) == " ▄▄▄▄▄ ")
-        #expect(TerminalQRCode.render(Self.url) == text)
+        #expect(try TerminalQRCode.render(Self.url) == text)
     }
 
     @Test func asciiRenderingUsesTwoCharactersPerModule() throws {
-        let matrix = try #require(QRMatrix(encoding: "hello"))
-        let text = try #require(TerminalQRCode.render("hello", style: .ascii, quietZone: 1))
+        let matrix = try #require(try QRMatrix(encoding: "hello"))
+        let text = try #require(try TerminalQRCode.render("hello", style: .ascii, quietZone: 1))
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.count == matrix.width + 2)
         #expect(lines.allSatisfy { $0.count == 2 * (matrix.width + 2) && $0.allSatisfy { $0 == "#" || $0 == " " } })
@@ -51,14 +51,14 @@ struct TerminalQRCodeTests {
     }
 
     @Test func renderingIsStableForAKnownString() throws {
-        let matrix = try #require(QRMatrix(encoding: "qwen"))
+        let matrix = try #require(try QRMatrix(encoding: "qwen"))
         #expect(matrix.version == 1 && matrix.width == 21)
-        let text = try #require(TerminalQRCode.render("qwen", style: .ascii, quietZone: 0))
+        let text = try #require(try TerminalQRCode.render("qwen", style: .ascii, quietZone: 0))
         #expect(text == Self.pinnedQwen)
     }
 
-    @Test func tooLongTextIsNotEncoded() {
-        #expect(TerminalQRCode.render(String(repeating: "x", count: 5000)) == nil)
+    @Test func tooLongTextIsNotEncoded() throws {
+        #expect(try TerminalQRCode.render(String(repeating: "x", count: 5000)) == nil)
     }
 
     /// libqrencode's version 1-M, 8-bit symbol for "qwen"; pinned so a change of encoding

@@ -25,17 +25,6 @@ struct LineageTests {
         return CredentialState(accounts: document, credentials: file)
     }
 
-    @Test("SHA-256 matches the FIPS 180-4 test vectors")
-    func sha256Vectors() {
-        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(
-            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
-        )
-        #expect(SHA256.hex(String(repeating: "a", count: 1000)).count == 64)
-    }
-
     @Test("a claim-less token in oauth_creds.json is the active account's refresh, not a new account")
     func claimlessTokenFollowsTheMirroredAccount() {
         var subject = state([account("A", anonymous("rt-a0")), account("B", anonymous("rt-b0"))], active: "A", file: anonymous("rt-a1", expiry: Self.now + 2 * Self.hour))

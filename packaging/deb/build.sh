@@ -5,7 +5,8 @@
 #   /usr/share/man/man1/qwen-sync.1.gz              from swift-argument-parser's generate-manual
 #   bash, zsh and fish completions                  from `qwen-sync --generate-completion-script`
 #   /usr/share/doc/qwen-sync/                       copyright, changelog, the drop-in example
-# Depends: comes from the libraries the binary links (dpkg-shlibdeps).
+# Depends: comes from the libraries the binary links (dpkg-shlibdeps) and those it loads on
+# first use (libcurl, libqrencode, libsystemd, from their shlibs files).
 #
 # Usage: packaging/deb/build.sh [--no-build] [OUTPUT_DIR]   (default OUTPUT_DIR: the repository)
 #   --no-build  package the binary `swift build -c release --static-swift-stdlib` already made
@@ -89,6 +90,17 @@ mkdir -p "$stage/debian"
 printf 'Source: qwen-sync\n\nPackage: qwen-sync\nArchitecture: any\n' > "$stage/debian/control"
 depends=$(cd "$stage" && dpkg-shlibdeps -O -e root/usr/bin/qwen-sync 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# libcurl, libqrencode and libsystemd are loaded with dlopen on first use, so the binary has
+# no DT_NEEDED entry for them: add their packages from the shlibs files, as dpkg-shlibdeps would.
+for soname in libcurl.so.4 libqrencode.so.4 libsystemd.so.0; do
+    package=$(dpkg-query -S "*/$soname" 2>/dev/null | head -n 1 | cut -d: -f1-2)
+    shlibs=/var/lib/dpkg/info/$package.shlibs
+    [ -f "$shlibs" ] || shlibs=/var/lib/dpkg/info/${package%%:*}.shlibs
+    dependency=$(awk -v name="${soname%%.so.*}" -v major="${soname##*.so.}" \
+        '$1 == name && $2 == major { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' "$shlibs" 2>/dev/null)
+    [ -n "$dependency" ] || { echo "build-deb: no shlibs entry for $soname (install its -dev package)" >&2; exit 1; }
+    depends="$depends, $dependency"
+done
 
 (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/md5sums"

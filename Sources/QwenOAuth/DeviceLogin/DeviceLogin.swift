@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// The device authorization flow from start to tokens: request a code, show it, poll.
 ///
@@ -48,7 +49,7 @@ public struct DeviceLogin {
             let waiter = CancellableWait(descriptor: cancelDescriptor, shouldCancel: shouldCancel)
             do throws(DeviceFlowError) {
                 let authorization = try client.requestDeviceCode(pkce: pkce)
-                presenter.show(authorization, qrText: TerminalQRCode.render(authorization.browserURL, style: qrStyle))
+                presenter.show(authorization, qrText: qrText(for: authorization.browserURL))
                 let grant = try poll(authorization, pkce: pkce, presenter: presenter, waiter: waiter)
                 presenter.finished(nil)
                 return grant
@@ -57,6 +58,11 @@ public struct DeviceLogin {
                 throw error
             }
         }
+    }
+
+    /// The QR code for `url`, or a one-line note when libqrencode is not installed.
+    private func qrText(for url: String) -> String? {
+        do { return try TerminalQRCode.render(url, style: qrStyle) } catch { return "(no QR code: \(error))" }
     }
 
     private func poll(

@@ -4,8 +4,9 @@ public protocol DeviceLoginPresenter {
     ///
     /// - Parameters:
     ///   - authorization: the codes and URLs (never print ``DeviceAuthorization/deviceCode``).
-    ///   - qrText: ``DeviceAuthorization/browserURL`` rendered by ``TerminalQRCode``, or `nil`
-    ///     when it could not be encoded.
+    ///   - qrText: ``DeviceAuthorization/browserURL`` rendered by ``TerminalQRCode``, a one-line
+    ///     note naming the missing library when libqrencode is not installed, or `nil` when the
+    ///     URL could not be encoded.
     func show(_ authorization: DeviceAuthorization, qrText: String?)
 
     /// About to poll; the code expires in `secondsLeft` seconds.

@@ -1,5 +1,6 @@
 import CCurl
 import Glibc
+import QwenSyncCore
 
 /// A blocking HTTP client over libcurl's easy interface.
 ///
@@ -7,7 +8,8 @@ import Glibc
 /// failed: the daemon is a single poll loop and the CLI is short-lived, so nothing here is
 /// asynchronous. Every transfer is bounded by ``connectTimeout`` and a total timeout, so a
 /// refresh made under `oauth_creds.lock` cannot outlive the 10 s the other clients wait
-/// before they judge the lock stale. Redirects are not followed.
+/// before they judge the lock stale. Redirects are not followed. libcurl is loaded on the
+/// first request (``LibCurl``), so commands that make none never load it.
 public struct HTTPClient: Sendable {
     /// The largest response body accepted (1 MiB); a bigger one fails the request.
     public static let responseBodyLimit = 1 << 20
@@ -37,18 +39,23 @@ public struct HTTPClient: Sendable {
     ///   - fields: the form fields, in order.
     ///   - headers: extra request headers by name.
     ///   - timeout: the longest the whole request may take (default 8 s).
-    /// - Throws: ``HTTPTransportError`` when no complete response arrived in time.
+    /// - Throws: ``HTTPTransportError`` when no complete response arrived in time, or
+    ///   (kind ``HTTPTransportError/Kind/libraryMissing``) when libcurl cannot be loaded.
     public func postForm(
         url: String,
         fields: [(String, String)],
         headers: [String: String] = [:],
         timeout: Duration = .seconds(8)
     ) throws(HTTPTransportError) -> HTTPResponse {
-        _ = Self.globalInit
-        guard let handle = curl_easy_init() else {
+        let curl: LibCurl
+        switch LibCurl.shared {
+        case .success(let loaded): curl = loaded
+        case .failure(let error): throw HTTPTransportError(.libraryMissing, error.description)
+        }
+        guard let handle = curl.easyInit() else {
             throw HTTPTransportError(.other, "could not create a libcurl handle")
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { curl.easyCleanup(handle) }
 
         var headerLines = [
             "Content-Type: application/x-www-form-urlencoded",
@@ -58,8 +65,8 @@ public struct HTTPClient: Sendable {
         ]
         headerLines += headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        for line in headerLines { list = curl_slist_append(list, line) }
-        defer { curl_slist_free_all(list) }
+        for line in headerLines { list = curl.slistAppend(list, line) }
+        defer { curl.slistFreeAll(list) }
 
         let sink = ResponseSink(bodyLimit: Self.responseBodyLimit)
         let context = Unmanaged.passUnretained(sink).toOpaque()
@@ -67,48 +74,47 @@ public struct HTTPClient: Sendable {
         let totalMilliseconds = timeout.milliseconds
         var setup = CURLE_OK
         func set(_ result: CURLcode) { if setup == CURLE_OK { setup = result } }
-        set(qs_curl_setopt_str(handle, CURLOPT_URL, url))
-        set(qs_curl_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
-        set(qs_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
-        set(qs_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectTimeout.milliseconds))
-        set(qs_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, totalMilliseconds))
-        set(qs_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
-        set(qs_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.utf8.count))
-        set(qs_curl_setopt_str(handle, CURLOPT_COPYPOSTFIELDS, body))
-        set(qs_curl_setopt_write_function(handle, ResponseSink.writeBody))
-        set(qs_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, context))
-        set(qs_curl_setopt_header_function(handle, ResponseSink.writeHeader))
-        set(qs_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, context))
+        let setopt = curl.easySetopt
+        set(qs_curl_setopt_str(setopt, handle, CURLOPT_URL, url))
+        set(qs_curl_setopt_str(setopt, handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(qs_curl_setopt_long(setopt, handle, CURLOPT_NOSIGNAL, 1))
+        set(qs_curl_setopt_long(setopt, handle, CURLOPT_CONNECTTIMEOUT_MS, connectTimeout.milliseconds))
+        set(qs_curl_setopt_long(setopt, handle, CURLOPT_TIMEOUT_MS, totalMilliseconds))
+        set(qs_curl_setopt_slist(setopt, handle, CURLOPT_HTTPHEADER, list))
+        set(qs_curl_setopt_long(setopt, handle, CURLOPT_POSTFIELDSIZE, body.utf8.count))
+        set(qs_curl_setopt_str(setopt, handle, CURLOPT_COPYPOSTFIELDS, body))
+        set(qs_curl_setopt_write_function(setopt, handle, ResponseSink.writeBody))
+        set(qs_curl_setopt_ptr(setopt, handle, CURLOPT_WRITEDATA, context))
+        set(qs_curl_setopt_header_function(setopt, handle, ResponseSink.writeHeader))
+        set(qs_curl_setopt_ptr(setopt, handle, CURLOPT_HEADERDATA, context))
         guard setup == CURLE_OK else {
-            throw HTTPTransportError(.other, "could not configure the request: \(Self.text(of: setup))")
+            throw HTTPTransportError(.other, "could not configure the request: \(curl.text(of: setup))")
         }
 
-        let result = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+        let result = withExtendedLifetime(sink) { curl.easyPerform(handle) }
         guard result == CURLE_OK else {
-            throw Self.transportError(result, handle: handle, sink: sink, url: url, timeoutMilliseconds: totalMilliseconds)
+            throw Self.transportError(result, curl: curl, handle: handle, sink: sink, url: url, timeoutMilliseconds: totalMilliseconds)
         }
         var status = 0
-        _ = qs_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = qs_curl_getinfo_long(curl.easyGetinfo, handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
     }
-
-    /// `curl_global_init`, run once per process before the first handle.
-    private static let globalInit: Void = { _ = qs_curl_global_init_default() }()
 
     /// Turns a failed transfer into a secret-free ``HTTPTransportError``.
     private static func transportError(
         _ code: CURLcode,
+        curl: LibCurl,
         handle: UnsafeMutableRawPointer,
         sink: ResponseSink,
         url: String,
         timeoutMilliseconds: Int
     ) -> HTTPTransportError {
         var osErrno = 0
-        _ = qs_curl_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
+        _ = qs_curl_getinfo_long(curl.easyGetinfo, handle, CURLINFO_OS_ERRNO, &osErrno)
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
             var connectMicroseconds: curl_off_t = 0
-            _ = qs_curl_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connectMicroseconds)
+            _ = qs_curl_getinfo_off_t(curl.easyGetinfo, handle, CURLINFO_CONNECT_TIME_T, &connectMicroseconds)
             if connectMicroseconds == 0 {
                 return HTTPTransportError(.timedOut, "could not connect to \(host(of: url)) within the timeout")
             }
@@ -129,9 +135,9 @@ public struct HTTPClient: Sendable {
             return HTTPTransportError(.responseTooLarge, "response body larger than \(responseBodyLimit >> 20) MiB")
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
             CURLE_SSL_CERTPROBLEM:
-            return HTTPTransportError(.tls, "TLS failure with \(host(of: url)): \(text(of: code))")
+            return HTTPTransportError(.tls, "TLS failure with \(host(of: url)): \(curl.text(of: code))")
         default:
-            return HTTPTransportError(.other, "request to \(host(of: url)) failed: \(text(of: code))")
+            return HTTPTransportError(.other, "request to \(host(of: url)) failed: \(curl.text(of: code))")
         }
     }
 
@@ -143,9 +149,6 @@ public struct HTTPClient: Sendable {
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         return String(rest)
     }
-
-    /// libcurl's fixed text for `code` (never contains the URL).
-    private static func text(of code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
 
     /// "8 s" or "1500 ms".
     private static func seconds(_ milliseconds: Int) -> String {

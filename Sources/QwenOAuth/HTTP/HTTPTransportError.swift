@@ -15,6 +15,8 @@ public struct HTTPTransportError: Error, Sendable, Equatable, CustomStringConver
         case responseTooLarge
         /// TLS negotiation or certificate verification failed.
         case tls
+        /// libcurl is not installed (the description names the soname and the Debian package).
+        case libraryMissing
         /// Any other libcurl failure.
         case other
     }

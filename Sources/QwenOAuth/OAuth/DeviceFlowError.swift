@@ -16,7 +16,8 @@ public enum DeviceFlowError: Error, Sendable, Equatable, CustomStringConvertible
     /// Whether polling again may succeed (transport failures, 5xx, 429, odd bodies).
     public var isTransient: Bool {
         switch self {
-        case .transport, .invalidResponse: true
+        case .transport(let error): error.kind != .libraryMissing
+        case .invalidResponse: true
         case .server(let status, _): status >= 500 || status == 429
         case .accessDenied, .expired, .cancelled: false
         }
@@ -25,6 +26,7 @@ public enum DeviceFlowError: Error, Sendable, Equatable, CustomStringConvertible
     /// A one-line message for the user.
     public var description: String {
         switch self {
+        case .transport(let error) where error.kind == .libraryMissing: error.description
         case .transport(let error): "could not reach the OAuth server: \(error.description)"
         case .server(_, let summary): "the OAuth server refused the request: \(summary)"
         case .invalidResponse(let what): "the OAuth server sent an unusable response: \(what)"

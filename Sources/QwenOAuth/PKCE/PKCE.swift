@@ -1,4 +1,3 @@
-import CCrypto
 import QwenSyncCore
 
 /// A PKCE pair (RFC 7636) with the `S256` method.
@@ -30,14 +29,7 @@ public struct PKCE: Sendable, Equatable, CustomStringConvertible {
 
     /// base64url(SHA-256(`verifier`)), the S256 challenge.
     public static func challenge(for verifier: String) -> String {
-        let input = Array(verifier.utf8)
-        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        input.withUnsafeBufferPointer { source in
-            digest.withUnsafeMutableBufferPointer { target in
-                _ = SHA256(source.baseAddress, source.count, target.baseAddress)
-            }
-        }
-        return Base64URL.encode(digest)
+        Base64URL.encode(SHA256.digest(verifier.utf8))
     }
 
     /// `PKCE(S256, challenge: …)`; the verifier is never shown.

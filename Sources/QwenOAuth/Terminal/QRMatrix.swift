@@ -1,4 +1,5 @@
 import CQREncode
+import QwenSyncCore
 
 /// The modules of a QR code symbol, as libqrencode produced them.
 public struct QRMatrix: Sendable, Equatable {
@@ -10,12 +11,16 @@ public struct QRMatrix: Sendable, Equatable {
 
     /// Encodes `text` as UTF-8 bytes (8-bit mode), error correction level M.
     ///
+    /// libqrencode is loaded on the first call (``LibQREncode``).
+    ///
     /// - Returns: `nil` when libqrencode cannot encode it (too long, or an interior NUL).
-    public init?(encoding text: String) {
+    /// - Throws: ``SharedLibraryError`` when libqrencode is not installed.
+    public init?(encoding text: String) throws(SharedLibraryError) {
+        let library = try LibQREncode.shared.get()
         guard !text.utf8.contains(0),
-            let code = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)
+            let code = library.encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)
         else { return nil }
-        defer { QRcode_free(code) }
+        defer { library.free(code) }
         let width = Int(code.pointee.width)
         version = Int(code.pointee.version)
         dark = (0..<width * width).map { code.pointee.data[$0] & 1 == 1 }

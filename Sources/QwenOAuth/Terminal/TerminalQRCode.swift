@@ -1,3 +1,5 @@
+import QwenSyncCore
+
 /// Renders a QR code as terminal text.
 ///
 /// The Unicode style draws light modules and leaves dark ones blank, so the code reads on
@@ -20,8 +22,9 @@ public enum TerminalQRCode {
     ///   - quietZone: light modules around the symbol on each side.
     /// - Returns: lines joined by `\n` without a trailing newline, or `nil` when the text
     ///   cannot be encoded.
-    public static func render(_ text: String, style: Style = .unicode, quietZone: Int = 2) -> String? {
-        guard let matrix = QRMatrix(encoding: text) else { return nil }
+    /// - Throws: ``SharedLibraryError`` when libqrencode is not installed.
+    public static func render(_ text: String, style: Style = .unicode, quietZone: Int = 2) throws(SharedLibraryError) -> String? {
+        guard let matrix = try QRMatrix(encoding: text) else { return nil }
         return render(matrix, style: style, quietZone: quietZone)
     }
 

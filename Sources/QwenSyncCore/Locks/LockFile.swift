@@ -22,24 +22,49 @@ public struct LockFile: Sendable {
         self.policy = policy
     }
 
-    /// Takes the lock, waiting with the policy's backoff and taking over a stale lock.
+    /// Takes the lock, waiting for the holder to delete it and taking over a stale lock.
+    ///
+    /// A busy lock is watched with inotify and tried again as soon as its name is deleted or
+    /// moved away; between deletions it is looked at again on the policy's backoff (and when
+    /// it turns stale), so a lock nobody deletes is still taken over on time. The policy's
+    /// observer (or the process default) hears about a long wait.
     ///
     /// - Throws: ``LockError/timedOut(path:waitedMs:holder:)`` after `maxWaitMs`, or
     ///   ``LockError/file(_:)`` when the file cannot be created at all.
     public func acquire() throws(LockError) -> HeldLock {
         let started = WallClock.monotonicMs()
+        let observer = policy.waitObserver ?? LockWaitObserver.processDefault
+        var nextReportMs = observer.map { started + $0.firstAfterMs } ?? Int64.max
         var delay = policy.initialDelayMs
+        var deletionWatch: LockDeletionWatch?
+        var watchTried = false
         while true {
             if let held = try tryAcquire() { return held }
             if let stale = staleLock() {
                 Self.remove(path, ifStillVersion: stale)
                 continue
             }
-            let waited = WallClock.monotonicMs() - started
+            let now = WallClock.monotonicMs()
+            let waited = now - started
             if waited >= policy.maxWaitMs {
                 throw .timedOut(path: path, waitedMs: waited, holder: LockInspector.inspect(path)?.holderDescription)
             }
-            WallClock.sleep(milliseconds: min(delay, policy.maxWaitMs - waited))
+            if !watchTried {
+                // Watch first, then try again: a deletion after this point wakes the wait below.
+                watchTried = true
+                deletionWatch = LockDeletionWatch(path: path)
+                continue
+            }
+            if let observer, now >= nextReportMs {
+                observer.report(LockWait(path: path, waitedMs: waited, holder: LockInspector.inspect(path)))
+                nextReportMs = now + observer.everyMs
+            }
+            let timeout = min(delay, policy.maxWaitMs - waited, nextReportMs - now, untilStaleMs())
+            if let deletionWatch {
+                _ = deletionWatch.waitForDeletion(timeoutMs: timeout)
+            } else {
+                WallClock.sleep(milliseconds: timeout)
+            }
             delay = min(Int64(Double(delay) * policy.backoffFactor), policy.maxDelayMs)
         }
     }
@@ -76,6 +101,12 @@ public struct LockFile: Sendable {
             return identity
         }
         return nil
+    }
+
+    /// Milliseconds until the current lock file turns stale by age (at least 1).
+    private func untilStaleMs() -> Int64 {
+        guard let identity = FileIdentity.of(path) else { return 1 }
+        return max(1, policy.staleAfterMs - (WallClock.nowMs() - identity.modificationTimeMs) + 1)
     }
 
     /// Removes the lock at `path` only if it is still the version `expected`.

@@ -4,14 +4,16 @@ import Glibc
 ///
 /// The defaults follow the peers (`docs/INTEROP.md`, "Lock files") and wait a little longer than they do,
 /// so qwen-sync never gives up before them.
-public struct LockPolicy: Sendable, Equatable {
+public struct LockPolicy: Sendable {
     /// A lock whose mtime is older than this is abandoned and may be taken over.
     public var staleAfterMs: Int64
-    /// The first wait between attempts.
+    /// A waiter wakes at once when the lock file is deleted (inotify); it also looks again
+    /// after this long, in case the deletion went unseen (a network file system) or the lock
+    /// went stale without being deleted…
     public var initialDelayMs: Int64 = 100
-    /// Each wait is this many times the previous one…
+    /// …each look this many times later than the previous one…
     public var backoffFactor: Double = 1.5
-    /// …but never longer than this.
+    /// …but never more than this apart.
     public var maxDelayMs: Int64 = 2_000
     /// Give up after waiting this long in total.
     public var maxWaitMs: Int64
@@ -19,6 +21,8 @@ public struct LockPolicy: Sendable, Equatable {
     public var heartbeatMs: Int64
     /// What the lock file contains: qwen-code's bare UUID or the plugin's `<pid>-<ms>-<hex>`.
     public var content: LockContentStyle
+    /// Hears about long waits; `nil` uses ``LockWaitObserver/processDefault``.
+    public var waitObserver: LockWaitObserver?
 
     /// `oauth_creds.lock`: qwen-code's 10 s staleness; we wait up to 35 s (qwen-code gives up after ≈ 29 s).
     public static let credentials = LockPolicy(staleAfterMs: 10_000, maxWaitMs: 35_000, heartbeatMs: 2_000, content: .uuid)

@@ -50,10 +50,8 @@ public enum SHA256 {
 
     /// The digest of `text`'s UTF-8 bytes as lowercase hex.
     public static func hex(_ text: String) -> String {
-        digest(Array(text.utf8)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
-        }.joined()
+        let digits = Array("0123456789abcdef")
+        return String(digest(Array(text.utf8)).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] })
     }
 
     private static func rotateRight(_ value: UInt32, _ count: UInt32) -> UInt32 {

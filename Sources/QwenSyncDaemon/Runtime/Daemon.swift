@@ -35,6 +35,11 @@ public final class Daemon {
         self.logger = logger
         var store = CredentialStore(settings: configuration.settings)
         store.notice = { [logger] message in logger.notice("\(message)", metadata: ["event": "sync"]) }
+        let lockWaitNotice = LockWaitObserver(firstAfterMs: 2_000, everyMs: 10_000) { wait in
+            logger.notice("\(wait.description)", metadata: ["event": "lock"])
+        }
+        store.credentialsLockPolicy.waitObserver = lockWaitNotice
+        store.accountsLockPolicy.waitObserver = lockWaitNotice
         self.store = store
         var immediate = store
         immediate.credentialsLockPolicy.maxWaitMs = 0

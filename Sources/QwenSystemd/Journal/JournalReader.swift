@@ -1,5 +1,6 @@
 import CSystemd
 import Glibc
+import QwenSyncCore
 
 /// Reads qwen-sync's entries from the systemd journal through libsystemd's reading API.
 ///
@@ -8,35 +9,41 @@ import Glibc
 /// `systemd-journal`/`adm`). Entries are selected with ``JournalFilter/matches``.
 /// Not thread-safe: use one reader from one thread.
 public final class JournalReader {
+    private let api: LibSystemdJournal
     private let journal: OpaquePointer
 
     /// Opens the journal and applies `filter`.
     ///
     /// - Throws: ``JournalReaderError/noJournal`` when this user can read no journal file at
-    ///   all, ``JournalReaderError/systemd(_:)`` when libsystemd fails.
+    ///   all, ``JournalReaderError/systemd(_:)`` when libsystemd fails or cannot be loaded.
     public init(filter: JournalFilter) throws(JournalReaderError) {
+        let api: LibSystemdJournal
+        switch LibSystemdJournal.shared {
+        case .success(let loaded): api = loaded
+        case .failure(let error): throw .library(error.description)
+        }
+        self.api = api
         var handle: OpaquePointer?
-        let opened = sd_journal_open(&handle, Int32(SD_JOURNAL_LOCAL_ONLY))
+        let opened = api.open(&handle, Int32(SD_JOURNAL_LOCAL_ONLY))
         guard opened >= 0, let handle else {
             throw .systemd(SystemdError(operation: "sd_journal_open", result: opened))
         }
-        guard sd_journal_has_runtime_files(handle) > 0 || sd_journal_has_persistent_files(handle) > 0 else {
-            sd_journal_close(handle)
+        guard api.hasRuntimeFiles(handle) > 0 || api.hasPersistentFiles(handle) > 0 else {
+            api.close(handle)
             throw .noJournal
         }
         for match in filter.matches {
-            let added = match.withCString { sd_journal_add_match(handle, $0, 0) }
+            let added = match.withCString { api.addMatch(handle, $0, 0) }
             guard added >= 0 else {
-                sd_journal_close(handle)
+                api.close(handle)
                 throw .systemd(SystemdError(operation: "sd_journal_add_match", result: added))
             }
         }
-        // Set last: once it is set, a throw would run deinit, which closes the journal.
         journal = handle
     }
 
     deinit {
-        sd_journal_close(journal)
+        api.close(journal)
     }
 
     /// The newest matching entries, oldest first.
@@ -46,9 +53,9 @@ public final class JournalReader {
     ///   - sinceUs: only entries at or after this time (µs since the epoch).
     public func recent(limit: Int? = nil, sinceUs: UInt64? = nil) throws(JournalReaderError) -> [JournalEntry] {
         var entries: [JournalEntry] = []
-        try check(sd_journal_seek_tail(journal), "sd_journal_seek_tail")
+        try check(api.seekTail(journal), "sd_journal_seek_tail")
         while limit.map({ entries.count < $0 }) ?? true {
-            let moved = sd_journal_previous(journal)
+            let moved = api.previous(journal)
             try check(moved, "sd_journal_previous")
             guard moved > 0 else { break }
             let entry = try current()
@@ -64,24 +71,24 @@ public final class JournalReader {
     ///   the newest entry now in the journal.
     public func follow(after cursor: String?, _ body: (JournalEntry) -> Bool) throws(JournalReaderError) {
         if let cursor {
-            try check(cursor.withCString { sd_journal_seek_cursor(journal, $0) }, "sd_journal_seek_cursor")
-            let moved = sd_journal_next(journal)
+            try check(cursor.withCString { api.seekCursor(journal, $0) }, "sd_journal_seek_cursor")
+            let moved = api.next(journal)
             try check(moved, "sd_journal_next")
             // Seeking lands on the entry itself; anything else means it is gone (rotated away).
-            if moved > 0, cursor.withCString({ sd_journal_test_cursor(journal, $0) }) <= 0 {
-                try check(sd_journal_previous(journal), "sd_journal_previous")
+            if moved > 0, cursor.withCString({ api.testCursor(journal, $0) }) <= 0 {
+                try check(api.previous(journal), "sd_journal_previous")
             }
         } else {
-            try check(sd_journal_seek_tail(journal), "sd_journal_seek_tail")
-            try check(sd_journal_previous(journal), "sd_journal_previous")
+            try check(api.seekTail(journal), "sd_journal_seek_tail")
+            try check(api.previous(journal), "sd_journal_previous")
         }
         while true {
-            let moved = sd_journal_next(journal)
+            let moved = api.next(journal)
             try check(moved, "sd_journal_next")
             if moved > 0 {
                 guard body(try current()) else { return }
             } else {
-                try check(sd_journal_wait(journal, UInt64.max), "sd_journal_wait")
+                try check(api.wait(journal, UInt64.max), "sd_journal_wait")
             }
         }
     }
@@ -89,16 +96,16 @@ public final class JournalReader {
     /// The entry at the read position.
     private func current() throws(JournalReaderError) -> JournalEntry {
         var realtime: UInt64 = 0
-        try check(sd_journal_get_realtime_usec(journal, &realtime), "sd_journal_get_realtime_usec")
+        try check(api.getRealtimeUsec(journal, &realtime), "sd_journal_get_realtime_usec")
         var cursorPointer: UnsafeMutablePointer<CChar>?
-        try check(sd_journal_get_cursor(journal, &cursorPointer), "sd_journal_get_cursor")
+        try check(api.getCursor(journal, &cursorPointer), "sd_journal_get_cursor")
         let cursor = cursorPointer.map { String(cString: $0) } ?? ""
         free(cursorPointer)
         var fields: [String: String] = [:]
-        sd_journal_restart_data(journal)
+        api.restartData(journal)
         var data: UnsafeRawPointer?
         var length = 0
-        while sd_journal_enumerate_data(journal, &data, &length) > 0 {
+        while api.enumerateData(journal, &data, &length) > 0 {
             guard let data else { continue }
             let bytes = UnsafeRawBufferPointer(start: data, count: length)
             guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
@@ -119,6 +126,8 @@ public enum JournalReaderError: Error, Sendable, Equatable, CustomStringConverti
     case noJournal
     /// A libsystemd call failed.
     case systemd(SystemdError)
+    /// libsystemd itself could not be loaded.
+    case library(String)
 
     public var description: String {
         switch self {
@@ -127,6 +136,8 @@ public enum JournalReaderError: Error, Sendable, Equatable, CustomStringConverti
                 + "is systemd-journald running? Without it, qwen-sync logs to standard error"
         case .systemd(let error):
             "cannot read the journal: \(error)"
+        case .library(let reason):
+            "cannot read the journal: \(reason)"
         }
     }
 }

@@ -1,3 +1,0 @@
-#pragma once
-#include <openssl/sha.h>
-#include <openssl/rand.h>

@@ -1,0 +1,49 @@
+import Synchronization
+
+/// What a process waiting for a busy lock can tell about the wait.
+public struct LockWait: Sendable {
+    /// The lock file's path.
+    public let path: String
+    /// How long this process has been waiting, in milliseconds.
+    public let waitedMs: Int64
+    /// The holder as seen from the file (pid when the content names it, age); `nil` when the
+    /// file vanished just now.
+    public let holder: LockInspector?
+
+    /// "waiting for oauth_creds.lock held by pid 1234 for 4 s" (the pid when the lock names
+    /// it, "another process" otherwise).
+    public var description: String {
+        let who = holder?.holderPID.map { "pid \($0)" } ?? "another process"
+        return "waiting for \(PathNormalizer.fileName(of: path)) held by \(who) for \(waitedMs / 1000) s"
+    }
+}
+
+/// Hears about long waits for a busy lock: once after ``firstAfterMs``, then every ``everyMs``.
+///
+/// Called on the waiting thread, between two looks at the lock; keep it short.
+public struct LockWaitObserver: Sendable {
+    /// The first report comes after this much waiting.
+    public var firstAfterMs: Int64
+    /// Later reports come this often.
+    public var everyMs: Int64
+    /// Receives each report.
+    public var report: @Sendable (LockWait) -> Void
+
+    /// An observer reporting after `firstAfterMs`, then every `everyMs`, to `report`.
+    public init(firstAfterMs: Int64 = 1_000, everyMs: Int64 = 3_000, report: @escaping @Sendable (LockWait) -> Void) {
+        self.firstAfterMs = firstAfterMs
+        self.everyMs = max(1, everyMs)
+        self.report = report
+    }
+
+    /// The observer used by locks whose ``LockPolicy/waitObserver`` is `nil`; none at first.
+    ///
+    /// For a process (the CLI) whose commands build their stores in many places: set it once
+    /// at start instead of on every policy.
+    public static var processDefault: LockWaitObserver? {
+        get { installed.withLock { $0 } }
+        set { installed.withLock { $0 = newValue } }
+    }
+
+    private static let installed = Mutex<LockWaitObserver?>(nil)
+}
