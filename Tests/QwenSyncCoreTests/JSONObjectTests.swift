@@ -15,21 +15,39 @@ struct JSONObjectTests {
         #expect(JSONValue.object(parsed).serialized(.compact) == #"{"a":3,"b":5,"c":4}"#)
     }
 
-    @Test("removing a key keeps the others findable and in order; a key set again goes last")
-    func removal() {
-        var object = JSONObject((0..<6).map { ("k\($0)", JSONValue.int(Int64($0))) })
+    @Test(
+        "removing a key keeps the others findable and in order; a key set again goes last",
+        arguments: [6, JSONObject.indexThreshold, JSONObject.indexThreshold + 1, JSONObject.indexThreshold + 2, 40])
+    func removal(size: Int) {
+        var object = JSONObject((0..<size).map { ("k\($0)", JSONValue.int(Int64($0))) })
         object["k1"] = nil
         object["k4"] = nil
         object["missing"] = nil
-        #expect(object.keys == ["k0", "k2", "k3", "k5"])
+        let expectedKeys = (0..<size).filter { $0 != 1 && $0 != 4 }.map { "k\($0)" }
+        #expect(object.keys == expectedKeys)
         for key in object.keys { #expect(object[key] == .int(Int64(key.dropFirst())!), "\(key)") }
         #expect(object["k1"] == nil)
+        #expect(object["k4"] == nil)
         object["k1"] = "again"
         object["k3"] = "replaced"
-        #expect(object.keys == ["k0", "k2", "k3", "k5", "k1"])
+        #expect(object.keys == expectedKeys + ["k1"])
         #expect(object["k1"] == "again")
         #expect(object["k3"] == "replaced")
-        #expect(object.count == 5)
+        #expect(object["k\(size - 1)"] == .int(Int64(size - 1)))
+        #expect(object.count == size - 1)
+    }
+
+    @Test("an object growing past the index threshold and shrinking below it finds every key")
+    func growAndShrink() {
+        var object = JSONObject()
+        let size = JSONObject.indexThreshold * 3
+        for index in 0..<size {
+            object["k\(index)"] = .int(Int64(index))
+            for earlier in 0...index { #expect(object["k\(earlier)"] == .int(Int64(earlier))) }
+        }
+        for index in stride(from: 0, to: size, by: 2) { object["k\(index)"] = nil }
+        for index in 0..<size { #expect(object["k\(index)"] == (index % 2 == 0 ? nil : .int(Int64(index))), "k\(index)") }
+        #expect(object.keys == stride(from: 1, to: size, by: 2).map { "k\($0)" })
     }
 
     @Test("equality is by members in order, not by how the object was built")

@@ -4,14 +4,19 @@
 /// setting `nil` removes the key. Duplicate keys in parsed input keep the place of the first
 /// and the value of the last, as `JSON.parse` in JavaScript does.
 ///
-/// Reading, replacing and appending a key cost O(1): an index from key to position sits
-/// beside the ordered members, so parsing an object of n keys is O(n). Removing a key costs
-/// O(n), because the positions after it move.
+/// Reading, replacing and appending a key cost O(1): an object of more than
+/// ``indexThreshold`` members keeps an index from key to position beside its ordered members
+/// (smaller ones, most of them, are scanned instead and allocate no index), so parsing an
+/// object of n keys is O(n). Removing a key costs O(n), because the positions after it move.
 public struct JSONObject: Sendable, Equatable, Sequence {
     /// The members in order.
     public private(set) var members: [(key: String, value: JSONValue)]
-    /// The position of each key in ``members``.
+    /// The position of each key in ``members`` when there are more than ``indexThreshold``
+    /// of them; empty otherwise.
     private var positions: [String: Int]
+
+    /// Objects with up to this many members are searched member by member.
+    public static let indexThreshold = 16
 
     /// An empty object.
     public init() {
@@ -24,7 +29,6 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     public init(_ pairs: [(String, JSONValue)]) {
         self.init()
         members.reserveCapacity(pairs.count)
-        positions.reserveCapacity(pairs.count)
         for (key, value) in pairs { self[key] = value }
     }
 
@@ -36,22 +40,43 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     /// The value for `key`; assigning `nil` removes the member.
     public subscript(key: String) -> JSONValue? {
-        get { positions[key].map { members[$0].value } }
+        get { position(of: key).map { members[$0].value } }
         set {
-            switch (positions[key], newValue) {
+            switch (position(of: key), newValue) {
             case (let index?, let value?): members[index].value = value
             case (let index?, nil): remove(at: index)
-            case (nil, let value?):
-                positions[key] = members.count
-                members.append((key, value))
+            case (nil, let value?): append(key, value)
             case (nil, nil): break
             }
         }
     }
 
+    private func position(of key: String) -> Int? {
+        members.count > Self.indexThreshold ? positions[key] : members.firstIndex { $0.key == key }
+    }
+
+    private mutating func append(_ key: String, _ value: JSONValue) {
+        members.append((key, value))
+        if members.count > Self.indexThreshold + 1 {
+            positions[key] = members.count - 1
+        } else if members.count == Self.indexThreshold + 1 {
+            reindex(from: 0)
+        }
+    }
+
     private mutating func remove(at index: Int) {
-        positions[members.remove(at: index).key] = nil
-        for later in index..<members.count { positions[members[later].key] = later }
+        let removed = members.remove(at: index)
+        guard members.count > Self.indexThreshold else {
+            positions = [:]
+            return
+        }
+        positions[removed.key] = nil
+        reindex(from: index)
+    }
+
+    /// Records the positions of the members from `start` on.
+    private mutating func reindex(from start: Int) {
+        for index in start..<members.count { positions[members[index].key] = index }
     }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
