@@ -54,7 +54,9 @@ struct UmaskTests {
             #expect(imported.exitCode == 0, "\(imported.standardError)")
             let id = try #require(try CredentialStore(settings: try settings(qwenDir)).read().accounts.activeAccountID)
             #expect(chmod(qwenDir + "/oauth_creds.json", 0o644) == 0)
-            try CredentialsFile.write(TestTokens.credentials(access: "other", refresh: "other"), to: qwenDir + "/oauth_creds.json")
+            // Another person's login (its claims name nobody in the store): `use` keeps it as an
+            // account and writes the chosen one over it.
+            try CredentialsFile.write(TestTokens.credentials(access: TestTokens.jwt(["sub": "other"]), refresh: "other"), to: qwenDir + "/oauth_creds.json")
             #expect(chmod(qwenDir + "/oauth_creds.json", 0o644) == 0)
             let used = try await Self.run(umask: mask, "qwen-sync", ["accounts", "use", id, "--qwen-dir", qwenDir])
             #expect(used.exitCode == 0, "\(used.standardError)")
