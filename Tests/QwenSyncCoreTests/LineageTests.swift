@@ -80,8 +80,9 @@ struct LineageTests {
         ledger.record("rt-1", of: "A", fate: .rotated, nowMs: 3)
         ledger.record("rt-1", of: "A", fate: .current, nowMs: 4)
         #expect(ledger.isDead("rt-1"), "a rotated-out token never comes back to life")
-        for index in 0..<40 { ledger.record("rt-x\(index)", of: "A", fate: .current, nowMs: 10 + Int64(index)) }
-        #expect(ledger.entries.filter { $0.accountID == "A" }.count == 16)
+        for index in 0..<100 { ledger.record("rt-x\(index)", of: "A", fate: .current, nowMs: 10 + Int64(index)) }
+        #expect(ledger.entries.filter { $0.accountID == "A" }.count == 64)
+        #expect(ledger.isDead("rt-1"), "the oldest superseded records went first; the dead one is still known")
         #expect(!ledger.entries.contains { $0.fingerprint.contains("rt-") }, "fingerprints, never tokens")
         #expect(TokenLedger.fingerprint(of: "rt-1").count == 32)
     }
@@ -188,9 +189,35 @@ struct LineageTests {
         #expect(subject.accounts.account(id: "A")?.token.refreshToken == "rt-a1")
         #expect(subject.recovered.entries.map(\.token.refreshToken) == ["rt-b0"])
         #expect(subject.reinstate(from: remembered, nowMs: Self.now) == ([], []), "nothing twice")
-        // A token that merely changed (a peer refreshed) is not touched.
+        // A peer refreshed A: the newer token stays; the one it replaced is kept (nobody saw it die).
         var refreshed = state([account("A", anonymous("rt-a2", expiry: Self.now + 2 * Self.hour))], active: "A", file: nil)
-        #expect(refreshed.reinstate(from: [remembered[0]], nowMs: Self.now) == ([], []))
+        #expect(refreshed.reinstate(from: [remembered[0]], nowMs: Self.now) == ([], ["A"]))
+        #expect(refreshed.accounts.account(id: "A")?.token.refreshToken == "rt-a2")
+        #expect(refreshed.recovered.entries.map(\.reason) == ["superseded"])
+        // A token a command set aside on purpose (kept already) is not put back.
+        var restored = state([account("A", anonymous("rt-a0", expiry: Self.now))], active: "A", file: nil)
+        restored.recovered.keep(.init(accountID: "A", label: nil, reason: "superseded", savedAtMs: Self.now, token: remembered[0].token))
+        #expect(restored.reinstate(from: [remembered[0]], nowMs: Self.now) == ([], []))
+        #expect(restored.accounts.account(id: "A")?.token.refreshToken == "rt-a0")
+    }
+
+    @Test("restore --replace on the active account writes the file too, so the next reconcile does not take the replaced token back")
+    func restoreReplaceOnActive() throws {
+        var subject = state([account("A", anonymous("rt-a1", expiry: Self.now + Self.hour))], active: "A", file: anonymous("rt-a1", expiry: Self.now + Self.hour))
+        subject.recovered.keep(.init(accountID: "A", label: nil, reason: "superseded", savedAtMs: 1, token: anonymous("rt-a0", expiry: Self.now)))
+        try subject.restore(accountID: "A", replace: true, nowMs: Self.now)
+        #expect(subject.accounts.account(id: "A")?.token.refreshToken == "rt-a0")
+        #expect(subject.credentials?.refreshToken == "rt-a0")
+        #expect(subject.reconcileCredentialsFile(nowMs: Self.now) == .unchanged(id: "A"))
+    }
+
+    @Test("with no active account, a claim-less refresh of the removed account last mirrored is not taken in")
+    func removedAccountsRefreshIsOrphan() {
+        var subject = state([account("B", anonymous("rt-b0"))], active: nil, file: anonymous("rt-a1", expiry: Self.now + 2 * Self.hour))
+        subject.sidecar.ledger.credentialsAccountID = "A"  // A was removed
+        #expect(subject.owner(of: subject.credentials!) == .orphan)
+        #expect(subject.reconcileCredentialsFile(nowMs: Self.now) == .stale(id: nil))
+        #expect(subject.accounts.accounts.map(\.id) == ["B"])
     }
 }
 

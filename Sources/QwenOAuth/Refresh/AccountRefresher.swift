@@ -33,19 +33,36 @@ public struct AccountRefresher: Sendable {
     /// - Throws: ``StoreError`` when the files cannot be locked, read or written. New tokens
     ///   that could not be written to the store are kept in `qwen-sync-recovered.json`.
     public func refresh(accountID: String, policy: RefreshPolicy) throws(StoreError) -> RefreshOutcome {
+        try refreshReportingState(accountID: accountID, policy: policy).outcome
+    }
+
+    /// ``refresh(accountID:policy:)``, also returning the state the transaction wrote (the
+    /// daemon remembers it, to tell later changes by peers from its own).
+    public func refreshReportingState(accountID: String, policy: RefreshPolicy) throws(StoreError) -> (outcome: RefreshOutcome, state: CredentialState) {
         var exchange = Exchange()
         let started = WallClock.monotonicMs()
         while true {
             do {
-                return try store.transaction { state in run(&exchange, on: &state, accountID: accountID, policy: policy) }
+                return try store.transaction { state in (try run(&exchange, on: &state, accountID: accountID, policy: policy), state) }
+            } catch .aborted(let reason) where reason is ReadAgain {
+                continue
             } catch {
                 guard let renewed = exchange.renewed else { throw error }
-                if case .conflict = error, WallClock.monotonicMs() - started < commitDeadlineMs { continue }
+                // New tokens must land: conflicts and lock timeouts are retried until the deadline.
+                if WallClock.monotonicMs() - started < commitDeadlineMs {
+                    switch error {
+                    case .conflict, .lock: continue
+                    default: break
+                    }
+                }
                 keepAsLastResort(renewed, of: accountID)
                 throw error
             }
         }
     }
+
+    /// Asks the transaction to start again from a fresh read (a peer wrote under us).
+    private struct ReadAgain: Error {}
 
     /// What this refresh has asked the server so far, across retried transactions.
     private struct Exchange {
@@ -54,9 +71,11 @@ public struct AccountRefresher: Sendable {
         /// New tokens obtained, with the token presented for them, not yet written.
         var renewed: OAuthCredentials?
         var presented: OAuthCredentials?
+        /// Whether a refusal already sent the transaction back for a fresh read once.
+        var readAgainAfterRefusal = false
     }
 
-    private func run(_ exchange: inout Exchange, on state: inout CredentialState, accountID: String, policy: RefreshPolicy) -> RefreshOutcome {
+    private func run(_ exchange: inout Exchange, on state: inout CredentialState, accountID: String, policy: RefreshPolicy) throws -> RefreshOutcome {
         let nowMs = WallClock.nowMs()
         guard let account = state.accounts.account(id: accountID) else {
             if let renewed = exchange.renewed {
@@ -67,12 +86,20 @@ public struct AccountRefresher: Sendable {
         if let renewed = exchange.renewed, let presented = exchange.presented {
             return commit(renewed, presented: presented, to: &state, accountID: accountID, nowMs: nowMs)
         }
-        if exchange.answers.isEmpty, !policy.stillNeeded(for: account.token, nowMs: nowMs) {
+        // A token not presented yet is judged by the policy first: a peer's refresh, taken in by
+        // this (possibly retried) transaction, is never refreshed a second time.
+        if exchange.answers[account.token.refreshToken] == nil, !policy.stillNeeded(for: account.token, nowMs: nowMs) {
             return .alreadyFresh(accountID: accountID, expiresAtMs: account.token.expiryDate)
         }
         var token = account.token
         while true {
             if state.sidecar.ledger.isDead(token.refreshToken) || exchange.answers[token.refreshToken]?.isRefusal == true {
+                // A peer may have written oauth_creds.json while we held the locks (every exiting
+                // qwen process unlinks oauth_creds.lock): read everything again before judging.
+                if !exchange.readAgainAfterRefusal, CredentialsFile.read(store.settings.credentialsPath).credentials != state.credentials {
+                    exchange.readAgainAfterRefusal = true
+                    throw ReadAgain()
+                }
                 guard let next = state.candidateTokens(for: accountID, newerThan: token, onDisk: state.credentials)
                     .first(where: { exchange.answers[$0.refreshToken] == nil })
                 else { return invalidate(&state, accountID: accountID, reason: lastRefusal(exchange) ?? "its refresh token was already used", nowMs: nowMs) }

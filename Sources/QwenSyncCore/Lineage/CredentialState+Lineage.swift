@@ -39,7 +39,8 @@ extension CredentialState {
     /// 2. identity claims (`sub`, `email`, …) or an identical token name the account;
     /// 3. claims that name nobody in the store are a new login;
     /// 4. a token without claims is a refresh of the account mirrored into `oauth_creds.json`:
-    ///    the active account, else the one qwen-sync last saw there;
+    ///    the active account, else the one qwen-sync last saw there (a removed one's refresh is
+    ///    not taken in);
     /// 5. only with no such account is it a new login.
     public func owner(of credentials: OAuthCredentials) -> TokenOwner {
         if let entry = sidecar.ledger.entry(for: credentials.refreshToken) {
@@ -47,8 +48,10 @@ extension CredentialState {
         }
         if let match = accounts.account(matching: credentials) { return .account(id: match.id, fate: nil) }
         if AccountIdentity.key(forAccessToken: credentials.accessToken) != nil { return .newAccount }
-        let mirrored = accounts.activeAccount ?? sidecar.ledger.credentialsAccountID.flatMap { accounts.account(id: $0) }
-        return mirrored.map { .account(id: $0.id, fate: nil) } ?? .newAccount
+        if let active = accounts.activeAccount { return .account(id: active.id, fate: nil) }
+        guard let lastSeen = sidecar.ledger.credentialsAccountID else { return .newAccount }
+        // A refresh of the account last mirrored there, which was removed since: not taken in.
+        return accounts.account(id: lastSeen) != nil ? .account(id: lastSeen, fate: nil) : .orphan
     }
 
     /// Takes what `oauth_creds.json` holds into the store, by lineage: a peer's refresh
@@ -124,7 +127,8 @@ extension CredentialState {
             let ownerID: String
             switch before.owner(of: old) {
             case .account(let id, _): ownerID = id
-            case .newAccount, .orphan: ownerID = "unknown"
+            case .orphan: ownerID = before.sidecar.ledger.entry(for: old.refreshToken)?.accountID ?? before.sidecar.ledger.credentialsAccountID ?? "unknown"
+            case .newAccount: ownerID = "unknown"
             }
             keep(old, of: ownerID, reason: "displaced")
         }
@@ -163,13 +167,26 @@ extension CredentialState {
     /// - Returns: the accounts whose tokens were put back, and those whose tokens were kept.
     public mutating func reinstate(from remembered: [StoredAccount], nowMs: Int64) -> (reinstated: [String], kept: [String]) {
         var reinstated: [String] = [], kept: [String] = []
-        let inFiles = Set(accounts.accounts.map(\.token.refreshToken) + [credentials?.refreshToken].compactMap { $0 })
-        for old in remembered where !sidecar.ledger.isDead(old.token.refreshToken) && !inFiles.contains(old.token.refreshToken) {
+        let stored = Set(accounts.accounts.map(\.token.refreshToken))
+        // A token already kept was set aside by a command on purpose (remove, restore, login
+        // --account): not put back.
+        for old in remembered
+        where !sidecar.ledger.isDead(old.token.refreshToken) && !stored.contains(old.token.refreshToken)
+            && !recovered.contains(refreshToken: old.token.refreshToken)
+        {
             if let current = accounts.account(id: old.id) {
-                guard sidecar.ledger.isDead(current.token.refreshToken), old.token.expiryDate > current.token.expiryDate else { continue }
-                accounts.update(id: old.id) { $0.setToken(old.token, nowMs: nowMs) }
-                reinstated.append(old.id)
-            } else if !recovered.contains(refreshToken: old.token.refreshToken) {
+                // The store went back to a dead or older token: put the remembered live one back.
+                if sidecar.ledger.isDead(current.token.refreshToken) || old.token.expiryDate > current.token.expiryDate {
+                    accounts.update(id: old.id) { $0.setToken(old.token, nowMs: nowMs) }
+                    reinstated.append(old.id)
+                } else if credentials?.refreshToken != old.token.refreshToken {
+                    // A newer token replaced it: probably its refresh, but nobody saw this one die.
+                    recovered.keep(.init(
+                        accountID: old.id, label: sidecar.label(of: old.id), reason: "superseded", savedAtMs: nowMs, token: old.token
+                    ))
+                    kept.append(old.id)
+                }
+            } else {
                 recovered.keep(.init(
                     accountID: old.id, label: sidecar.label(of: old.id), reason: "removed by another process", savedAtMs: nowMs,
                     token: old.token, storeEntry: old.raw
@@ -177,6 +194,7 @@ extension CredentialState {
                 kept.append(old.id)
             }
         }
+        if !reinstated.isEmpty { credentialsAdoption = nil }  // judge oauth_creds.json again against the store put back
         return (reinstated, kept)
     }
 }

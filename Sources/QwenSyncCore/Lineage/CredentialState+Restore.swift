@@ -26,11 +26,14 @@ extension CredentialState {
         guard let entry = recovered.take(accountID: accountID) else { throw .nothingKept(accountID: accountID) }
         if exists {
             accounts.update(id: accountID) { $0.setToken(entry.token, nowMs: nowMs) }
+            // The current token, displaced, is kept by the transaction; an active account's file
+            // must follow, or the next reconcile would take the current token back in.
+            if accounts.activeAccountID == accountID { mirrorActiveAccount() }
         } else {
             var account = entry.storeEntry.flatMap { try? StoredAccount(raw: $0) } ?? StoredAccount(id: accountID, token: entry.token, nowMs: nowMs)
             account.setToken(entry.token, nowMs: nowMs)
             accounts.add(account)
-            if let label = entry.label, sidecar.label(of: accountID) == nil {
+            if let label = entry.label, sidecar.label(of: accountID) == nil, labelConflict(label, for: accountID) == nil {
                 sidecar.notes[accountID, default: .init()].label = label
             }
         }

@@ -38,8 +38,9 @@ public struct TokenLedger: Sendable, Equatable {
     /// The account whose token qwen-sync last wrote into, or found in, `oauth_creds.json`.
     public var credentialsAccountID: String?
 
-    /// How many records are kept per account (the newest).
-    static let entriesPerAccount = 16
+    /// How many records are kept per account: 16 refreshes of a 1 h token take 10 h; dead
+    /// records are dropped last.
+    static let entriesPerAccount = 64
 
     /// An empty ledger.
     public init() {}
@@ -75,9 +76,13 @@ public struct TokenLedger: Sendable, Equatable {
             }
         }
         entries.append(Entry(fingerprint: print, accountID: accountID, fate: fate, atMs: nowMs))
+        // Beyond the cap the oldest superseded records go first: a dead token must stay known
+        // dead for as long as possible (a peer may write it back hours later).
         let mine = entries.indices.filter { entries[$0].accountID == accountID }
         if mine.count > Self.entriesPerAccount {
-            let drop = Set(mine.prefix(mine.count - Self.entriesPerAccount))
+            let superseded = mine.filter { entries[$0].fate == .superseded }
+            let dead = mine.filter { entries[$0].fate.isDead }
+            let drop = Set((superseded + dead).prefix(mine.count - Self.entriesPerAccount))
             entries = entries.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
         }
     }

@@ -114,19 +114,21 @@ public struct CredentialStore: Sendable {
     }
 
     /// Writes what changed: the kept tokens first (so nothing is dropped before it is kept),
-    /// then the store, `oauth_creds.json` and the sidecar.
+    /// then `oauth_creds.json` (the file a peer may have written under an unlinked lock: if its
+    /// compare-and-swap fails, nothing else was written and the retry starts from what the peer
+    /// left), then the store and the sidecar.
     private func write(_ state: CredentialState, over snapshot: Snapshot, accountsLock: inout HeldLock, credentialsLock: inout HeldLock) throws(StoreError) {
         if state.recovered != snapshot.state.recovered {
             try replace(settings.recoveredPath, state.recovered.encoded(), expected: .none)
+        }
+        if let credentials = state.credentials, state.credentials != snapshot.state.credentials {
+            try keepHolding(&credentialsLock, policy: credentialsLockPolicy)
+            try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: snapshot.credentialsIdentity)
         }
         let accountsBytes = state.accounts.encoded()
         if state.accounts != snapshot.state.accounts, accountsBytes != snapshot.accountsBytes {
             try keepHolding(&accountsLock, policy: accountsLockPolicy)
             try replace(settings.accountsPath, accountsBytes, expected: snapshot.accountsIdentity)
-        }
-        if let credentials = state.credentials, state.credentials != snapshot.state.credentials {
-            try keepHolding(&credentialsLock, policy: credentialsLockPolicy)
-            try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: snapshot.credentialsIdentity)
         }
         let sidecarBytes = state.sidecar.encoded()
         if state.sidecar != snapshot.state.sidecar, sidecarBytes != snapshot.sidecarBytes {

@@ -247,12 +247,12 @@ public final class Daemon {
                 .min { ($0.0.id == activeID ? 0 : 1, $0.1) < ($1.0.id == activeID ? 0 : 1, $1.1) }
             if let (account, _) = due {
                 let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
-                    ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
+                    ? .unlessRotatedSince(refreshToken: schedule.failedRefreshTokens[account.id] ?? account.token.refreshToken)
                     : .ifExpiringWithin(milliseconds: schedule.earliestDueBeforeExpiryMs + 1_000)
                 refreshing = account
                 let accountID = account.id
                 worker.submit { [refresher] in
-                    .refreshed(accountID: accountID, Result { () throws(StoreError) in try refresher.refresh(accountID: accountID, policy: policy) })
+                    .refreshed(accountID: accountID, Result { () throws(StoreError) in try refresher.refreshReportingState(accountID: accountID, policy: policy) })
                 }
             }
         }
@@ -265,21 +265,30 @@ public final class Daemon {
     }
 
     /// Takes in a finished job, then runs the sync rounds deferred while the worker was busy.
+    ///
+    /// The files are not read back here: the sync that follows reads them against what this
+    /// daemon wrote or last saw, so a peer's change made meanwhile (a stale store written back,
+    /// an account dropped) is noticed and undone, and its switches and cooldowns are logged.
     private func finish(_ output: WorkOutput) {
         switch output {
-        case .refreshed(let accountID, let outcome):
-            finishRefresh(accountID: accountID, outcome)
-            state = try? store.read()
+        case .refreshed(let accountID, let result):
+            finishRefresh(accountID: accountID, result.map(\.outcome))
+            if case .success(let done) = result { state = done.state }  // what the transaction wrote
+            deferredTrigger.formUnion(.fullScan)
         case .synced(.success(let result)):
             finishSync(.success(result))
             state = result.state  // what the transaction wrote: no need to read it back
         case .synced(let failure):
             finishSync(failure)
-            state = try? store.read()
+            deferredTrigger.formUnion(.fullScan)
         }
         let deferred = deferredTrigger
         deferredTrigger = []
-        if running, !deferred.isEmpty { sync(deferred) }
+        if running, !deferred.isEmpty {
+            sync(deferred)
+        } else if !running {
+            state = try? store.read()
+        }
         updateStatus()
     }
 

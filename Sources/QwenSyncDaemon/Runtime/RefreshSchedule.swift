@@ -22,6 +22,9 @@ public struct RefreshSchedule: Sendable {
     public private(set) var retryAtMs: [String: Int64] = [:]
     /// Consecutive transient failures, by account id.
     private var failures: [String: Int] = [:]
+    /// The refresh token whose refresh failed, by account id: a retry refreshes only while the
+    /// account still holds it (a peer may have refreshed meanwhile).
+    public private(set) var failedRefreshTokens: [String: String] = [:]
     /// When this daemon last stored a refreshed token, by account id.
     private var refreshedAtMs: [String: Int64] = [:]
 
@@ -59,6 +62,7 @@ public struct RefreshSchedule: Sendable {
     public mutating func recordTransientFailure(of account: StoredAccount, retryAfterMs: Int64?, nowMs: Int64) -> Int64 {
         let count = (failures[account.id] ?? 0) + 1
         failures[account.id] = count
+        failedRefreshTokens[account.id] = account.token.refreshToken
         let urgent = account.token.expiryDate - nowMs <= Self.widestClientWindowMs
         let backoff = min(Int64(2_000) << min(count - 1, 6), urgent ? 10_000 : 60_000)
         var retry = nowMs + max(backoff, min(retryAfterMs ?? 0, urgent ? 60_000 : 600_000))
@@ -80,6 +84,7 @@ public struct RefreshSchedule: Sendable {
     public mutating func recordSuccess(of accountID: String) {
         retryAtMs[accountID] = nil
         failures[accountID] = nil
+        failedRefreshTokens[accountID] = nil
     }
 
     /// Asks for an immediate refresh of `accountID` (e.g. to verify a restored file).

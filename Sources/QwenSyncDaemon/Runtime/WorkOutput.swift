@@ -3,8 +3,8 @@ import QwenSyncCore
 
 /// What a job on the daemon's worker thread produced.
 enum WorkOutput: Sendable {
-    /// A refresh of `accountID` ended.
-    case refreshed(accountID: String, Result<RefreshOutcome, StoreError>)
+    /// A refresh of `accountID` ended, with the state its transaction wrote.
+    case refreshed(accountID: String, Result<(outcome: RefreshOutcome, state: CredentialState), StoreError>)
     /// A sync transaction ended.
     case synced(Result<SyncResult, StoreError>)
 }
