@@ -35,7 +35,7 @@ final class OAuthStandIn: Sendable {
     func run() -> Never {
         while true {
             guard let descriptor = socket.accept() else { continue }
-            DetachedThread.start { self.serve(HTTPConnection(descriptor: descriptor)) }
+            PosixThread.runDetached { self.serve(HTTPConnection(descriptor: descriptor)) }
         }
     }
 

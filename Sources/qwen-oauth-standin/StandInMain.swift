@@ -31,8 +31,8 @@ enum StandInMain {
             Console.error("qwen-oauth-standin: \(error.description)\n")
             exit(1)
         }
-        DetachedThread.start { server.run() }
-        if options.exitOnStdinEOF { DetachedThread.start { waitForEndOfInput() } }
+        PosixThread.runDetached { server.run() }
+        if options.exitOnStdinEOF { PosixThread.runDetached { waitForEndOfInput() } }
         Console.out("LISTENING \(server.baseURL)\n")
         if let urlFile = options.urlFile {
             do {
