@@ -100,10 +100,10 @@ public final class ChildProcess: Sendable {
     /// - Returns: the exit code (128 + the signal number when a signal ended it), or `nil` when
     ///   the child is still running after `timeoutMs`.
     public func waitForExit(timeoutMs: Int64 = 10_000) async -> Int32? {
-        let deadline = monotonicMs() + timeoutMs
+        let deadline = WallClock.monotonicMs() + timeoutMs
         while true {
             if let code = reap(blocking: false) { return code }
-            if monotonicMs() > deadline { return nil }
+            if WallClock.monotonicMs() > deadline { return nil }
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -130,8 +130,8 @@ public final class ChildProcess: Sendable {
     public func terminate(graceMs: Int64 = 5_000) -> Int32 {
         if let code = reap(blocking: false) { return code }
         signal(SIGTERM)
-        let deadline = monotonicMs() + graceMs
-        while monotonicMs() <= deadline {
+        let deadline = WallClock.monotonicMs() + graceMs
+        while WallClock.monotonicMs() <= deadline {
             if let code = reap(blocking: false) { return code }
             usleep(10_000)
         }

@@ -90,12 +90,6 @@ public enum UnixSocket {
 
     /// Writes all bytes (ignores a peer that went away).
     public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+        DescriptorOutput.sendAll(bytes, to: descriptor)
     }
 }
