@@ -47,15 +47,7 @@ struct HTTPConnection {
 
     /// Writes all of `bytes`, ignoring a peer that has gone away.
     func write(_ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += sent
-        }
+        DescriptorOutput.sendAll(bytes, to: descriptor)
     }
 
     /// Sends `response` and closes the connection gracefully.
