@@ -140,7 +140,6 @@ let package = Package(
         .testTarget(
             name: "QwenSyncDaemonTests",
             dependencies: ["QwenSyncDaemon", "QwenSyncTestSupport", "qwen-sync", "qwen-oauth-standin"],
-            exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
     ]
