@@ -71,6 +71,13 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        /// What every executable's command line shares: the usage-error exit status.
+        .target(
+            name: "QwenCommandLine",
+            dependencies: ["QwenSyncCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift
+        ),
+
         /// `qwen-sync doctor`: the checks a user would otherwise make by hand.
         .target(
             name: "QwenDoctor",
@@ -82,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "qwen-sync",
             dependencies: [
-                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor",
+                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor", "QwenCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -90,13 +97,19 @@ let package = Package(
         /// A loopback stand-in for the Qwen OAuth server (tests, benchmarks, trying `login`).
         .executableTarget(
             name: "qwen-oauth-standin",
-            dependencies: ["QwenSyncCore", "QwenOAuth"],
+            dependencies: [
+                "QwenSyncCore", "QwenOAuth", "QwenCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSwift
         ),
         /// Worker processes for multi-process tests and benchmarks (lock contention, kill -9).
         .executableTarget(
             name: "qwen-sync-stress",
-            dependencies: ["QwenSyncCore"],
+            dependencies: [
+                "QwenSyncCore", "QwenCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSwift
         ),
 
