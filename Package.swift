@@ -30,11 +30,15 @@ let package = Package(
         .systemLibrary(name: "CCurl"),
         .systemLibrary(name: "CQREncode"),
 
+        /// Linux definitions Swift's Glibc module leaves out (it is built without _GNU_SOURCE).
+        .target(name: "CQwenLinux"),
+
         // MARK: Libraries, one job each
         /// JSON, paths, secure files, lock files, credentials and the accounts store.
         .target(
             name: "QwenSyncCore",
             dependencies: [
+                "CQwenLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -56,6 +60,7 @@ let package = Package(
         .target(
             name: "QwenExec",
             dependencies: [
+                "CQwenLinux",
                 "QwenSyncCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,7 +70,7 @@ let package = Package(
         .target(
             name: "QwenSyncDaemon",
             dependencies: [
-                "QwenSyncCore", "QwenOAuth", "QwenSystemd",
+                "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenSystemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -118,6 +123,7 @@ let package = Package(
         .target(
             name: "QwenSyncTestSupport",
             dependencies: [
+                "CQwenLinux",
                 "QwenSyncCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

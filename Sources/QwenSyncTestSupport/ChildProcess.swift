@@ -1,3 +1,4 @@
+import CQwenLinux
 import Glibc
 import QwenSyncCore
 import Synchronization
@@ -201,11 +202,9 @@ public final class ChildProcess: Sendable {
         return String(decoding: contents.bytes, as: UTF8.self)
     }
 
-    /// `pipe` with both ends close-on-exec (`pipe2` does not import).
+    /// A pipe with both ends close-on-exec.
     private static func makePipe(_ ends: inout [Int32]) -> Bool {
-        guard pipe(&ends) == 0 else { return false }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        return true
+        CQwenLinux_pipeCloseOnExec(&ends, 0) == 0
     }
 
     private func reap(blocking: Bool) -> Int32? {
