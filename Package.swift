@@ -37,11 +37,7 @@ let package = Package(
         /// JSON, paths, secure files, lock files, credentials and the accounts store.
         .target(
             name: "QwenSyncCore",
-            dependencies: [
-                "CQwenLinux",
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["CQwenLinux"],
             swiftSettings: strictSwift
         ),
         /// The OAuth protocol: HTTP over libcurl, PKCE, device flow, refresh under the locks.
@@ -96,6 +92,7 @@ let package = Package(
             dependencies: [
                 "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor", "QwenCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
@@ -142,12 +139,12 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenSystemdTests",
-            dependencies: ["QwenSystemd", "QwenSyncTestSupport", "qwen-sync"],
+            dependencies: ["QwenSystemd", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "QwenExecTests",
-            dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync"],
+            dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
