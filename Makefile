@@ -6,8 +6,9 @@ APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev systemd
 # `make deb`: dpkg-shlibdeps and strip (`make deb-test` also installs lintian).
 DEB_APT_PACKAGES := dpkg-dev binutils
 ARGS ?=
+SWIFT_FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Fuzz
 
-.PHONY: help deps deb-deps build release daemon test verify-units man integration deb deb-test bench torture clean
+.PHONY: help deps deb-deps build release daemon test lint format verify-units man integration deb deb-test bench bench-swift bench-swift-check torture clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,6 +40,12 @@ test: deps ## Run the whole test suite, the short torture run and the systemd un
 	sh contrib/manpage.sh --check
 	bash IntegrationTests/systemd-user.sh --binary .build/debug/qwen-sync
 
+lint: ## swift format lint --strict with .swift-format (the toolchain's swift-format)
+	$(SWIFT) format lint --strict --recursive $(SWIFT_FORMAT_PATHS)
+
+format: ## Rewrite the Swift sources in the .swift-format style
+	$(SWIFT) format format --in-place --recursive $(SWIFT_FORMAT_PATHS)
+
 verify-units: ## systemd-analyze --user verify on contrib/*.service, *.socket
 	sh contrib/verify-units.sh
 
@@ -60,6 +67,12 @@ deb-test: deps deb-deps ## Build the .deb, check it (lintian too), install it, s
 bench: deps ## Run the benchmarks and print their tables (see Benchmarks/README.md)
 	$(SWIFT) build $(RELEASE)
 	python3 Benchmarks/run.py --build .build/release
+
+bench-swift: ## In-process benchmarks (package-benchmark): JSON, store transaction, sync rules
+	cd Benchmarks && $(SWIFT) package benchmark
+
+bench-swift-check: ## The same, failing on a regression against Benchmarks/Thresholds
+	cd Benchmarks && $(SWIFT) package benchmark thresholds check
 
 torture: deps ## The long torture suite (kill -9, fuzzing, fault matrix, secrets)
 	$(SWIFT) build $(RELEASE)

@@ -15,6 +15,9 @@ let package = Package(
     products: [
         .executable(name: "qwen-sync", targets: ["qwen-sync"]),
         .executable(name: "qwen-oauth-standin", targets: ["qwen-oauth-standin"]),
+        // For the in-process benchmarks in Benchmarks/ (a package of their own).
+        .library(name: "QwenSyncCore", targets: ["QwenSyncCore"]),
+        .library(name: "QwenSyncDaemon", targets: ["QwenSyncDaemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

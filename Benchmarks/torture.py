@@ -415,7 +415,7 @@ def libfuzzer(path, runs):
     corpus = os.path.join("/tmp", f"qwen-sync-fuzz-corpus-{os.getpid()}")
     os.makedirs(corpus, exist_ok=True)
     start = time.monotonic()
-    done = subprocess.run([path, f"-runs={runs}", "-max_len=4096", "-rss_limit_mb=4096", corpus,
+    done = subprocess.run([path, f"-runs={runs}", "-max_len=65536", "-rss_limit_mb=4096", corpus,
                            os.path.join(FUZZ_DIR, "seeds")], capture_output=True, cwd="/tmp")
     text = done.stderr.decode(errors="replace")
     executed = re.findall(r"Done (\d+) runs", text)

@@ -22,13 +22,65 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-/// Parsed JSON survives both serializations unchanged.
+/// Parsed JSON survives both serializations unchanged, and its serialization is a fixed point;
+/// every object's index agrees with its members; input nested deeper than the limit is refused
+/// (with the nesting error only when it really is too deep).
 func checkJSON(_ bytes: [UInt8]) {
-    guard let value = try? JSON.parse(bytes) else { return }
+    let nesting = nestingDepth(bytes)
+    let value: JSONValue
+    do {
+        value = try JSON.parse(bytes)
+    } catch {
+        if error.reason.hasPrefix("nesting"), nesting <= JSON.defaultMaxDepth {
+            fatalError("nesting error for a document only \(nesting) levels deep")
+        }
+        return
+    }
+    guard nesting <= JSON.defaultMaxDepth else { fatalError("a document \(nesting) levels deep was accepted") }
+    checkObjectIndexes(value)
     for style in [JSONStyle.compact, .pretty] {
         let text = value.serialized(style)
         guard let again = try? JSON.parse(text) else { fatalError("serialized JSON does not parse: \(text)") }
         guard again == value else { fatalError("JSON round trip changed the value: \(text)") }
+        guard again.serialized(style) == text else { fatalError("serializing the re-parsed value changed the text: \(text)") }
+    }
+}
+
+/// The deepest run of `[`/`{` outside strings: the document's nesting when it is valid JSON, and
+/// never less than the parser has entered before it stopped.
+func nestingDepth(_ bytes: [UInt8]) -> Int {
+    var depth = 0
+    var deepest = 0
+    var inString = false
+    var escaped = false
+    for byte in bytes {
+        if inString {
+            if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            continue
+        }
+        switch byte {
+        case UInt8(ascii: "\""): inString = true
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+        default: break
+        }
+    }
+    return deepest
+}
+
+/// Keys are unique in every object and each one looks up its own member's value.
+func checkObjectIndexes(_ value: JSONValue) {
+    switch value {
+    case .object(let object):
+        guard Set(object.keys).count == object.count else { fatalError("an object holds a key twice") }
+        for member in object.members {
+            guard object[member.key] == member.value else { fatalError("the index of key \(member.key) points elsewhere") }
+            checkObjectIndexes(member.value)
+        }
+    case .array(let elements): elements.forEach(checkObjectIndexes)
+    default: break
     }
 }
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the libFuzzer binary for the parsers (Fuzz.swift) into $1 (default /tmp/qwen-sync-fuzz).
+# Builds the libFuzzer binary for the parsers (Fuzz.swift, with the JSON mutator in
+# WideDeepMutator.swift) into $1 (default /tmp/qwen-sync-fuzz).
 #
 # QwenSyncCore and the parser half of QwenExec are compiled as their own modules with
 # -sanitize=fuzzer,address, straight from Sources/ (no SwiftPM, no Subprocess, no Logging).
@@ -19,5 +20,5 @@ swiftc $flags -wmo -module-name QwenSyncCore -emit-module -emit-module-path "$ou
     -c $core -o "$out/QwenSyncCore.o"
 swiftc $flags -wmo -enable-testing -module-name QwenExec -emit-module -emit-module-path "$out/QwenExec.swiftmodule" \
     -c $execfiles -o "$out/QwenExec.o"
-swiftc $flags "$root/Benchmarks/Fuzz/Fuzz.swift" "$out/QwenSyncCore.o" "$out/QwenExec.o" -o "$out/fuzz"
+swiftc $flags "$root/Benchmarks/Fuzz/Fuzz.swift" "$root/Benchmarks/Fuzz/WideDeepMutator.swift" "$out/QwenSyncCore.o" "$out/QwenExec.o" -o "$out/fuzz"
 echo "$out/fuzz"

@@ -68,6 +68,50 @@ struct AccountsDocumentTests {
         #expect(String(decoding: document.encoded(), as: UTF8.self) == Self.store)
     }
 
+    /// A store as the plugin writes it, whose top level also holds an unknown object with `keys`
+    /// members of mixed kinds, numbers in forms JavaScript would rewrite among them.
+    static func storeWithWideUnknownObject(keys: Int) -> String {
+        let values = [#""text \"quoted\" é""#, "1.0", "-0", "1e3", "null", "[]", "{}", "1795321151953", "true"]
+        var members: [String] = []
+        members.reserveCapacity(keys)
+        for index in 0..<keys { members.append("    \"field-\(index)\": \(values[index % values.count])") }
+        return """
+            {
+              "version": 1,
+              "activeAccountId": "acct_a_00000001",
+              "accounts": [
+                {
+                  "id": "acct_a_00000001",
+                  "token": {
+                    "access_token": "at-a",
+                    "token_type": "Bearer",
+                    "refresh_token": "rt-a",
+                    "expiry_date": 1795321151953
+                  },
+                  "exhaustedUntil": 0
+                }
+              ],
+              "wide": {
+            \(members.joined(separator: ",\n"))
+              }
+            }
+            """
+    }
+
+    @Test("a store with a 40 000-key unknown object re-encodes byte for byte")
+    func wideUnknownObject() throws {
+        let bytes = Array(Self.storeWithWideUnknownObject(keys: 40_000).utf8)
+        let document = try AccountsDocument(bytes: bytes)
+        #expect(document.accounts.map(\.id) == ["acct_a_00000001"])
+        #expect(document.unknownField("wide")?.objectValue?.count == 40_000)
+        #expect(document.unknownField("wide")?.objectValue?["field-39996"] == "text \"quoted\" é")
+        let encoded = document.encoded()
+        let firstDifference = zip(encoded, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            ?? min(encoded.count, bytes.count)
+        #expect(encoded.count == bytes.count)
+        #expect(firstDifference == bytes.count, "the encoding differs from byte \(firstDifference) on")
+    }
+
     @Test("unknown fields at every level survive a change; rejected entries stay in place")
     func unknownFieldsSurviveRewrite() throws {
         var document = try AccountsDocument(bytes: Array(Self.store.utf8))

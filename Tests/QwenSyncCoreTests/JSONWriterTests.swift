@@ -2,7 +2,8 @@ import QwenSyncCore
 import QwenSyncTestSupport
 import Testing
 
-/// The writer must produce exactly what JavaScript's `JSON.stringify(x, null, 2)` produces.
+/// The writer must produce exactly what JavaScript's `JSON.stringify(x, null, 2)` produces for
+/// documents whose numbers are in JavaScript's own form; other number literals are kept as written.
 @Suite("JSON writer")
 struct JSONWriterTests {
     /// Representative inputs: the credential and accounts shapes, escapes, Unicode, nesting,
@@ -74,6 +75,34 @@ struct JSONWriterTests {
                 let ours = try JSON.parse(text).serialized(.pretty)
                 #expect(ours == node, "input \(index)")
             }
+        }
+    }
+
+    /// Literals JavaScript would rewrite, with what `JSON.stringify(JSON.parse(x))` makes of them.
+    static let nonCanonicalNumbers: [(literal: String, javaScript: String)] = [
+        ("1.0", "1"), ("1e3", "1000"), ("-0", "0"), ("1E2", "100"), ("0.10", "0.1"), ("2.50e-1", "0.25"),
+    ]
+
+    @Test("number literals are written as read, even where JSON.stringify would rewrite them")
+    func literalsKept() throws {
+        for (literal, _) in Self.nonCanonicalNumbers {
+            let text = #"{"n":\#(literal),"list":[\#(literal)]}"#
+            #expect(try JSON.parse(text).serialized(.compact) == text)
+        }
+    }
+
+    @Test("for those literals node's JSON.stringify differs, so byte identity needs canonical numbers",
+          .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
+    func nodeRewritesNonCanonicalNumbers() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory.appending("numbers.json")
+            try FileTools.write(file, "[" + Self.nonCanonicalNumbers.map(\.literal).joined(separator: ",") + "]")
+            let node = try await NodeJS.stringifyPretty(file: file)
+            let ours = try JSON.parse(#require(FileTools.text(file))).serialized(.pretty)
+            let expectedNode = "[\n" + Self.nonCanonicalNumbers.map { "  " + $0.javaScript }.joined(separator: ",\n") + "\n]"
+            let expectedOurs = "[\n" + Self.nonCanonicalNumbers.map { "  " + $0.literal }.joined(separator: ",\n") + "\n]"
+            #expect(node == expectedNode)
+            #expect(ours == expectedOurs)
         }
     }
 

@@ -83,11 +83,16 @@ struct LineageEndToEndTests {
     @Test("a peer refreshes the active claim-less account while the daemon's refresh waits for the accounts lock: its token is kept")
     func peerRefreshWhileDaemonWaits() async throws {
         let fixture = try await DaemonFixture(standInArguments: ["--opaque-tokens"])
-        // Lead 40 s: alice is due 8 s after the start (minus up to 4 s of jitter).
-        _ = try twoAnonymousAccounts(fixture, aliceExpiry: WallClock.nowMs() + 48_000, bobExpiry: WallClock.nowMs() + 3_600_000)
+        // Lead 40 s: alice is due 12 s from now (minus up to 4 s of jitter), well after the start.
+        _ = try twoAnonymousAccounts(fixture, aliceExpiry: WallClock.nowMs() + 52_000, bobExpiry: WallClock.nowMs() + 3_600_000)
         let daemon = try await fixture.startDaemon(refreshLead: 40)
         try holdAccountsLock(fixture)
-        try await Task.sleep(for: .seconds(9))  // the refresh is due and waits for the lock
+        #expect(try fixture.standIn.counter("refresh_requests") == 0, "the daemon refreshed before the lock was taken; the scene is void")
+        // The due refresh waits for the lock on the worker; after 2 s the daemon says so.
+        #expect(
+            await eventually(timeoutMs: 25_000) { (DaemonFixture.read(daemon.log) ?? "").contains("waiting for oauth_accounts.lock") },
+            "\(DaemonFixture.read(daemon.log) ?? "")"
+        )
         try await peerRefreshesTheFile(fixture)
         unlink(fixture.qwenDirectory + "/oauth_accounts.lock")
         let log = { DaemonFixture.read(daemon.log) ?? "" }

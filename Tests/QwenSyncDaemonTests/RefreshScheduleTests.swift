@@ -23,6 +23,7 @@ struct RefreshScheduleTests {
             let jitter = subject.token.expiryDate - leadMs - due
             #expect(jitter >= 0 && jitter < max(span, 1), "jitter \(jitter) for lead \(leadMs)")
             #expect(due < RefreshSchedule.hardDeadline(of: subject))
+            #expect(subject.token.expiryDate - due <= schedule.earliestDueBeforeExpiryMs, "a due refresh is never judged already fresh")
         }
     }
 

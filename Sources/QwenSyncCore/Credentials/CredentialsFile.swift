@@ -49,7 +49,9 @@ public enum CredentialsFile {
         return try OAuthCredentials(json: value)
     }
 
-    /// The exact bytes qwen-code would write: `JSON.stringify(creds, null, 2)`, no trailing newline.
+    /// The bytes qwen-code would write, `JSON.stringify(creds, null, 2)` with no trailing newline,
+    /// as long as every number is in JavaScript's own form; a number read from a file keeps its
+    /// literal (``JSONStyle/pretty`` says which forms differ).
     public static func encode(_ credentials: OAuthCredentials) -> [UInt8] {
         credentials.json.serializedBytes(.pretty)
     }

@@ -1,7 +1,8 @@
 /// A JSON number that remembers the literal it was read from.
 ///
-/// Writing a parsed number back reproduces its digits exactly (`1795321151953` stays
-/// `1795321151953`, never `1.795321151953e12`).
+/// Writing a parsed number back reproduces its literal exactly (`1795321151953` stays
+/// `1795321151953`, never `1.795321151953e12`), including forms JavaScript would rewrite:
+/// `1.0`, `1e3` and `-0` stay as written, where `JSON.stringify` writes `1`, `1000` and `0`.
 public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
     /// The number as JSON text.
     public let literal: String
@@ -10,6 +11,10 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible {
     public init(_ value: Int64) { literal = String(value) }
 
     /// Creates a number from a floating-point value; whole values are written without `.0`.
+    ///
+    /// The text equals JavaScript's for zero (also `-0`, written `0`) and for magnitudes from
+    /// 10⁻⁴ up to 9·10¹⁵. Outside that range the digits are the same but the notation may differ:
+    /// `1e-05` here, `0.00001` in JavaScript; `1e+16` here, `10000000000000000` there.
     public init(_ value: Double) {
         if value.isFinite, value == value.rounded(), abs(value) < 9.0e15 {
             literal = String(Int64(value))

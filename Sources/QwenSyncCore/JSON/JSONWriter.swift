@@ -1,14 +1,21 @@
 /// How ``JSONValue/serialized(_:)`` lays out its text.
 public enum JSONStyle: Sendable {
-    /// Like JavaScript's `JSON.stringify(value, null, 2)`: two-space indent, `"key": value`,
-    /// empty containers as `{}` / `[]`, no trailing newline. This is what qwen-code writes.
+    /// The layout of JavaScript's `JSON.stringify(value, null, 2)`: two-space indent,
+    /// `"key": value`, empty containers as `{}` / `[]`, no trailing newline. This is what
+    /// qwen-code writes.
+    ///
+    /// The text is byte-identical to `JSON.stringify(JSON.parse(text), null, 2)` only when every
+    /// number in `text` is written the way JavaScript writes it (`1`, `-2.5`, `1795321151953`,
+    /// `1e+21`): numbers keep the literal they were read with, so `1.0`, `1e3`, `-0`, `1E2` and
+    /// `0.10` stay as they are where JavaScript writes `1`, `1000`, `0`, `100` and `0.1`.
     case pretty
     /// No whitespace at all, for sockets and log fields.
     case compact
 }
 
 extension JSONValue {
-    /// The value as JSON text. Strings are escaped as `JSON.stringify` does (`/` is not escaped).
+    /// The value as JSON text. Strings are escaped as `JSON.stringify` does (`/` is not escaped);
+    /// numbers are written as their ``JSONNumber/literal``, exactly as they were read.
     public func serialized(_ style: JSONStyle = .pretty) -> String {
         var output = ""
         write(to: &output, style: style, indent: 0)

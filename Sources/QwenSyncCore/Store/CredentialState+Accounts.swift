@@ -54,11 +54,4 @@ extension CredentialState {
         activate(next.id)
         return next.id
     }
-
-    /// The earliest end of a cooldown among all accounts, when none is healthy.
-    public func earliestCooldownEnd(nowMs: Int64) -> Int64? {
-        let list = accounts.accounts
-        guard !list.isEmpty, !list.contains(where: { $0.state(nowMs: nowMs) == .healthy }) else { return nil }
-        return list.map(\.exhaustedUntil).min()
-    }
 }

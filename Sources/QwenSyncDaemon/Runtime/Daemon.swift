@@ -248,7 +248,7 @@ public final class Daemon {
             if let (account, _) = due {
                 let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
                     ? .unlessRotatedSince(refreshToken: account.token.refreshToken)
-                    : .ifExpiringWithin(milliseconds: configuration.refreshLeadMs + 60_000)
+                    : .ifExpiringWithin(milliseconds: schedule.earliestDueBeforeExpiryMs + 1_000)
                 refreshing = account
                 let accountID = account.id
                 worker.submit { [refresher] in

@@ -87,8 +87,15 @@ public struct RefreshSchedule: Sendable {
         retryAtMs[accountID] = nowMs
     }
 
+    /// The earliest an account can be due: the lead and the widest jitter before expiry. A
+    /// refresh finding more time left than this knows someone else already refreshed.
+    public var earliestDueBeforeExpiryMs: Int64 { leadMs + Self.maxJitterMs }
+
+    /// The widest jitter (a tenth of the lead, at most this).
+    static let maxJitterMs: Int64 = 120_000
+
     private func jitter(for account: StoredAccount) -> Int64 {
-        let span = min(leadMs / 10, 120_000)
+        let span = min(leadMs / 10, Self.maxJitterMs)
         guard span > 0 else { return 0 }
         var hash: UInt64 = 1469598103934665603
         for byte in (account.id + String(account.token.expiryDate)).utf8 {
