@@ -10,13 +10,13 @@ struct CommandLineOptions: ParsableCommand {
         commandName: "qwen-oauth-standin",
         abstract: "A loopback stand-in for the Qwen OAuth server.",
         discussion: """
-        Device flow with PKCE and refresh with rotation, for tests and for trying \
-        `qwen-sync login`. Binds 127.0.0.1, then prints one \
-        line `LISTENING http://127.0.0.1:<port>` on stdout. SIGTERM or SIGINT stops it.
+            Device flow with PKCE and refresh with rotation, for tests and for trying \
+            `qwen-sync login`. Binds 127.0.0.1, then prints one \
+            line `LISTENING http://127.0.0.1:<port>` on stdout. SIGTERM or SIGINT stops it.
 
-        Endpoints: POST /api/v1/oauth2/device/code, POST /api/v1/oauth2/token, \
-        GET|POST /__admin/config, POST /__admin/seed, GET /__admin/stats.
-        """
+            Endpoints: POST /api/v1/oauth2/device/code, POST /api/v1/oauth2/token, \
+            GET|POST /__admin/config, POST /__admin/seed, GET /__admin/stats.
+            """
     )
 
     @Option(help: "Port to bind; 0 picks a free one.")
@@ -87,12 +87,12 @@ struct CommandLineOptions: ParsableCommand {
             ("client_id", clientID), ("scope", scope), ("resource_url", resourceURL),
             ("login_sub", loginSub), ("login_email", loginEmail),
         ]
-        for case let (key, value?) in strings { overrides[key] = .string(value) }
+        for case (let key, let value?) in strings { overrides[key] = .string(value) }
         let integers: [(String, Int64?)] = [
             ("pending_polls", pendingPolls), ("interval", interval), ("device_expires_in", deviceExpiresIn),
             ("expires_in", expiresIn), ("slow_down", slowDown),
         ]
-        for case let (key, value?) in integers { overrides[key] = .int(value) }
+        for case (let key, let value?) in integers { overrides[key] = .int(value) }
         if noEnforceInterval { overrides["enforce_interval"] = false }
         if noRotate { overrides["rotate_refresh_tokens"] = false }
         if opaqueTokens { overrides["opaque_access_tokens"] = true }

@@ -11,7 +11,10 @@ struct StressTool: ParsableCommand {
 
     /// What the process does.
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case rmw, writeForever = "write-forever", verify, holdLock = "hold-lock"
+        case rmw
+        case writeForever = "write-forever"
+        case verify
+        case holdLock = "hold-lock"
     }
 
     @Argument(help: "rmw, write-forever, verify or hold-lock.")
@@ -112,7 +115,8 @@ struct StressTool: ParsableCommand {
             let accountsCounter = (document.unknownField("stress_counter")?.int64Value ?? 0) + 1
             document.setUnknownField("stress_counter", .int(accountsCounter))
             state.accounts = document
-            var credentials = state.credentials
+            var credentials =
+                state.credentials
                 ?? OAuthCredentials(accessToken: "at-stress", refreshToken: "rt-stress", expiryDate: 1_795_321_151_953)
             let credentialsCounter = (credentials.extraFields["stress_counter"]?.int64Value ?? 0) + 1
             credentials.extraFields["stress_counter"] = .int(credentialsCounter)

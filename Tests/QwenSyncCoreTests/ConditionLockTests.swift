@@ -22,14 +22,15 @@ struct ConditionLockTests {
     @Test("signal wakes a thread waiting far from its deadline; join waits for the thread's end")
     func signalWakesWaiter() throws {
         let shared = Shared()
-        let waiter = try #require(PosixThread.spawn {
-            shared.lock.withLock {
-                while !shared.ready {
-                    shared.lock.wait(untilMonotonicMs: WallClock.monotonicMs() + 60_000)
+        let waiter = try #require(
+            PosixThread.spawn {
+                shared.lock.withLock {
+                    while !shared.ready {
+                        shared.lock.wait(untilMonotonicMs: WallClock.monotonicMs() + 60_000)
+                    }
                 }
-            }
-            shared.lock.withLock { shared.finished = true }
-        })
+                shared.lock.withLock { shared.finished = true }
+            })
         let start = WallClock.monotonicMs()
         shared.lock.withLock {
             shared.ready = true

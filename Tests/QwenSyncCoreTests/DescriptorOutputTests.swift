@@ -10,17 +10,18 @@ struct DescriptorOutputTests {
         #expect(pipe(&ends) == 0)
         let (readEnd, writeEnd) = (ends[0], ends[1])
         let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
-        let reader = try #require(PosixThread.spawn {
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = read(readEnd, &buffer, buffer.count)
-                if count <= 0 { break }
-                received += buffer[..<count]
-            }
-            close(readEnd)
-            #expect(received == payload)
-        })
+        let reader = try #require(
+            PosixThread.spawn {
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let count = read(readEnd, &buffer, buffer.count)
+                    if count <= 0 { break }
+                    received += buffer[..<count]
+                }
+                close(readEnd)
+                #expect(received == payload)
+            })
         #expect(DescriptorOutput.writeAll(payload, to: writeEnd))
         close(writeEnd)
         reader.join()

@@ -12,17 +12,17 @@ public struct PosixThread: Sendable {
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
-    private init(handle: pthread_t) { self.handle = handle }
-
     /// Starts `body` on a new joinable thread; `nil` when the system cannot make one (`EAGAIN`:
     /// a thread or memory limit), in which case `body` does not run.
     public static func spawn(_ body: @escaping @Sendable () -> Void) -> PosixThread? {
         let context = Unmanaged.passRetained(Body(body))
         var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { context in
-            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context.toOpaque())
+        let result = pthread_create(
+            &handle, nil,
+            { context in
+                Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+                return nil
+            }, context.toOpaque())
         guard result == 0 else {
             precondition(result == EAGAIN, "pthread_create failed: \(String(cString: strerror(result)))")
             context.release()

@@ -8,7 +8,8 @@ public enum UTCTimestamp {
         var seconds = time_t(ms / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let text = "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1))-\(pad(Int(parts.tm_mday)))T"
+        let text =
+            "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1))-\(pad(Int(parts.tm_mday)))T"
             + "\(pad(Int(parts.tm_hour))):\(pad(Int(parts.tm_min))):\(pad(Int(parts.tm_sec)))"
         return withMilliseconds ? text + ".\(pad(Int(ms - Int64(seconds) * 1000), 3))Z" : text + "Z"
     }
@@ -18,4 +19,3 @@ public enum UTCTimestamp {
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }
-
