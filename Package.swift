@@ -40,7 +40,6 @@ let package = Package(
         /// JSON, paths, secure files, lock files, credentials and the accounts store.
         .target(
             name: "QwenSyncCore",
-            dependencies: ["CQwenLinux"],
             swiftSettings: strictSwift
         ),
         /// The OAuth protocol: HTTP over libcurl, PKCE, device flow, refresh under the locks.
