@@ -33,14 +33,13 @@ let package = Package(
         .systemLibrary(name: "CCurl"),
         .systemLibrary(name: "CQREncode"),
 
+        /// Linux definitions Swift's Glibc module leaves out (it is built without _GNU_SOURCE).
+        .target(name: "CQwenLinux"),
+
         // MARK: Libraries, one job each
         /// JSON, paths, secure files, lock files, credentials and the accounts store.
         .target(
             name: "QwenSyncCore",
-            dependencies: [
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
             swiftSettings: strictSwift
         ),
         /// The OAuth protocol: HTTP over libcurl, PKCE, device flow, refresh under the locks.
@@ -59,6 +58,7 @@ let package = Package(
         .target(
             name: "QwenExec",
             dependencies: [
+                "CQwenLinux",
                 "QwenSyncCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,9 +68,16 @@ let package = Package(
         .target(
             name: "QwenSyncDaemon",
             dependencies: [
-                "QwenSyncCore", "QwenOAuth", "QwenSystemd",
+                "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenSystemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSwift
+        ),
+
+        /// What every executable's command line shares: the usage-error exit status.
+        .target(
+            name: "QwenCommandLine",
+            dependencies: ["QwenSyncCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
 
@@ -85,21 +92,28 @@ let package = Package(
         .executableTarget(
             name: "qwen-sync",
             dependencies: [
-                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor",
+                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor", "QwenCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
         /// A loopback stand-in for the Qwen OAuth server (tests, benchmarks, trying `login`).
         .executableTarget(
             name: "qwen-oauth-standin",
-            dependencies: ["QwenSyncCore", "QwenOAuth"],
+            dependencies: [
+                "QwenSyncCore", "QwenOAuth", "QwenCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSwift
         ),
         /// Worker processes for multi-process tests and benchmarks (lock contention, kill -9).
         .executableTarget(
             name: "qwen-sync-stress",
-            dependencies: ["QwenSyncCore"],
+            dependencies: [
+                "QwenSyncCore", "QwenCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSwift
         ),
 
@@ -108,6 +122,7 @@ let package = Package(
         .target(
             name: "QwenSyncTestSupport",
             dependencies: [
+                "CQwenLinux",
                 "QwenSyncCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -126,12 +141,12 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenSystemdTests",
-            dependencies: ["QwenSystemd", "QwenSyncTestSupport", "qwen-sync"],
+            dependencies: ["QwenSystemd", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "QwenExecTests",
-            dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync"],
+            dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
@@ -143,7 +158,6 @@ let package = Package(
         .testTarget(
             name: "QwenSyncDaemonTests",
             dependencies: ["QwenSyncDaemon", "QwenSyncTestSupport", "qwen-sync", "qwen-oauth-standin"],
-            exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
     ]

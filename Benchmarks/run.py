@@ -372,9 +372,10 @@ def _refresh_economy(binaries, quick, client_window_s, claimless):
         daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon.log"), base_url=standin.url, lead=lead)
         start = time.monotonic()
         limit = lifetimes * period + 30
-        procs = [subprocess.Popen([sys.executable, common.CLIENT_SCRIPT, ws.qwen, standin.url, str(limit + 10),
-                                   "--window-ms", str(client_window_s * 1000)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(clients)]
+        procs = [subprocess.Popen([sys.executable, common.CLIENT_SCRIPT, "--qwen-dir", ws.qwen, "--base-url", standin.url,
+                                   "--duration", str(limit + 10), "--id", str(index), "--use-interval", "1", "--jitter",
+                                   "--refresh-window-ms", str(client_window_s * 1000)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for index in range(clients)]
         stats = standin.stats()
         while time.monotonic() - start < limit:
             stats = standin.stats()

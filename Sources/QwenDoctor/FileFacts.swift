@@ -51,15 +51,8 @@ func userName(_ uid: uid_t) -> String {
 
 /// `2026-12-04 23:50:01 UTC` for an epoch-ms value.
 func utcText(ms: Int64) -> String {
-    var seconds = time_t(ms / 1000)
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func pad(_ value: Int32, _ width: Int = 2) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday)) "
-        + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)) UTC"
+    let iso = UTCTimestamp.iso8601(ms: ms)  // 2026-12-04T23:50:01Z
+    return String(iso.dropLast().map { $0 == "T" ? " " : $0 }) + " UTC"
 }
 
 /// "3 min", "2 h 5 min", "45 s" for a duration in milliseconds.

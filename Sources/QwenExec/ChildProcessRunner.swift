@@ -1,3 +1,4 @@
+import CQwenLinux
 import Glibc
 
 /// Runs one child process in its own process group with a timeout, feeding it standard input
@@ -100,7 +101,7 @@ public struct ChildProcessRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO)
         posix_spawn_file_actions_adddup2(&actions, stdout, STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, stderr, STDERR_FILENO)
-        guard let addChdir = Self.addChdir, addChdir(&actions, workingDirectory) == 0 else {
+        guard CQwenLinux_addChdir(&actions, workingDirectory) == 0 else {
             throw .internalError("this C library cannot set a child's working directory (glibc 2.29 or later is needed)")
         }
 
@@ -131,31 +132,12 @@ public struct ChildProcessRunner: Sendable {
         return pid
     }
 
-    /// `posix_spawn_file_actions_addchdir_np` (glibc ≥ 2.29), looked up at run time because
-    /// Swift's Glibc module does not import GNU extensions.
-    private static let addChdir: AddChdir? = {
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addchdir_np") else { return nil }
-        return unsafeBitCast(symbol, to: AddChdir.self)
-    }()
-
-    private typealias AddChdir = @convention(c) (
-        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
-    ) -> Int32
-
     /// A pipe whose descriptors are closed on exec.
     private static func makePipe() throws(ExecFailure) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
+        guard CQwenLinux_pipeCloseOnExec(&fds, 0) == 0 else {
             throw .internalError("cannot create a pipe: errno \(errno)")
         }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
-    }
-
-    /// Milliseconds on the monotonic clock.
-    static func now() -> Int {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// The event loop of one ``ChildProcessRunner`` run: writes input, reads both outputs,
 /// watches the deadline and the stop marker, and ends the process group when needed.
@@ -34,7 +35,7 @@ struct ChildProcessSession {
 
     /// Runs until the child is gone and its output is drained.
     mutating func run() -> ChildProcessOutcome {
-        let deadline = ChildProcessRunner.now() + runner.timeoutMs
+        let deadline = Int(WallClock.monotonicMs()) + runner.timeoutMs
         if input.isEmpty {
             closeInput()
         } else {
@@ -42,7 +43,7 @@ struct ChildProcessSession {
         }
         while true {
             reap()
-            let current = ChildProcessRunner.now()
+            let current = Int(WallClock.monotonicMs())
             var wait = Self.reapInterval
             if termination == nil {
                 if interruption == nil {
@@ -148,7 +149,7 @@ struct ChildProcessSession {
     private mutating func interrupt(_ reason: ChildProcessOutcome.Interruption) {
         interruption = reason
         kill(-pid, SIGTERM)
-        killDue = ChildProcessRunner.now() + runner.terminationGrace
+        killDue = Int(WallClock.monotonicMs()) + runner.terminationGrace
     }
 
     /// Records the child's termination if it has ended.

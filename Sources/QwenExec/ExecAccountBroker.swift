@@ -1,3 +1,4 @@
+import QwenSyncCore
 /// The accounts side of `exec`: which account the `qwen` CLI will use, and what to do when
 /// one runs out of quota.
 ///
@@ -59,7 +60,7 @@ public struct NoHealthyAccountError: Error, Sendable, Equatable, CustomStringCon
         let relogin = refusedAccountIDs.isEmpty ? nil : "run " + refusedAccountIDs.prefix(3)
             .map { "`qwen-sync login --account \($0)`" }.joined(separator: ", ")
             + (refusedAccountIDs.count > 3 ? " (and \(refusedAccountIDs.count - 3) more)" : "")
-        let wait = earliestCooldownEndMs.map { "wait until \(Timestamp.iso8601(ms: $0)) (\($0) ms), when the first quota cooldown ends" }
+        let wait = earliestCooldownEndMs.map { "wait until \(UTCTimestamp.iso8601(ms: $0)) (\($0) ms), when the first quota cooldown ends" }
         switch (relogin, wait) {
         case (let relogin?, nil) where refusedAccountIDs.count == accountCount:
             return "the server refused every account's login (\(accountCount)): \(relogin)"

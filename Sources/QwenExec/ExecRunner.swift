@@ -27,7 +27,7 @@ public struct ExecRunner: Sendable {
     ///
     /// Never throws: every failure becomes an OpenAI-style error document and exit code.
     public func run(request body: [UInt8]) -> ExecResult {
-        let started = ChildProcessRunner.now()
+        let started = WallClock.monotonicMs()
         var context = RunContext()
         let result: ExecResult
         let exitClass: String
@@ -44,7 +44,7 @@ public struct ExecRunner: Sendable {
         }
         var metadata: Logger.Metadata = [
             "event": "exec",
-            "duration_ms": "\(ChildProcessRunner.now() - started)",
+            "duration_ms": "\(WallClock.monotonicMs() - started)",
             "exit_class": .string(exitClass),
             "exit_code": "\(result.exitCode)",
             "attempts": "\(context.attempts)",
@@ -89,7 +89,7 @@ public struct ExecRunner: Sendable {
         }
         switch outcome {
         case .answered(let answer):
-            let encoder = ChatCompletionEncoder(id: ChatCompletionEncoder.makeID(), created: Timestamp.nowMs() / 1000, model: model)
+            let encoder = ChatCompletionEncoder(id: ChatCompletionEncoder.makeID(), created: WallClock.nowMs() / 1000, model: model)
             let output = request.stream
                 ? encoder.stream(answer, includeUsage: request.includeUsageInStream)
                 : encoder.completion(answer).serialized(.compact) + "\n"

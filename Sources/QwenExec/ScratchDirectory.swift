@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// The private temporary working directory a `qwen` run starts in, holding only the project
 /// settings the CLI needs and, when the request has one, the system prompt file; removed with
@@ -42,13 +43,8 @@ struct ScratchDirectory {
         let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .internalError("cannot create \(file): errno \(errno)") }
         defer { close(descriptor) }
-        let bytes = Array(contents.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { throw .internalError("cannot write \(file): errno \(errno)") }
-            offset += written
+        guard DescriptorOutput.writeAll(contents, to: descriptor) else {
+            throw .internalError("cannot write \(file): errno \(errno)")
         }
         return file
     }

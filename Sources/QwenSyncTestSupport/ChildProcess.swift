@@ -1,3 +1,4 @@
+import CQwenLinux
 import Glibc
 import QwenSyncCore
 import Synchronization
@@ -15,6 +16,10 @@ public final class ChildProcess: Sendable {
     public let stdinWriter: Int32?
     /// The read end of the child's standard output when it was given a pipe.
     public let stdoutReader: Int32?
+    /// The file standard output is appended to, when it was given one.
+    public let stdoutPath: String?
+    /// The file standard error is appended to, when it was given one.
+    public let stderrPath: String?
     private let status = Mutex<Int32?>(nil)
 
     private static let scrubbed = [
@@ -78,32 +83,66 @@ public final class ChildProcess: Sendable {
         self.pid = pid
         stdinWriter = stdinPipe ? input[1] : nil
         stdoutReader = stdout == nil ? output[0] : nil
+        stdoutPath = stdout
+        stderrPath = stderr
+    }
+
+    /// Starts the built product `product` (see `BuiltProducts.path(of:)`) with `arguments`, its
+    /// standard output going to `<logPrefix>.out` and standard error to `<logPrefix>.err`.
+    public convenience init(product: String, _ arguments: [String], logPrefix: String) throws {
+        try self.init(BuiltProducts.path(of: product), arguments, stdout: logPrefix + ".out", stderr: logPrefix + ".err")
     }
 
     deinit {
-        if isRunning {
-            kill(pid, SIGKILL)
-            _ = reap(blocking: true)
-        }
+        kill()
         if let stdinWriter { close(stdinWriter) }
         if let stdoutReader { close(stdoutReader) }
     }
 
     /// Sends `signal` to the child.
-    public func signal(_ signal: Int32) { kill(pid, signal) }
+    public func signal(_ signal: Int32) { Glibc.kill(pid, signal) }
 
     /// Whether the child has not exited yet (reaps it when it has).
     public var isRunning: Bool { reap(blocking: false) == nil }
+
+    /// The exit code (128 + the signal number when a signal ended it) once the child has
+    /// exited (reaping it), `nil` while it runs.
+    public var exitCode: Int32? { reap(blocking: false) }
+
+    /// Everything the child printed so far on standard output, when it goes to a file.
+    public var output: String { Self.text(stdoutPath) }
+
+    /// Everything the child printed so far on standard error, when it goes to a file.
+    public var errorOutput: String { Self.text(stderrPath) }
+
+    /// Sends SIGKILL when the child is still running, and reaps it.
+    public func kill() {
+        guard isRunning else { return }
+        signal(SIGKILL)
+        _ = reap(blocking: true)
+    }
+
+    /// Waits until standard output (a file) contains `text`.
+    ///
+    /// - Throws: ``TestSupportError`` when the child exits first or `timeoutMs` passes.
+    public func waitForOutput(_ text: String, timeoutMs: Int64 = 30_000) async throws {
+        let deadline = WallClock.monotonicMs() + timeoutMs
+        while !output.contains(text) {
+            if let code = exitCode { throw TestSupportError("exited (\(code)) before printing \(text): \(errorOutput)") }
+            guard WallClock.monotonicMs() < deadline else { throw TestSupportError("no \(text) within \(timeoutMs) ms") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     /// Waits up to `timeoutMs` for the child to exit, without blocking a thread.
     ///
     /// - Returns: the exit code (128 + the signal number when a signal ended it), or `nil` when
     ///   the child is still running after `timeoutMs`.
     public func waitForExit(timeoutMs: Int64 = 10_000) async -> Int32? {
-        let deadline = monotonicMs() + timeoutMs
+        let deadline = WallClock.monotonicMs() + timeoutMs
         while true {
             if let code = reap(blocking: false) { return code }
-            if monotonicMs() > deadline { return nil }
+            if WallClock.monotonicMs() > deadline { return nil }
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -130,8 +169,8 @@ public final class ChildProcess: Sendable {
     public func terminate(graceMs: Int64 = 5_000) -> Int32 {
         if let code = reap(blocking: false) { return code }
         signal(SIGTERM)
-        let deadline = monotonicMs() + graceMs
-        while monotonicMs() <= deadline {
+        let deadline = WallClock.monotonicMs() + graceMs
+        while WallClock.monotonicMs() <= deadline {
             if let code = reap(blocking: false) { return code }
             usleep(10_000)
         }
@@ -158,11 +197,14 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// `pipe` with both ends close-on-exec (`pipe2` does not import).
+    private static func text(_ path: String?) -> String {
+        guard let path, let contents = try? SecureFile.read(path) else { return "" }
+        return String(decoding: contents.bytes, as: UTF8.self)
+    }
+
+    /// A pipe with both ends close-on-exec.
     private static func makePipe(_ ends: inout [Int32]) -> Bool {
-        guard pipe(&ends) == 0 else { return false }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        return true
+        CQwenLinux_pipeCloseOnExec(&ends, 0) == 0
     }
 
     private func reap(blocking: Bool) -> Int32? {

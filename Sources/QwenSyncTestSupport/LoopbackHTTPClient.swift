@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// A tiny blocking HTTP/1.1 client for 127.0.0.1, one request per connection.
 ///
@@ -50,17 +51,10 @@ public enum LoopbackHTTPClient {
     public static func exchange(port: UInt16, chunks: [[UInt8]], timeout: Double = 10) throws(LoopbackHTTPError) -> LoopbackHTTPResponse {
         let fd = try connect(port: port, timeout: timeout)
         defer { close(fd) }
-        sending: for (index, chunk) in chunks.enumerated() {
+        for (index, chunk) in chunks.enumerated() {
             if index > 0 { usleep(20_000) }
-            var offset = 0
-            while offset < chunk.count {
-                let sent = chunk[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if sent < 0 {
-                    if errno == EINTR { continue }
-                    break sending  // the server stopped reading; its answer (if any) is still readable
-                }
-                offset += sent
-            }
+            // A failed send means the server stopped reading; its answer (if any) is still readable.
+            guard DescriptorOutput.sendAll(chunk, to: fd) else { break }
         }
         return try parse(readAll(fd))
     }

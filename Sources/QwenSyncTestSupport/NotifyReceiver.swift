@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// An AF_UNIX datagram socket standing in for systemd's `NOTIFY_SOCKET`.
 ///
@@ -55,10 +56,10 @@ public final class NotifyReceiver: Sendable {
     /// - Returns: the first datagram satisfying `predicate`, or `nil` when none arrived within
     ///   `timeoutMs`.
     public func receive(timeoutMs: Int64 = 3_000, until predicate: (String) -> Bool) -> String? {
-        let deadline = monotonicMs() + timeoutMs
+        let deadline = WallClock.monotonicMs() + timeoutMs
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let remaining = deadline - monotonicMs()
+            let remaining = deadline - WallClock.monotonicMs()
             guard remaining > 0 else { return nil }
             var pending = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&pending, 1, Int32(remaining)) == 1 else { return nil }

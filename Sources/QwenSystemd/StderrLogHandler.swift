@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import QwenSyncCore
 
 /// A swift-log `LogHandler` that writes one readable line per entry to a file descriptor.
 ///
@@ -42,28 +43,17 @@ public struct StderrLogHandler: LogHandler {
 
     /// Writes one line with a single `write(2)`, so that concurrent lines do not interleave.
     public func log(event: LogEvent) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
         let line = Self.line(
             for: event,
             metadata: .merged(handler: metadata, provider: metadataProvider, event: event),
-            at: now
+            atMs: WallClock.nowMs()
         )
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        DescriptorOutput.writeAll(line, to: fileDescriptor)
     }
 
     /// The text of one entry, newline included.
-    static func line(for event: LogEvent, metadata: Logger.Metadata, at time: timespec) -> String {
-        var parts = [timestamp(time), event.level.rawValue]
+    static func line(for event: LogEvent, metadata: Logger.Metadata, atMs time: Int64) -> String {
+        var parts = [UTCTimestamp.iso8601(ms: time, withMilliseconds: true), event.level.rawValue]
         var rest = metadata
         if let name = rest.removeValue(forKey: "event") {
             parts.append(quoted("\(name)"))
@@ -72,21 +62,6 @@ public struct StderrLogHandler: LogHandler {
             parts.append("\(key)=\(quoted("\(value)"))")
         }
         return parts.joined(separator: " ") + ": \(event.message)\n"
-    }
-
-    /// An ISO 8601 UTC timestamp with milliseconds, such as `2026-11-22T01:02:03.456Z`.
-    static func timestamp(_ time: timespec) -> String {
-        var seconds = time.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func padded(_ value: Int, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return padded(Int(parts.tm_year) + 1900, 4) + "-" + padded(Int(parts.tm_mon) + 1, 2) + "-"
-            + padded(Int(parts.tm_mday), 2) + "T" + padded(Int(parts.tm_hour), 2) + ":"
-            + padded(Int(parts.tm_min), 2) + ":" + padded(Int(parts.tm_sec), 2) + "."
-            + padded(time.tv_nsec / 1_000_000, 3) + "Z"
     }
 
     /// The value as is when it is one plain word, else in double quotes with `\`, `"` and

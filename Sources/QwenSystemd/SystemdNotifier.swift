@@ -1,5 +1,6 @@
 import CSystemd
 import Glibc
+import QwenSyncCore
 
 /// The daemon's side of the systemd service protocol: `sd_notify`, the watchdog and socket
 /// activation.
@@ -46,10 +47,7 @@ public struct SystemdNotifier: Sendable {
     /// - Returns: Whether a notification was sent.
     @discardableResult
     public func reloading() throws(SystemdError) -> Bool {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let microseconds = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
-        return try notify(["RELOADING=1", "MONOTONIC_USEC=\(microseconds)"])
+        try notify(["RELOADING=1", "MONOTONIC_USEC=\(WallClock.monotonicUs())"])
     }
 
     /// Tells systemd that the daemon is shutting down: `STOPPING=1`.

@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// One accepted TCP connection: reads a request, writes a response, closes.
 struct HTTPConnection {
@@ -30,7 +31,7 @@ struct HTTPConnection {
         let request = HTTPRequest(method: method, target: target, headers: headers, body: [])
         if request.header("Transfer-Encoding") != nil { throw .lengthRequired }
         let lengthText = request.header("Content-Length") ?? "0"
-        guard let length = Int(lengthText.trimmingSpaces), length >= 0 else { throw .malformed }
+        guard let length = Int(lengthText.trimmingASCIIWhitespace()), length >= 0 else { throw .malformed }
         guard length <= Self.maxRequestBytes - bodyStart else { throw .tooLarge }
         if request.header("Expect")?.lowercased() == "100-continue", buffer.count - bodyStart < length {
             write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -46,15 +47,7 @@ struct HTTPConnection {
 
     /// Writes all of `bytes`, ignoring a peer that has gone away.
     func write(_ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += sent
-        }
+        DescriptorOutput.sendAll(bytes, to: descriptor)
     }
 
     /// Sends `response` and closes the connection gracefully.
@@ -119,7 +112,7 @@ struct HTTPConnection {
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { throw .malformed }
-            headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces))
+            headers.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingASCIIWhitespace()))
         }
         return (String(requestLine[0]), String(requestLine[1]), headers)
     }

@@ -35,7 +35,7 @@ final class OAuthStandIn: Sendable {
     func run() -> Never {
         while true {
             guard let descriptor = socket.accept() else { continue }
-            DetachedThread.start { self.serve(HTTPConnection(descriptor: descriptor)) }
+            PosixThread.runDetached { self.serve(HTTPConnection(descriptor: descriptor)) }
         }
     }
 
@@ -61,7 +61,7 @@ final class OAuthStandIn: Sendable {
         switch (request.method, request.path) {
         case ("POST", "/api/v1/oauth2/device/code"):
             let form = FormBody(request.body)
-            return .respond(state.withLock { $0.deviceCode(form, baseURL: baseURL, now: MonotonicClock.milliseconds()) })
+            return .respond(state.withLock { $0.deviceCode(form, baseURL: baseURL, now: WallClock.monotonicMs()) })
         case ("POST", "/api/v1/oauth2/token"):
             return token(request)
         case ("GET", "/authorize"):
@@ -99,7 +99,7 @@ final class OAuthStandIn: Sendable {
         }
         if let fault { usleep(useconds_t(min(fault.delayMilliseconds, 600_000)) * 1000) }
         return .respond(state.withLock {
-            $0.token(form, client: client, fault: fault?.kind.rawValue, now: MonotonicClock.milliseconds())
+            $0.token(form, client: client, fault: fault?.kind.rawValue, now: WallClock.monotonicMs())
         })
     }
 

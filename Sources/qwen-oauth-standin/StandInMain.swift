@@ -1,21 +1,12 @@
 import Glibc
+import QwenCommandLine
 import QwenSyncCore
 
 /// The process entry: parse flags, listen, announce the URL, stop on SIGTERM/SIGINT.
 enum StandInMain {
     /// Runs the stand-in until a signal (or end of stdin with `--exit-on-stdin-eof`).
     static func run() -> Never {
-        let options: CommandLineOptions
-        do {
-            options = try CommandLineOptions(arguments: Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            Console.error("qwen-oauth-standin: \(error.description)\n")
-            exit(64)
-        }
-        if options.help {
-            Console.out(CommandLineOptions.usage + "\n")
-            exit(0)
-        }
+        let options = CommandLineOptions.parseOrExitWithUsageCode()
         signal(SIGPIPE, SIG_IGN)
         // Block the stop signals in every thread; the main thread takes them with sigwait.
         var stopSignals = sigset_t()
@@ -26,13 +17,13 @@ enum StandInMain {
 
         let server: OAuthStandIn
         do {
-            server = try OAuthStandIn(port: options.port, config: options.config, verbose: options.verbose)
+            server = try OAuthStandIn(port: options.port, config: options.config(), verbose: options.verbose)
         } catch {
             Console.error("qwen-oauth-standin: \(error.description)\n")
             exit(1)
         }
-        DetachedThread.start { server.run() }
-        if options.exitOnStdinEOF { DetachedThread.start { waitForEndOfInput() } }
+        PosixThread.runDetached { server.run() }
+        if options.exitOnStdinEOF { PosixThread.runDetached { waitForEndOfInput() } }
         Console.out("LISTENING \(server.baseURL)\n")
         if let urlFile = options.urlFile {
             do {

@@ -33,6 +33,5 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// Writes a line (or, without `newline`, a prompt) to standard error.
 func printError(_ line: String, newline: Bool = true) {
-    let bytes = Array((newline ? line + "\n" : line).utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    DescriptorOutput.writeAll(newline ? line + "\n" : line, to: STDERR_FILENO)
 }

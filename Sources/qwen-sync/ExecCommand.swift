@@ -52,9 +52,9 @@ struct ExecCommand: ParsableCommand {
         LoggingBootstrap.bootstrap()
         let result = execute()
         for note in result.notes {
-            writeAll("qwen-sync exec: note: \(note)\n", to: STDERR_FILENO)
+            DescriptorOutput.writeAll("qwen-sync exec: note: \(note)\n", to: STDERR_FILENO)
         }
-        writeAll(result.standardOutput, to: STDOUT_FILENO)
+        DescriptorOutput.writeAll(result.standardOutput, to: STDOUT_FILENO)
         if result.exitCode != 0 {
             throw ExitCode(result.exitCode)
         }
@@ -84,17 +84,5 @@ struct ExecCommand: ParsableCommand {
             logger: Logger(label: "qwen-sync")
         )
         return runner.run(request: body)
-    }
-
-    /// Writes all of `text` to `descriptor`, giving up quietly if the reader is gone.
-    private func writeAll(_ text: String, to descriptor: Int32) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
     }
 }

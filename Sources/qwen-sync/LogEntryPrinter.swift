@@ -63,14 +63,6 @@ struct LogEntryPrinter {
 
     /// Writes all of `text` to standard output; `false` when the reader is gone.
     private func write(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { return false }
-            offset += written
-        }
-        return true
+        DescriptorOutput.writeAll(text, to: STDOUT_FILENO)
     }
 }

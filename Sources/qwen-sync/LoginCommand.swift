@@ -157,13 +157,6 @@ struct TerminalLoginPresenter: DeviceLoginPresenter {
     }
 
     private func say(_ text: String, newline: Bool = true) {
-        let bytes = Array((newline ? text + "\n" : text).utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(output, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+        DescriptorOutput.writeAll(newline ? text + "\n" : text, to: output)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import QwenCommandLine
 import QwenSyncCore
 
 /// The `qwen-sync` command line: one process that owns the Qwen OAuth credentials.
@@ -24,7 +25,7 @@ struct QwenSync: ParsableCommand {
     )
 
     /// Exit status of a usage error (the contract's 2, not ArgumentParser's `EX_USAGE`).
-    static let usageExitCode: Int32 = 2
+    static let usageExitCode = QwenCommandLine.usageExitCode
 
     /// Without a command: the help on standard error, and a usage error.
     func run() throws {
@@ -54,14 +55,7 @@ struct QwenSync: ParsableCommand {
             printError("qwen-sync: \(error.description)")
             Glibc.exit(1)
         default:
-            let code = exitCode(for: error)
-            let message = fullMessage(for: error)
-            if code == .success {
-                if !message.isEmpty { print(message) }
-                Glibc.exit(0)
-            }
-            if !message.isEmpty { printError(message) }
-            Glibc.exit(code == .validationFailure ? usageExitCode : code.rawValue)
+            exitReporting(error)
         }
     }
 }

@@ -80,9 +80,8 @@ struct DoctorFixture {
 
     /// Sets the mtime of `path` to `secondsAgo` in the past.
     func age(_ path: String, secondsAgo: Int) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var times = [timespec(tv_sec: now.tv_sec - secondsAgo, tv_nsec: 0), timespec(tv_sec: now.tv_sec - secondsAgo, tv_nsec: 0)]
+        let then = Int(WallClock.nowMs() / 1000) - secondsAgo
+        var times = [timespec(tv_sec: then, tv_nsec: 0), timespec(tv_sec: then, tv_nsec: 0)]
         utimensat(AT_FDCWD, path, &times, 0)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QwenSyncCore
 
 /// A loopback server that accepts one connection, records the request, and sends a canned reply.
 final class OneShotServer: @unchecked Sendable {
@@ -29,7 +30,7 @@ final class OneShotServer: @unchecked Sendable {
         }
         listener = fd
         baseURL = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
-        Thread.detachNewThread { self.serve() }
+        PosixThread.runDetached { self.serve() }
     }
 
     /// The request bytes, once the reply has been sent.
@@ -49,12 +50,7 @@ final class OneShotServer: @unchecked Sendable {
             guard count > 0 else { return }
             received += chunk[..<count]
         }
-        var offset = 0
-        while offset < reply.count {
-            let sent = reply[offset...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { return }
-            offset += sent
-        }
+        DescriptorOutput.sendAll(reply, to: connection)
     }
 
     private func isComplete() -> Bool {
@@ -62,7 +58,7 @@ final class OneShotServer: @unchecked Sendable {
         guard let end = text.range(of: "\r\n\r\n") else { return false }
         let head = text[..<end.lowerBound].lowercased()
         let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingASCIIWhitespace()) } ?? 0
         return text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length
     }
 }

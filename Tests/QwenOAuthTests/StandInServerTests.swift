@@ -266,7 +266,7 @@ struct StandInServerTests {
         let help = try await runProduct("qwen-oauth-standin", ["--help"])
         #expect(help.exitCode == 0 && help.standardOutput.contains("--pending-polls"))
         let bad = try await runProduct("qwen-oauth-standin", ["--pending-polls", "many"])
-        #expect(bad.exitCode == 64 && bad.standardError.contains("--pending-polls"))
+        #expect(bad.exitCode == 2 && bad.standardError.contains("--pending-polls"))
     }
 
     // MARK: Helpers

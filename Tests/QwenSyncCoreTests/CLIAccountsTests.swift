@@ -146,17 +146,15 @@ struct CLIAccountsTests {
             let ids = try await Self.twoAccounts(qwenDir)
             let credentialsPath = qwenDir + "/oauth_creds.json"
             let before = FileTools.bytes(credentialsPath)
-            let holder = try ChildProcess(
-                "qwen-sync-stress", ["hold-lock", "--path", qwenDir + "/oauth_creds.lock", "--ms", "3000"],
+            let holder = try ChildProcess(product: "qwen-sync-stress", ["hold-lock", "--path", qwenDir + "/oauth_creds.lock", "--ms", "3000"],
                 logPrefix: directory.appending("holder"))
             try await holder.waitForOutput("HELD")
-            let cli = try ChildProcess(
-                "qwen-sync", ["accounts", "use", ids.alice, "--qwen-dir", qwenDir], logPrefix: directory.appending("cli"))
-            #expect(try await cli.wait() == 0, "\(cli.errorOutput)")
-            #expect(try await holder.wait() == 0)
+            let cli = try ChildProcess(product: "qwen-sync", ["accounts", "use", ids.alice, "--qwen-dir", qwenDir], logPrefix: directory.appending("cli"))
+            #expect(await cli.waitForExit(timeoutMs: 120_000) == 0, "\(cli.errorOutput)")
+            #expect(await holder.waitForExit(timeoutMs: 120_000) == 0)
             #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n", "the CLI took a live lock")
             // The holder's log was last written when it printed RELEASED: the CLI wrote after that.
-            let released = try #require(FileIdentity.of(holder.outputPath)).modificationTimeNs
+            let released = try #require(FileIdentity.of(holder.stdoutPath ?? "")).modificationTimeNs
             let written = try #require(FileIdentity.of(credentialsPath)).modificationTimeNs
             #expect(written >= released, "oauth_creds.json was written while the lock was held")
             #expect(FileTools.bytes(credentialsPath) != before)

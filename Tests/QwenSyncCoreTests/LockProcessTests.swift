@@ -11,8 +11,7 @@ struct LockProcessTests {
     static func holder(
         _ directory: TemporaryDirectory, _ name: String, path: String, holdMs: Int, staleMs: Int, delayMs: Int = 100
     ) throws -> ChildProcess {
-        try ChildProcess(
-            "qwen-sync-stress",
+        try ChildProcess(product: "qwen-sync-stress",
             ["hold-lock", "--path", path, "--ms", "\(holdMs)", "--stale-ms", "\(staleMs)", "--delay-ms", "\(delayMs)"],
             logPrefix: directory.appending(name))
     }
@@ -26,7 +25,7 @@ struct LockProcessTests {
             let first = try Self.holder(directory, "first", path: path, holdMs: 2_500, staleMs: 1_000, delayMs: 20)
             let second = try Self.holder(directory, "second", path: path, holdMs: 2_500, staleMs: 1_000, delayMs: 20)
             for holder in [first, second] {
-                #expect(try await holder.wait() == 0, "\(holder.errorOutput)")
+                #expect(await holder.waitForExit(timeoutMs: 120_000) == 0, "\(holder.errorOutput)")
                 #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n", "a live lock was taken over")
             }
             #expect(!FileTools.exists(path))
@@ -54,7 +53,7 @@ struct LockProcessTests {
                     return "\(error)"
                 }
             }
-            #expect(try await holder.wait() == 0)
+            #expect(await holder.waitForExit(timeoutMs: 120_000) == 0)
             #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n", "a live lock was taken over")
             #expect(outcome.hasPrefix("timed out after 1 s waiting for \(path) (held by an unknown process, "), "\(outcome)")
         }
@@ -93,7 +92,7 @@ struct LockProcessTests {
             try FileTools.setModificationTime(path, milliseconds: WallClock.nowMs() - 60_000)
             let holders = try (0..<6).map { try Self.holder(directory, "racer\($0)", path: path, holdMs: 150, staleMs: 1_500, delayMs: 20) }
             for holder in holders {
-                #expect(try await holder.wait() == 0, "\(holder.errorOutput)")
+                #expect(await holder.waitForExit(timeoutMs: 120_000) == 0, "\(holder.errorOutput)")
                 // Had a fresh lock been removed, its holder would find it gone (or someone else's) at the end.
                 #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n")
             }

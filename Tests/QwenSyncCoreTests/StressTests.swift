@@ -34,16 +34,14 @@ struct StressTests {
         try await withTemporaryDirectory { directory in
             let qwenDir = directory.appending("qwen")
             let workers = try (0..<8).map { index in
-                try ChildProcess(
-                    "qwen-sync-stress", ["rmw", "--qwen-dir", qwenDir, "--cycles", "500", "--delay-ms", "2"],
+                try ChildProcess(product: "qwen-sync-stress", ["rmw", "--qwen-dir", qwenDir, "--cycles", "500", "--delay-ms", "2"],
                     logPrefix: directory.appending("rmw\(index)"))
             }
-            let reader = try ChildProcess(
-                "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "3000"], logPrefix: directory.appending("verify"))
+            let reader = try ChildProcess(product: "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "3000"], logPrefix: directory.appending("verify"))
             for worker in workers {
-                #expect(try await worker.wait(timeoutMs: 600_000) == 0, "\(worker.errorOutput)")
+                #expect(await worker.waitForExit(timeoutMs: 600_000) == 0, "\(worker.errorOutput)")
             }
-            #expect(try await reader.wait(timeoutMs: 600_000) == 0, "\(reader.errorOutput)")
+            #expect(await reader.waitForExit(timeoutMs: 600_000) == 0, "\(reader.errorOutput)")
             let counters = try Self.counters(qwenDir)
             #expect(counters.accounts == 4_000)
             #expect(counters.credentials == 4_000)
@@ -59,12 +57,11 @@ struct StressTests {
             var serial = 0
             func spawnWriter() throws -> ChildProcess {
                 serial += 1
-                return try ChildProcess("qwen-sync-stress", writerArguments, logPrefix: directory.appending("writer\(serial)"))
+                return try ChildProcess(product: "qwen-sync-stress", writerArguments, logPrefix: directory.appending("writer\(serial)"))
             }
             func spawnReader() throws -> ChildProcess {
                 serial += 1
-                return try ChildProcess(
-                    "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "500"], logPrefix: directory.appending("reader\(serial)"))
+                return try ChildProcess(product: "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "500"], logPrefix: directory.appending("reader\(serial)"))
             }
 
             var writers = try (0..<4).map { _ in try spawnWriter() }
@@ -76,25 +73,25 @@ struct StressTests {
             while WallClock.monotonicMs() < phaseEnd {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 50...400)))
                 let victim = Int.random(in: 0..<writers.count)
-                #expect(writers[victim].poll() == nil, "writer exited by itself: \(writers[victim].errorOutput)")
+                #expect(writers[victim].exitCode == nil, "writer exited by itself: \(writers[victim].errorOutput)")
                 writers[victim].kill()
                 kills += 1
                 finished.append(writers[victim])
                 writers[victim] = try spawnWriter()
                 for index in readers.indices where !readers[index].isRunning {
-                    #expect(readers[index].poll() == 0, "reader saw a bad file: \(readers[index].errorOutput)")
+                    #expect(readers[index].exitCode == 0, "reader saw a bad file: \(readers[index].errorOutput)")
                     readerRuns += 1
                     readers[index] = try spawnReader()
                 }
             }
             for writer in writers {
-                #expect(writer.poll() == nil, "writer exited by itself: \(writer.errorOutput)")
+                #expect(writer.exitCode == nil, "writer exited by itself: \(writer.errorOutput)")
                 writer.kill()
                 kills += 1
                 finished.append(writer)
             }
             for reader in readers {
-                #expect(try await reader.wait() == 0, "reader saw a bad file: \(reader.errorOutput)")
+                #expect(await reader.waitForExit(timeoutMs: 120_000) == 0, "reader saw a bad file: \(reader.errorOutput)")
                 readerRuns += 1
             }
 
@@ -116,8 +113,7 @@ struct StressTests {
             // A dead holder's lock must be taken over: make sure there is one.
             let settings = try settings(qwenDir)
             if !FileTools.exists(settings.credentialsLockPath) {
-                let holder = try ChildProcess(
-                    "qwen-sync-stress", ["hold-lock", "--path", settings.credentialsLockPath, "--ms", "60000", "--stale-ms", "500"],
+                let holder = try ChildProcess(product: "qwen-sync-stress", ["hold-lock", "--path", settings.credentialsLockPath, "--ms", "60000", "--stale-ms", "500"],
                     logPrefix: directory.appending("holder"))
                 try await holder.waitForOutput("HELD")
                 holder.kill()

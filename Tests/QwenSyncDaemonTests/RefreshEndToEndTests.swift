@@ -16,7 +16,7 @@ struct RefreshEndToEndTests {
     func clientsNeverRefresh() async throws {
         let fixture = try await DaemonFixture(standInArguments: ["--expires-in", "50"])
         try fixture.loginAs("alice", expiresInMs: 50_000)
-        let started = monotonicMs()
+        let started = WallClock.monotonicMs()
         let daemon = try await fixture.startDaemon(refreshLead: 40)
         let duration = 32.0
         var clients: [ChildProcess] = []
@@ -31,7 +31,7 @@ struct RefreshEndToEndTests {
         for client in clients {
             #expect(await client.waitForExit(timeoutMs: Int64(duration * 1000) + 20_000) == 0)
         }
-        let elapsedMs = monotonicMs() - started
+        let elapsedMs = WallClock.monotonicMs() - started
         let reports = try (0..<20).map { index -> JSONObject in
             let text = DaemonFixture.read(fixture.directory.appending("client-\(index).json")) ?? ""
             return try #require(try JSON.parse(text).objectValue, "client \(index): \(DaemonFixture.read(fixture.directory.appending("client-\(index).err")) ?? "")")

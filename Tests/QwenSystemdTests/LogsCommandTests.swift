@@ -105,8 +105,8 @@ struct LogsCommandTests {
     /// One line from `descriptor`, waiting up to ten seconds.
     private static func readLine(_ descriptor: Int32) async -> String? {
         var line: [UInt8] = []
-        let deadline = monotonicMs() + 10_000
-        while monotonicMs() < deadline {
+        let deadline = WallClock.monotonicMs() + 10_000
+        while WallClock.monotonicMs() < deadline {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 50) > 0 else {
                 await Task.yield()

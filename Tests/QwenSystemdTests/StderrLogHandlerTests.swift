@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import QwenSyncCore
 import Testing
 
 @testable import QwenSystemd
@@ -7,12 +8,13 @@ import Testing
 @Suite("StderrLogHandler")
 struct StderrLogHandlerTests {
     /// 2026-11-22T01:02:03.456Z
-    let instant = timespec(tv_sec: 1_795_309_323, tv_nsec: 456_789_000)
+    let instant: Int64 = 1_795_309_323_456
 
     @Test("timestamps are ISO 8601 UTC with milliseconds")
     func timestamp() {
-        #expect(StderrLogHandler.timestamp(instant) == "2026-11-22T01:02:03.456Z")
-        #expect(StderrLogHandler.timestamp(timespec(tv_sec: 0, tv_nsec: 7_000_000)) == "1970-01-01T00:00:00.007Z")
+        #expect(UTCTimestamp.iso8601(ms: instant, withMilliseconds: true) == "2026-11-22T01:02:03.456Z")
+        #expect(UTCTimestamp.iso8601(ms: 7, withMilliseconds: true) == "1970-01-01T00:00:00.007Z")
+        #expect(UTCTimestamp.iso8601(ms: instant) == "2026-11-22T01:02:03Z")
     }
 
     @Test("a line reads: time, level, event, sorted metadata, message")
@@ -20,14 +22,14 @@ struct StderrLogHandlerTests {
         let line = StderrLogHandler.line(
             for: event(.info, "token refreshed"),
             metadata: ["account": "acct_x", "event": "refresh", "expires_in": "3600"],
-            at: instant
+            atMs: instant
         )
         #expect(line == "2026-11-22T01:02:03.456Z info refresh account=acct_x expires_in=3600: token refreshed\n")
     }
 
     @Test("without metadata the message follows the level")
     func bareLine() {
-        let line = StderrLogHandler.line(for: event(.warning, "no accounts"), metadata: [:], at: instant)
+        let line = StderrLogHandler.line(for: event(.warning, "no accounts"), metadata: [:], atMs: instant)
         #expect(line == "2026-11-22T01:02:03.456Z warning: no accounts\n")
     }
 

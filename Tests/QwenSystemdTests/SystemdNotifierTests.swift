@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 import QwenSyncTestSupport
 import Testing
 
@@ -44,9 +45,9 @@ struct SystemdNotifierTests {
     func reloading() throws {
         let receiver = try NotifyReceiver()
         try withEnvironment(["NOTIFY_SOCKET": receiver.path]) { () throws in
-            let before = monotonicMicroseconds()
+            let before = WallClock.monotonicUs()
             #expect(try notifier.reloading())
-            let after = monotonicMicroseconds()
+            let after = WallClock.monotonicUs()
             let datagram = try #require(receiver.receive())
             let lines = datagram.split(separator: "\n")
             try #require(lines.count == 2)
@@ -131,11 +132,5 @@ struct SystemdNotifierTests {
         let devNull = open("/dev/null", O_RDONLY)
         defer { close(devNull) }
         #expect(!SystemdNotifier.isUnixStreamListener(devNull))
-    }
-
-    private func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
     }
 }

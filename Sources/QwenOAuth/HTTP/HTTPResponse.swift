@@ -1,3 +1,4 @@
+import QwenSyncCore
 /// A complete HTTP response: status, headers and a body of at most 1 MiB.
 public struct HTTPResponse: Sendable, Equatable {
     /// The HTTP status code of the final response.
@@ -25,17 +26,5 @@ public struct HTTPResponse: Sendable, Equatable {
         guard let value = header("retry-after"), let seconds = Int64(value.trimmingASCIIWhitespace()), seconds >= 0
         else { return nil }
         return .seconds(seconds)
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces, tabs and line breaks (`\r\n` included,
-    /// which Swift sees as one `Character`).
-    func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0.isNewline }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
     }
 }

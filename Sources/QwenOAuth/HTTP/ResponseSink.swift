@@ -1,4 +1,5 @@
 import CCurl
+import QwenSyncCore
 
 /// Collects what libcurl delivers for one transfer: header lines and a capped body.
 final class ResponseSink {

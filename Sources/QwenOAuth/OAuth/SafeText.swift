@@ -1,3 +1,4 @@
+import QwenSyncCore
 /// Makes server-supplied text fit for an error message.
 ///
 /// Anything that looks like a token (a run of 24 or more characters from the base64url,

@@ -29,7 +29,7 @@ public struct BrowserOpener: Sendable {
     @discardableResult
     public func open(_ url: String) -> pid_t? {
         guard hasDisplay, url.hasPrefix("https://") || url.hasPrefix("http://"),
-            let program = executable(named: "xdg-open")
+            let program = ExecutableSearch.find("xdg-open", inPath: environment["PATH"])
         else { return nil }
 
         var actions = posix_spawn_file_actions_t()
@@ -50,15 +50,5 @@ public struct BrowserOpener: Sendable {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, program, &actions, &attributes, arguments + [nil], variables + [nil])
         return status == 0 ? pid : nil
-    }
-
-    /// The first executable `name` in the environment's `PATH`.
-    private func executable(named name: String) -> String? {
-        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
     }
 }

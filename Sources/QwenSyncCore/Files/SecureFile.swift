@@ -116,15 +116,7 @@ public enum SecureFile {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw FileError.system("cannot write", path: path)
-            }
-            offset += written
-        }
+        guard DescriptorOutput.writeAll(bytes, to: fd) else { throw FileError.system("cannot write", path: path) }
     }
 
     /// Bumps the new file's mtime past the old one's by at least a millisecond when the clock

@@ -47,55 +47,37 @@ public final class HeldLock: @unchecked Sendable {
 
 /// A thread that touches a lock file's mtime at an interval until stopped.
 private final class Heartbeat: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let lock = ConditionLock()
     private var stopped = false
-    private var thread: pthread_t?
+    private var thread: PosixThread?
     private let descriptor: Int32
     private let intervalMs: Int64
 
     init(descriptor: Int32, intervalMs: Int64) {
         self.descriptor = descriptor
         self.intervalMs = intervalMs
-        pthread_mutex_init(&mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(&condition, &attributes)
-        pthread_condattr_destroy(&attributes)
-        let unmanaged = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { argument in
-            let heartbeat = Unmanaged<Heartbeat>.fromOpaque(argument!).takeRetainedValue()
-            heartbeat.run()
-            return nil
-        }, unmanaged.toOpaque())
-        if result == 0 { thread = handle } else { unmanaged.release() }
+        thread = PosixThread.spawn { [self] in run() }
     }
 
     private func run() {
-        pthread_mutex_lock(&mutex)
-        while !stopped {
-            var deadline = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &deadline)
-            let total = Int64(deadline.tv_nsec) + intervalMs * 1_000_000
-            deadline.tv_sec += Int(total / 1_000_000_000)
-            deadline.tv_nsec = Int(total % 1_000_000_000)
-            if pthread_cond_timedwait(&condition, &mutex, &deadline) == ETIMEDOUT, !stopped {
-                futimens(descriptor, nil)
+        lock.withLock {
+            while !stopped {
+                if !lock.wait(untilMonotonicMs: WallClock.monotonicMs() + intervalMs), !stopped {
+                    futimens(descriptor, nil)
+                }
             }
         }
-        pthread_mutex_unlock(&mutex)
     }
 
     /// Stops and joins the thread; `false` if it was already stopped.
     func stop() -> Bool {
-        pthread_mutex_lock(&mutex)
-        let wasRunning = !stopped
-        stopped = true
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
-        if wasRunning, let thread { pthread_join(thread, nil) }
+        let wasRunning = lock.withLock {
+            let wasRunning = !stopped
+            stopped = true
+            lock.signal()
+            return wasRunning
+        }
+        if wasRunning, let thread { thread.join() }
         return wasRunning
     }
 }

@@ -1,19 +1,23 @@
 import Glibc
 
-/// Wall-clock and monotonic time in the units the qwen files use.
+/// Wall-clock and monotonic time in the units the qwen files use; the one clock of the project.
 public enum WallClock {
     /// Milliseconds since the Unix epoch (the unit of `expiry_date`).
     public static func nowMs() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        let now = read(CLOCK_REALTIME)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
-    /// Monotonic milliseconds, for timeouts and intervals.
+    /// Monotonic milliseconds, for timeouts and intervals that wall-clock changes cannot move.
     public static func monotonicMs() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
+        let now = read(CLOCK_MONOTONIC)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// Monotonic microseconds (the unit of systemd's `MONOTONIC_USEC=`).
+    public static func monotonicUs() -> UInt64 {
+        let now = read(CLOCK_MONOTONIC)
+        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
     }
 
     /// Sleeps for `milliseconds` (resumes after signals).
@@ -22,5 +26,12 @@ public enum WallClock {
         var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int(milliseconds % 1000) * 1_000_000)
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
+    private static func read(_ clock: clockid_t) -> timespec {
+        var now = timespec()
+        let result = clock_gettime(clock, &now)
+        precondition(result == 0, "clock_gettime failed: errno \(errno)")
+        return now
     }
 }

@@ -1,23 +1,13 @@
+import CQwenLinux
 import Glibc
 import QwenSyncCore
 
 /// Small helpers over AF_UNIX stream sockets (Glibc's `sockaddr_un` handling, peer credentials).
 public enum UnixSocket {
-    /// The credentials of the process at the other end (`SO_PEERCRED`).
-    ///
-    /// `struct ucred` does not import without `_GNU_SOURCE`; this struct has its layout.
-    struct PeerCredentials {
-        var pid: Int32 = 0
-        var uid: UInt32 = 0
-        var gid: UInt32 = 0
-    }
-
-    /// The uid of the connected peer, or `nil` when it cannot be read.
+    /// The uid of the connected peer (`SO_PEERCRED`), or `nil` when it cannot be read.
     static func peerUID(_ descriptor: Int32) -> uid_t? {
-        var credentials = PeerCredentials()
-        var length = socklen_t(MemoryLayout<PeerCredentials>.size)
-        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
-        return credentials.uid
+        var uid: uid_t = 0
+        return CQwenLinux_peerUID(descriptor, &uid) == 0 ? uid : nil
     }
 
     /// Calls `body` with a `sockaddr_un` for `path`.
@@ -90,12 +80,6 @@ public enum UnixSocket {
 
     /// Writes all bytes (ignores a peer that went away).
     public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+        DescriptorOutput.sendAll(bytes, to: descriptor)
     }
 }

@@ -17,26 +17,14 @@ final class BackgroundWorker: @unchecked Sendable {
     let completionDescriptor: Int32
     private let signalDescriptor: Int32
     private let box = Mutex<(job: (@Sendable () -> Output)?, done: Output?, busy: Bool, stopping: Bool)>((nil, nil, false, false))
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
-    private var thread: pthread_t?
+    private let wakeup = ConditionLock()
+    private var thread: PosixThread?
 
     init() {
         let pipe = NonBlockingPipe()
         completionDescriptor = pipe.readEnd
         signalDescriptor = pipe.writeEnd
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-        let unmanaged = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        if pthread_create(&handle, nil, { argument in
-            Unmanaged<BackgroundWorker>.fromOpaque(argument!).takeRetainedValue().run()
-            return nil
-        }, unmanaged.toOpaque()) == 0 {
-            thread = handle
-        } else {
-            unmanaged.release()
-        }
+        thread = PosixThread.spawn { [self] in run() }
     }
 
     /// Whether a job is running or its output waits to be collected.
@@ -52,9 +40,7 @@ final class BackgroundWorker: @unchecked Sendable {
             return true
         }
         guard accepted else { return false }
-        pthread_mutex_lock(&mutex)
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        wakeup.withLock { wakeup.signal() }
         return true
     }
 
@@ -73,40 +59,35 @@ final class BackgroundWorker: @unchecked Sendable {
     /// Lets a running job finish (a rotated token must be written), then ends the thread.
     func stop() {
         box.withLock { $0.stopping = true }
-        pthread_mutex_lock(&mutex)
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
-        if let thread { pthread_join(thread, nil) }
+        wakeup.withLock { wakeup.signal() }
+        thread?.join()
         Glibc.close(signalDescriptor)
     }
 
     deinit { Glibc.close(completionDescriptor) }
 
     private func run() {
-        while true {
-            pthread_mutex_lock(&mutex)
-            var next: (@Sendable () -> Output)?
-            while next == nil {
+        while let job = nextJob() {
+            let output = job()
+            box.withLock { $0.done = output }
+            var byte: UInt8 = 1
+            _ = write(signalDescriptor, &byte, 1)
+        }
+    }
+
+    /// Sleeps until a job is submitted and returns it; `nil` once stopping with no job left.
+    private func nextJob() -> (@Sendable () -> Output)? {
+        wakeup.withLock {
+            while true {
                 let (job, stopping) = box.withLock { state in
                     let job = state.job
                     state.job = nil
                     return (job, state.stopping)
                 }
-                next = job
-                if next == nil {
-                    if stopping {
-                        pthread_mutex_unlock(&mutex)
-                        return
-                    }
-                    pthread_cond_wait(&condition, &mutex)
-                }
+                if let job { return job }
+                if stopping { return nil }
+                wakeup.wait()
             }
-            pthread_mutex_unlock(&mutex)
-            guard let job = next else { continue }
-            let output = job()
-            box.withLock { $0.done = output }
-            var byte: UInt8 = 1
-            _ = write(signalDescriptor, &byte, 1)
         }
     }
 }

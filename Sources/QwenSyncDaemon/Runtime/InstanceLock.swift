@@ -37,7 +37,7 @@ public final class InstanceLock {
         guard descriptor >= 0 else { throw .file(FileError.system("cannot open", path: path)) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? SecureFile.read(path, limit: 64)).flatMap { $0 }
-                .flatMap { Int32(String(decoding: $0.bytes, as: UTF8.self).trimmingWhitespace) }
+                .flatMap { Int32(String(decoding: $0.bytes, as: UTF8.self).trimmingASCIIWhitespace()) }
             close(descriptor)
             throw .alreadyRunning(pid: holder, qwenDirectory: PathNormalizer.directory(of: path))
         }
@@ -61,12 +61,5 @@ public enum InstanceLockError: Error, CustomStringConvertible {
             "another qwen-sync daemon (pid \(pid.map(String.init) ?? "unknown")) already serves \(directory)"
         case .file(let error): error.description
         }
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and newlines.
-    var trimmingWhitespace: String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// The times `qwen-sync logs` reads (`--since`) and prints.
 public enum JournalTime {
@@ -11,7 +12,7 @@ public enum JournalTime {
     ///
     /// - Returns: `nil` when the text is none of these.
     public static func parse(_ text: String, nowUs: UInt64) -> UInt64? {
-        var value = text.trimmingSpaces
+        var value = text.trimmingASCIIWhitespace()
         if value == "now" { return nowUs }
         if value == "today" || value == "yesterday" {
             var seconds = time_t(nowUs / 1_000_000)
@@ -27,7 +28,7 @@ public enum JournalTime {
         if value.hasPrefix("@") {
             return UInt64(value.dropFirst()).map { $0 * 1_000_000 }
         }
-        if value.hasSuffix(" ago") { value = String(value.dropLast(4)).trimmingSpaces }
+        if value.hasSuffix(" ago") { value = String(value.dropLast(4)).trimmingASCIIWhitespace() }
         if value.hasPrefix("-") { value.removeFirst() }
         if let unit = value.last, let multiplier = unitSeconds[unit], let count = UInt64(value.dropLast()) {
             let ago = count * multiplier * 1_000_000
@@ -47,11 +48,7 @@ public enum JournalTime {
 
     /// `2026-12-04T23:50:01.123Z` (UTC, milliseconds).
     public static func iso8601(us: UInt64) -> String {
-        var seconds = time_t(us / 1_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T"
-            + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(Int32(us / 1000 % 1000), 3))Z"
+        UTCTimestamp.iso8601(ms: Int64(us / 1000), withMilliseconds: true)
     }
 
     private static let unitSeconds: [Character: UInt64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
@@ -87,12 +84,5 @@ public enum JournalTime {
     private static func pad(_ value: Int32, _ width: Int = 2) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

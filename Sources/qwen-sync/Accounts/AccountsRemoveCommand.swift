@@ -66,14 +66,7 @@ struct AccountsRemoveCommand: ParsableCommand {
             throw CommandFailure("standard input is not a terminal; add --yes to remove without asking", exitCode: QwenSync.usageExitCode)
         }
         printError("\(question) [y/N] ", newline: false)
-        let answer = readLine(strippingNewline: true)?.trimmingSpaces.lowercased()
+        let answer = readLine(strippingNewline: true)?.trimmingASCIIWhitespace().lowercased()
         guard answer == "y" || answer == "yes" else { throw CommandFailure("nothing removed") }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -9,12 +9,7 @@ enum FileTools {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw TestSupportError("open \(path): errno \(errno)") }
         defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            guard written > 0 else { throw TestSupportError("write \(path): errno \(errno)") }
-            offset += written
-        }
+        guard DescriptorOutput.writeAll(bytes, to: fd) else { throw TestSupportError("write \(path): errno \(errno)") }
         fchmod(fd, mode)
     }
 

@@ -1,17 +1,11 @@
 import Glibc
+import QwenSyncCore
 import QwenSyncTestSupport
 
 /// The `node` executable, when installed (CI may not have it; tests using it are then skipped).
 enum NodeJS {
     /// The absolute path of `node` on `$PATH`, or `nil`.
-    static let path: String? = {
-        let searchPath = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        for directory in searchPath.split(separator: ":") {
-            let candidate = "\(directory)/node"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }()
+    static let path: String? = ExecutableSearch.find("node", inPath: getenv("PATH").map { String(cString: $0) })
 
     /// Whether node can be used.
     static var isAvailable: Bool { path != nil }

@@ -14,8 +14,8 @@ final class DaemonFixture {
     var accountsPath: String { qwenDirectory + "/oauth_accounts.json" }
     private var logCount = 0
 
-    /// The path of the Python client fixture.
-    static let clientScript = PathNormalizer.directory(of: #filePath) + "/../Fixtures/qwen_code_client.py"
+    /// The qwen-code-like Python client, shared with the benchmarks.
+    static let clientScript = PathNormalizer.directory(of: #filePath) + "/../../../Benchmarks/qwen_code_client.py"
 
     init(standInArguments: [String] = []) async throws {
         directory = try TemporaryDirectory(prefix: "qwen-daemon-test")

@@ -1,0 +1,27 @@
+// Linux (glibc) definitions that Swift's Glibc module does not import, because it is built
+// without _GNU_SOURCE: struct ucred / SO_PEERCRED, pipe2, posix_spawn_file_actions_addchdir_np.
+// Each is wrapped in a function compiled with _GNU_SOURCE (shim.c), so no Swift code has to
+// re-declare a C struct's layout or look a symbol up at run time.
+//
+// This header itself must not define _GNU_SOURCE: the system headers it includes would then
+// declare types (fd_set, ...) differently from Swift's Glibc module, and the two clash.
+#ifndef C_QWEN_LINUX_H
+#define C_QWEN_LINUX_H
+
+#include <spawn.h>
+#include <sys/types.h>
+
+/// The uid of the process at the other end of a connected AF_UNIX socket (SO_PEERCRED).
+/// Returns 0 and sets *uid, or -1 with errno set.
+int CQwenLinux_peerUID(int descriptor, uid_t *uid);
+
+/// pipe2(2) with O_CLOEXEC, plus O_NONBLOCK when nonBlocking is not 0: both flags are set
+/// atomically, so a process spawned by another thread meanwhile never inherits the ends.
+/// Returns 0, or -1 with errno set.
+int CQwenLinux_pipeCloseOnExec(int ends[2], int nonBlocking);
+
+/// posix_spawn_file_actions_addchdir_np (glibc 2.29 and later): the child starts in `path`.
+/// Returns 0 or an error number.
+int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path);
+
+#endif

@@ -1,0 +1,11 @@
+extension StringProtocol {
+    /// The text without leading and trailing spaces, tabs and line breaks (`\r\n` included,
+    /// which Swift sees as one `Character`); the one trim of the project.
+    public func trimmingASCIIWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0.isNewline }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
+    }
+}
