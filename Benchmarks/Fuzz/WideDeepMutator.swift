@@ -43,8 +43,10 @@ struct WideDeepMutator {
     let maxSize: Int
 
     /// Values for new members: every kind, numbers in forms JavaScript would rewrite.
-    static let values = ["0", "1.0", "-0", "1e3", "1E-2", "12345678901234567890", "\"\"", "\"é\\u00e9\\ud83d\\ude00\"",
-                         "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "null", "true", "false", "[]", "{}", "[1,[2]]", "{\"a\":{\"b\":1}}"]
+    static let values = [
+        "0", "1.0", "-0", "1e3", "1E-2", "12345678901234567890", "\"\"", "\"é\\u00e9\\ud83d\\ude00\"",
+        "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "null", "true", "false", "[]", "{}", "[1,[2]]", "{\"a\":{\"b\":1}}",
+    ]
 
     /// The document with one object (or array) given up to thousands of extra members, many of
     /// them repeating a key already there, so that the output still fits `maxSize`.

@@ -49,11 +49,12 @@ public struct DoctorFinding: Sendable, Equatable {
 
     /// `{"id", "status", "message", "fix"}`.
     public var json: JSONValue {
-        .object(JSONObject([
-            ("id", .string(id)),
-            ("status", .string(status.rawValue)),
-            ("message", .string(message)),
-            ("fix", .optionalString(fix)),
-        ]))
+        .object(
+            JSONObject([
+                ("id", .string(id)),
+                ("status", .string(status.rawValue)),
+                ("message", .string(message)),
+                ("fix", .optionalString(fix)),
+            ]))
     }
 }

@@ -36,14 +36,16 @@ public enum CLIResultInterpreter {
         }
         let errorText = String(decoding: outcome.standardError, as: UTF8.self)
         let result = resultElement(outcome.standardOutput)
-        let resultError = result?["error"]?.objectValue?["message"]?.stringValue
+        let resultError =
+            result?["error"]?.objectValue?["message"]?.stringValue
             ?? result?["error"]?.stringValue
 
         if status == 53 {
-            return .failed(.cliFailed(
-                "model_wanted_tools",
-                "the model wanted to use tools, which the text-only runner denies (qwen exit 53)"
-            ))
+            return .failed(
+                .cliFailed(
+                    "model_wanted_tools",
+                    "the model wanted to use tools, which the text-only runner denies (qwen exit 53)"
+                ))
         }
         for text in [resultError, errorText].compactMap({ $0 }) where QuotaErrorDetector.isQuotaError(text) {
             return .quotaExceeded(summary(text))

@@ -31,13 +31,16 @@ public struct ChatCompletionEncoder: Sendable {
             ("object", "chat.completion"),
             ("created", .int(created)),
             ("model", .string(model)),
-            ("choices", [
+            (
+                "choices",
                 [
-                    "index": 0,
-                    "message": ["role": "assistant", "content": .string(answer.text)],
-                    "finish_reason": "stop",
-                ],
-            ]),
+                    [
+                        "index": 0,
+                        "message": ["role": "assistant", "content": .string(answer.text)],
+                        "finish_reason": "stop",
+                    ]
+                ]
+            ),
         ])
         if let usage = answer.usage { object["usage"] = usage.document }
         return .object(object)
@@ -51,7 +54,7 @@ public struct ChatCompletionEncoder: Sendable {
     ///   - includeUsage: whether the caller set `stream_options.include_usage`.
     public func stream(_ answer: CLIAnswer, includeUsage: Bool) -> String {
         var chunks: [JSONValue] = [
-            chunk(delta: ["role": "assistant", "content": ""], finishReason: nil),
+            chunk(delta: ["role": "assistant", "content": ""], finishReason: nil)
         ]
         if !answer.text.isEmpty {
             chunks.append(chunk(delta: ["content": .string(answer.text)], finishReason: nil))
@@ -77,18 +80,22 @@ public struct ChatCompletionEncoder: Sendable {
 
     /// One `chat.completion.chunk` with a single choice.
     private func chunk(delta: JSONValue, finishReason: String?) -> JSONValue {
-        .object(JSONObject([
-            ("id", .string(id)),
-            ("object", "chat.completion.chunk"),
-            ("created", .int(created)),
-            ("model", .string(model)),
-            ("choices", [
-                [
-                    "index": 0,
-                    "delta": delta,
-                    "finish_reason": .optionalString(finishReason),
-                ],
-            ]),
-        ]))
+        .object(
+            JSONObject([
+                ("id", .string(id)),
+                ("object", "chat.completion.chunk"),
+                ("created", .int(created)),
+                ("model", .string(model)),
+                (
+                    "choices",
+                    [
+                        [
+                            "index": 0,
+                            "delta": delta,
+                            "finish_reason": .optionalString(finishReason),
+                        ]
+                    ]
+                ),
+            ]))
     }
 }

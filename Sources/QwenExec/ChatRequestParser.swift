@@ -118,7 +118,8 @@ public enum ChatRequestParser {
             throw .refused("unsupported_parameter", "\"n\" must be 1; the runner produces one choice", param: "n")
         }
         if let modalities = body["modalities"]?.arrayValue,
-           modalities.contains(where: { $0.stringValue != "text" }) {
+            modalities.contains(where: { $0.stringValue != "text" })
+        {
             throw .refused("unsupported_parameter", "only the \"text\" output modality is supported", param: "modalities")
         }
         if let audio = body["audio"], !audio.isNull {

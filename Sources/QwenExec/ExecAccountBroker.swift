@@ -57,9 +57,13 @@ public struct NoHealthyAccountError: Error, Sendable, Equatable, CustomStringCon
         guard accountCount > 0 else {
             return "no account and no usable oauth_creds.json: run `qwen-sync login`"
         }
-        let relogin = refusedAccountIDs.isEmpty ? nil : "run " + refusedAccountIDs.prefix(3)
-            .map { "`qwen-sync login --account \($0)`" }.joined(separator: ", ")
-            + (refusedAccountIDs.count > 3 ? " (and \(refusedAccountIDs.count - 3) more)" : "")
+        let relogin =
+            refusedAccountIDs.isEmpty
+            ? nil
+            : "run "
+                + refusedAccountIDs.prefix(3)
+                .map { "`qwen-sync login --account \($0)`" }.joined(separator: ", ")
+                + (refusedAccountIDs.count > 3 ? " (and \(refusedAccountIDs.count - 3) more)" : "")
         let wait = earliestCooldownEndMs.map { "wait until \(UTCTimestamp.iso8601(ms: $0)) (\($0) ms), when the first quota cooldown ends" }
         switch (relogin, wait) {
         case (let relogin?, nil) where refusedAccountIDs.count == accountCount:

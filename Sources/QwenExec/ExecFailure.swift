@@ -54,7 +54,7 @@ public struct ExecFailure: Error, Sendable, Equatable, CustomStringConvertible {
                 "type": .string(type),
                 "code": .string(code),
                 "param": .optionalString(param),
-            ],
+            ]
         ]
     }
 

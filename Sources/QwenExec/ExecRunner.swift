@@ -90,7 +90,8 @@ public struct ExecRunner: Sendable {
         switch outcome {
         case .answered(let answer):
             let encoder = ChatCompletionEncoder(id: ChatCompletionEncoder.makeID(), created: WallClock.nowMs() / 1000, model: model)
-            let output = request.stream
+            let output =
+                request.stream
                 ? encoder.stream(answer, includeUsage: request.includeUsageInStream)
                 : encoder.completion(answer).serialized(.compact) + "\n"
             return ExecResult(exitCode: 0, standardOutput: output, notes: context.notes)

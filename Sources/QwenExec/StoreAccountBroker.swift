@@ -27,11 +27,12 @@ public struct StoreAccountBroker: ExecAccountBroker {
             guard let active = state.accounts.activeAccount, active.state(nowMs: nowMs) == .healthy else {
                 let accounts = state.accounts.accounts
                 let cooling = accounts.filter { $0.state(nowMs: nowMs) == .cooldown }
-                return .failure(NoHealthyAccountError(
-                    accountCount: accounts.count,
-                    earliestCooldownEndMs: cooling.map(\.exhaustedUntil).min(),
-                    refusedAccountIDs: accounts.filter { $0.state(nowMs: nowMs) == .authInvalid }.map(\.id)
-                ))
+                return .failure(
+                    NoHealthyAccountError(
+                        accountCount: accounts.count,
+                        earliestCooldownEndMs: cooling.map(\.exhaustedUntil).min(),
+                        refusedAccountIDs: accounts.filter { $0.state(nowMs: nowMs) == .authInvalid }.map(\.id)
+                    ))
             }
             state.mirrorActiveAccount()
             return .success(ActiveAccount(id: active.id, label: state.sidecar.label(of: active.id)))

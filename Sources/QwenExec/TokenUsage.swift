@@ -20,7 +20,7 @@ public struct TokenUsage: Sendable, Equatable {
     /// `nil` when it lacks either count.
     init?(cliUsage: JSONObject) {
         guard let prompt = (cliUsage["input_tokens"] ?? cliUsage["prompt_tokens"])?.int64Value,
-              let completion = (cliUsage["output_tokens"] ?? cliUsage["completion_tokens"])?.int64Value
+            let completion = (cliUsage["output_tokens"] ?? cliUsage["completion_tokens"])?.int64Value
         else { return nil }
         self.init(
             promptTokens: prompt,

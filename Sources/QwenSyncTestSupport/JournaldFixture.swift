@@ -100,7 +100,8 @@ public final class JournaldFixture {
             if let text = value.stringValue {
                 fields[name] = text
             } else if let bytes = value.arrayValue?.map({ $0.int64Value.flatMap(UInt8.init(exactly:)) }),
-                      !bytes.contains(nil) {
+                !bytes.contains(nil)
+            {
                 fields[name] = String(decoding: bytes.compactMap { $0 }, as: UTF8.self)
             }
         }

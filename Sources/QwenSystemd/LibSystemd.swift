@@ -12,8 +12,7 @@ struct LibSystemd: @unchecked Sendable {
     let watchdogEnabled: @convention(c) (Int32, UnsafeMutablePointer<UInt64>?) -> Int32
     let listenFDs: @convention(c) (Int32) -> Int32
     let isSocketUnix: @convention(c) (Int32, Int32, Int32, UnsafePointer<CChar>?, Int) -> Int32
-    let journalSendvWithLocation:
-        @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<iovec>?, Int32) -> Int32
+    let journalSendvWithLocation: @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<iovec>?, Int32) -> Int32
 
     /// The library, loaded by the first caller; the same result after.
     static let shared: Result<LibSystemd, SharedLibraryError> = Result { () throws(SharedLibraryError) in try LibSystemd() }

@@ -67,9 +67,11 @@ public struct StderrLogHandler: LogHandler {
     /// The value as is when it is one plain word, else in double quotes with `\`, `"` and
     /// control characters escaped.
     static func quoted(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy {
-            $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F
-        }
+        let plain =
+            !value.isEmpty
+            && value.unicodeScalars.allSatisfy {
+                $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F
+            }
         if plain { return value }
         var result = "\""
         for scalar in value.unicodeScalars {

@@ -53,14 +53,16 @@ struct OAuthServerState: Sendable {
         devices[code] = DeviceAuthorization(
             codeChallenge: challenge, scope: scope, expiresAt: now + config.deviceExpiresIn * 1000
         )
-        return .json(200, [
-            "device_code": .string(code),
-            "user_code": .string(userCode),
-            "verification_uri": .string("\(baseURL)/authorize"),
-            "verification_uri_complete": .string("\(baseURL)/authorize?user_code=\(userCode)&client=qwen-code"),
-            "expires_in": .int(config.deviceExpiresIn),
-            "interval": .int(config.interval),
-        ])
+        return .json(
+            200,
+            [
+                "device_code": .string(code),
+                "user_code": .string(userCode),
+                "verification_uri": .string("\(baseURL)/authorize"),
+                "verification_uri_complete": .string("\(baseURL)/authorize?user_code=\(userCode)&client=qwen-code"),
+                "expires_in": .int(config.deviceExpiresIn),
+                "interval": .int(config.interval),
+            ])
     }
 
     // MARK: Token endpoint
@@ -81,10 +83,11 @@ struct OAuthServerState: Sendable {
 
     /// Logs a token request that a fault answered (or left unanswered).
     mutating func recordFault(_ fault: Fault, grantType: String, client: String) {
-        append(RequestLogEntry(
-            grantType: grantType, result: fault.kind.rawValue, status: fault.response?.status ?? 0,
-            client: client, fault: fault.kind.rawValue
-        ))
+        append(
+            RequestLogEntry(
+                grantType: grantType, result: fault.kind.rawValue, status: fault.response?.status ?? 0,
+                client: client, fault: fault.kind.rawValue
+            ))
     }
 
     /// Answers `POST /api/v1/oauth2/token` (after ``beginTokenRequest(grantType:)``).
@@ -172,7 +175,8 @@ struct OAuthServerState: Sendable {
 
     private mutating func issueTokens(sub: String, scope: String, includeRefreshToken: Bool) -> JSONValue {
         let email = accounts[sub]?.email ?? ""
-        let accessToken = config.opaqueAccessTokens
+        let accessToken =
+            config.opaqueAccessTokens
             ? TokenMint.opaqueAccessToken()
             : TokenMint.accessToken(sub: sub, email: email, expiresIn: config.expiresIn)
         accounts[sub]?.latestAccessToken = accessToken

@@ -71,10 +71,11 @@ final class OAuthStandIn: Sendable {
         case ("GET", "/__admin/config"):
             return .respond(.json(200, state.withLock { $0.config.json }))
         case ("POST", "/__admin/config"):
-            return .respond(admin(request) { object, state throws(StandInError) in
-                try state.config.apply(object)
-                return state.config.json
-            })
+            return .respond(
+                admin(request) { object, state throws(StandInError) in
+                    try state.config.apply(object)
+                    return state.config.json
+                })
         case ("POST", "/__admin/seed"):
             return .respond(admin(request) { object, state throws(StandInError) in try state.seed(object) })
         case ("GET", "/__admin/stats"):
@@ -98,9 +99,10 @@ final class OAuthStandIn: Sendable {
             return fault.kind == .hang ? .hang : .reset
         }
         if let fault { usleep(useconds_t(min(fault.delayMilliseconds, 600_000)) * 1000) }
-        return .respond(state.withLock {
-            $0.token(form, client: client, fault: fault?.kind.rawValue, now: WallClock.monotonicMs())
-        })
+        return .respond(
+            state.withLock {
+                $0.token(form, client: client, fault: fault?.kind.rawValue, now: WallClock.monotonicMs())
+            })
     }
 
     private func admin(

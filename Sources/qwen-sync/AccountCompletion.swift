@@ -17,7 +17,8 @@ enum AccountCompletion {
             if word.hasPrefix("--qwen-dir=") { qwenDir = String(word.dropFirst("--qwen-dir=".count)) }
         }
         guard let settings = try? Settings.resolve(qwenDir: qwenDir, environment: .current),
-              let state = try? CredentialStore(settings: settings).read() else { return [] }
+            let state = try? CredentialStore(settings: settings).read()
+        else { return [] }
         var names: [String] = []
         for account in state.accounts.accounts {
             names.append(account.id)

@@ -53,7 +53,8 @@ enum CommandLineArguments {
         var path: [(name: String, type: any ParsableCommand.Type)] = []
         var current = root
         for argument in arguments {
-            guard let next = current.configuration.subcommands.first(where: { $0._commandName == argument || $0.configuration.aliases.contains(argument) }) else { break }
+            guard let next = current.configuration.subcommands.first(where: { $0._commandName == argument || $0.configuration.aliases.contains(argument) })
+            else { break }
             path.append((argument, next))
             current = next
         }

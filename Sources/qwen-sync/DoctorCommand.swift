@@ -26,10 +26,13 @@ struct DoctorCommand: ParsableCommand {
         let findings = Doctor.run(DoctorContext(settings: settings))
         let exitCode = Doctor.exitCode(for: findings, strict: strict)
         if json {
-            print(JSONValue.object(JSONObject([
-                ("ok", .bool(exitCode == 0)),
-                ("checks", .array(findings.map(\.json))),
-            ])).serialized(.pretty))
+            print(
+                JSONValue.object(
+                    JSONObject([
+                        ("ok", .bool(exitCode == 0)),
+                        ("checks", .array(findings.map(\.json))),
+                    ])
+                ).serialized(.pretty))
         } else {
             print(render(findings, exitCode: exitCode))
         }

@@ -11,7 +11,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("qwen-dir"), help: "The qwen directory (default: $QWEN_HOME, else $HOME/.qwen).", completion: .directory)
     var qwenDir: String?
 
-    @Option(help: "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock for ~/.qwen and control-<hash>.sock for another qwen dir).", completion: .file())
+    @Option(
+        help:
+            "The daemon's control socket (default: $QWEN_SYNC_SOCKET, else $XDG_RUNTIME_DIR/qwen-sync/control.sock for ~/.qwen and control-<hash>.sock for another qwen dir).",
+        completion: .file())
     var socket: String?
 
     @Option(

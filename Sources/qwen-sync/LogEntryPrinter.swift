@@ -36,16 +36,17 @@ struct LogEntryPrinter {
     /// The JSON form: time, priority, event, account, message, pid and every other `QWEN_*` field.
     static func document(_ entry: JournalEntry) -> JSONValue {
         let extra = entry.fields.filter { $0.key.hasPrefix("QWEN_") && $0.key != "QWEN_EVENT" && $0.key != "QWEN_ACCOUNT" }
-        return .object(JSONObject([
-            ("time", .string(JournalTime.iso8601(us: entry.realtimeUs))),
-            ("realtime_us", .int(Int64(entry.realtimeUs))),
-            ("priority", entry.priority.map { .int(Int64($0)) } ?? .null),
-            ("event", .optionalString(entry.event)),
-            ("account", .optionalString(entry.account)),
-            ("message", .string(entry.message)),
-            ("pid", entry.pid.map { .int(Int64($0)) } ?? .null),
-            ("fields", .object(JSONObject(extra.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))),
-        ]))
+        return .object(
+            JSONObject([
+                ("time", .string(JournalTime.iso8601(us: entry.realtimeUs))),
+                ("realtime_us", .int(Int64(entry.realtimeUs))),
+                ("priority", entry.priority.map { .int(Int64($0)) } ?? .null),
+                ("event", .optionalString(entry.event)),
+                ("account", .optionalString(entry.account)),
+                ("message", .string(entry.message)),
+                ("pid", entry.pid.map { .int(Int64($0)) } ?? .null),
+                ("fields", .object(JSONObject(extra.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))),
+            ]))
     }
 
     /// `text` with control characters other than tab escaped, so a terminal shows them safely.

@@ -42,10 +42,12 @@ struct LoginCommand: ParsableCommand {
         let described = result.state.describe(result.state.accounts.account(id: result.id)!)
         AuditTrail.record(.login, account: result.id, "login: \(result.created ? "added" : "logged in again") \(described)")
         if json {
-            printJSON(.object(JSONObject([
-                ("account", result.state.summary(of: result.id)), ("created", .bool(result.created)),
-                ("active", .bool(result.state.accounts.activeAccountID == result.id)),
-            ])))
+            printJSON(
+                .object(
+                    JSONObject([
+                        ("account", result.state.summary(of: result.id)), ("created", .bool(result.created)),
+                        ("active", .bool(result.state.accounts.activeAccountID == result.id)),
+                    ])))
         } else {
             let active = result.state.accounts.activeAccountID == result.id ? "; it is active now" : ""
             print("\(result.created ? "Added" : "Updated") account \(described)\(active).")

@@ -23,10 +23,11 @@ struct LogsCommand: ParsableCommand {
     @Flag(name: [.customShort("f"), .long], help: "Keep printing new entries as they arrive (Ctrl-C stops).")
     var follow = false
 
-    @Option(help: ArgumentHelp(
-        "Only entries at or after TIME: 2026-12-04 23:50[:01] (local; Z for UTC), @EPOCH, 30m, 2h ago, today, yesterday.",
-        valueName: "time"
-    ))
+    @Option(
+        help: ArgumentHelp(
+            "Only entries at or after TIME: 2026-12-04 23:50[:01] (local; Z for UTC), @EPOCH, 30m, 2h ago, today, yesterday.",
+            valueName: "time"
+        ))
     var since: String?
 
     @Option(help: ArgumentHelp("Only entries of this event (start, sync, refresh, switch, cooldown, lock, login, exec, error, stop, …).", valueName: "event"))

@@ -59,13 +59,17 @@ struct RefreshCommand: ParsableCommand {
             if !json && !outcome.succeeded && targets.count > 1 { printError(outcome.description) }
         }
         if json {
-            print(JSONValue.array(outcomes.map { outcome in
-                .object(JSONObject([
-                    ("id", .optionalString(outcome.accountID)),
-                    ("ok", .bool(outcome.succeeded)),
-                    ("result", .string(outcome.resultText)),
-                ]))
-            }).serialized(.pretty))
+            print(
+                JSONValue.array(
+                    outcomes.map { outcome in
+                        .object(
+                            JSONObject([
+                                ("id", .optionalString(outcome.accountID)),
+                                ("ok", .bool(outcome.succeeded)),
+                                ("result", .string(outcome.resultText)),
+                            ]))
+                    }
+                ).serialized(.pretty))
         }
         let failures = outcomes.filter { !$0.succeeded }
         if failures.count == 1 && targets.count == 1 { throw CommandFailure(failures[0].description) }

@@ -51,13 +51,16 @@ struct StatusCommand: ParsableCommand {
         let nowMs = WallClock.nowMs()
         let summaries = (state?.accounts.accounts ?? []).map { AccountSummary($0, in: state!, nowMs: nowMs) }
         if json {
-            print(JSONValue.object(JSONObject([
-                ("daemon", .null),
-                ("error", .string(problem)),
-                ("qwen_dir", .string(settings.qwenDirectory)),
-                ("active_account", .optionalString(state?.accounts.activeAccountID)),
-                ("accounts", .array(summaries.map(\.json))),
-            ])).serialized(.pretty))
+            print(
+                JSONValue.object(
+                    JSONObject([
+                        ("daemon", .null),
+                        ("error", .string(problem)),
+                        ("qwen_dir", .string(settings.qwenDirectory)),
+                        ("active_account", .optionalString(state?.accounts.activeAccountID)),
+                        ("accounts", .array(summaries.map(\.json))),
+                    ])
+                ).serialized(.pretty))
         } else {
             print("qwen-sync daemon: \(headline)")
             print("qwen dir: \(settings.qwenDirectory)")

@@ -6,12 +6,16 @@ enum StatusReport {
         guard let root = status.objectValue else { return status.serialized(.pretty) }
         var lines: [String] = []
         if let daemon = root["daemon"]?.objectValue {
-            lines.append("qwen-sync daemon: running, pid \(daemon["pid"]?.int64Value ?? 0), version \(daemon["version"]?.stringValue ?? "?"), up \(Duration.relative(-(daemon["uptime_s"]?.int64Value ?? 0) * 1000).replacingSuffix(" ago"))")
+            lines.append(
+                "qwen-sync daemon: running, pid \(daemon["pid"]?.int64Value ?? 0), version \(daemon["version"]?.stringValue ?? "?"), up \(Duration.relative(-(daemon["uptime_s"]?.int64Value ?? 0) * 1000).replacingSuffix(" ago"))"
+            )
         }
         lines.append("qwen dir: \(root["qwen_dir"]?.stringValue ?? "?")")
         lines.append("active account: \(root["active_account"]?.stringValue ?? "none")")
         if let counters = root["counters"]?.objectValue {
-            lines.append("since start: \(counters["syncs"]?.int64Value ?? 0) syncs, \(counters["refreshes"]?.int64Value ?? 0) refreshes, \(counters["refresh_failures"]?.int64Value ?? 0) refresh failures")
+            lines.append(
+                "since start: \(counters["syncs"]?.int64Value ?? 0) syncs, \(counters["refreshes"]?.int64Value ?? 0) refreshes, \(counters["refresh_failures"]?.int64Value ?? 0) refresh failures"
+            )
         }
         let header = ["", "ID", "LABEL", "IDENTITY", "STATE", "TOKEN EXPIRES", "NEXT REFRESH", "LAST REFRESH"]
         let rows: [[String]] = (root["accounts"]?.arrayValue ?? []).compactMap { $0.objectValue }.map { account in
@@ -30,7 +34,9 @@ enum StatusReport {
         if !rows.isEmpty { lines.append(""); lines.append(TextTable.render(header: header, rows: rows, stateColumn: 4)) }
         for lock in root["locks"]?.arrayValue ?? [] where lock.objectValue?["held"]?.boolValue == true {
             let object = lock.objectValue!
-            lines.append("lock held: \(object["path"]?.stringValue ?? "?") by \(object["holder_pid"]?.int64Value.map { "pid \($0)" } ?? "an unknown process"), \((object["age_ms"]?.int64Value ?? 0) / 1000) s old")
+            lines.append(
+                "lock held: \(object["path"]?.stringValue ?? "?") by \(object["holder_pid"]?.int64Value.map { "pid \($0)" } ?? "an unknown process"), \((object["age_ms"]?.int64Value ?? 0) / 1000) s old"
+            )
         }
         if let event = root["last_event"]?.objectValue {
             lines.append("last event: \(event["message"]?.stringValue ?? "") (\(Duration.relative((event["at_ms"]?.int64Value ?? nowMs) - nowMs)))")

@@ -37,11 +37,13 @@ struct DoctorEnvironmentChecksTests {
         #expect(finding.status == .warn && finding.message.contains("QWEN_CLI_PATH"))
     }
 
-    @Test("a token-caching editor extension is named with what to do", arguments: [
-        (".vscode/extensions/saoudrizwan.claude-dev-3.17.0", "Cline"),
-        (".vscode-server/extensions/rooveterinaryinc.roo-cline-3.20.1", "Roo Code"),
-        (".cursor/extensions/kilocode.kilo-code-4.40.0", "Kilo Code"),
-    ])
+    @Test(
+        "a token-caching editor extension is named with what to do",
+        arguments: [
+            (".vscode/extensions/saoudrizwan.claude-dev-3.17.0", "Cline"),
+            (".vscode-server/extensions/rooveterinaryinc.roo-cline-3.20.1", "Roo Code"),
+            (".cursor/extensions/kilocode.kilo-code-4.40.0", "Kilo Code"),
+        ])
     func editorExtension(path: String, name: String) throws {
         let fixture = try DoctorFixture()
         defer { fixture.remove() }

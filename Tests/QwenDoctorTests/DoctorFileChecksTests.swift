@@ -11,7 +11,9 @@ struct DoctorFileChecksTests {
         let fixture = try DoctorFixture()
         defer { fixture.remove() }
         let findings = fixture.findings()
-        for id in ["configuration", "qwen_dir", "credentials_file", "accounts_file", "credentials_lock", "accounts_lock", "active_account", "editor_extensions"] {
+        for id in [
+            "configuration", "qwen_dir", "credentials_file", "accounts_file", "credentials_lock", "accounts_lock", "active_account", "editor_extensions",
+        ] {
             let finding = try #require(findings.first { $0.id == id })
             #expect(finding.status == .ok, "\(id): \(finding.message)")
             #expect(finding.fix == nil, "\(id)")
@@ -105,7 +107,8 @@ struct DoctorFileChecksTests {
         try fixture.write(fixture.settings.credentialsPath, "{\"access_token\": ")
         let credentials = try fixture.finding("credentials_file")
         #expect(credentials.status == .fail && credentials.message.contains("not usable"))
-        try fixture.write(fixture.settings.credentialsPath, "{\"access_token\": \"a\", \"refresh_token\": \"r\", \"token_type\": \"Bearer\", \"expiry_date\": \"soon\"}")
+        try fixture.write(
+            fixture.settings.credentialsPath, "{\"access_token\": \"a\", \"refresh_token\": \"r\", \"token_type\": \"Bearer\", \"expiry_date\": \"soon\"}")
         #expect(try fixture.finding("credentials_file").message.contains("expiry_date"))
 
         try fixture.write(fixture.settings.accountsPath, "[1, 2")

@@ -23,7 +23,8 @@ struct CLIResultInterpreterTests {
 
     @Test("the last result element is the answer, with usage")
     func answer() {
-        let stdout = #"[{"type":"system","subtype":"init"},{"type":"result","result":"first"},{"type":"assistant"},{"type":"result","is_error":false,"result":"second","usage":{"input_tokens":5,"output_tokens":2}}]"#
+        let stdout =
+            #"[{"type":"system","subtype":"init"},{"type":"result","result":"first"},{"type":"assistant"},{"type":"result","is_error":false,"result":"second","usage":{"input_tokens":5,"output_tokens":2}}]"#
         #expect(outcome(stdout) == .answered(CLIAnswer(text: "second", usage: TokenUsage(promptTokens: 5, completionTokens: 2, totalTokens: 7))))
     }
 

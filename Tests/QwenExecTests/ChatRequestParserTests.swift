@@ -25,7 +25,7 @@ struct ChatRequestParserTests {
             "messages": [
                 ["role": "system", "content": "Be brief."],
                 ["role": "user", "content": [["type": "text", "text": "What is this?"], part]],
-            ],
+            ]
         ]
         let error = #expect(throws: ExecFailure.self) { try ChatRequestParser.parse(request.serializedBytes()) }
         #expect(error?.exitCode == 4)
@@ -51,12 +51,13 @@ struct ChatRequestParserTests {
         let parsed = try ChatRequestParser.parse(request.serializedBytes())
         #expect(parsed.model == "qwen3-coder-plus")
         #expect(parsed.stream && parsed.includeUsageInStream)
-        #expect(parsed.messages == [
-            ChatMessage(role: .developer, text: "Rules."),
-            ChatMessage(role: .user, name: "ann", text: "one\ntwo"),
-            ChatMessage(role: .assistant, text: ""),
-            ChatMessage(role: .user, text: "three"),
-        ])
+        #expect(
+            parsed.messages == [
+                ChatMessage(role: .developer, text: "Rules."),
+                ChatMessage(role: .user, name: "ann", text: "one\ntwo"),
+                ChatMessage(role: .assistant, text: ""),
+                ChatMessage(role: .user, text: "three"),
+            ])
         #expect(parsed.ignored.isEmpty)
     }
 
@@ -75,9 +76,18 @@ struct ChatRequestParserTests {
         ("{\"messages\": [{\"role\": \"user\", \"content\": 5}]}", "invalid_messages"),
         ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"yo\"}]}", "invalid_messages"),
         ("{\"messages\": [{\"role\": \"system\", \"content\": \"only rules\"}]}", "invalid_messages"),
-        ("{\"messages\": [{\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"1\"}]}, {\"role\": \"user\", \"content\": \"hi\"}]}", "unsupported_content"),
-        ("{\"tool_choice\": \"required\", \"tools\": [{\"type\": \"function\"}], \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "tool_call_required"),
-        ("{\"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"f\"}}, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "tool_call_required"),
+        (
+            "{\"messages\": [{\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"1\"}]}, {\"role\": \"user\", \"content\": \"hi\"}]}",
+            "unsupported_content"
+        ),
+        (
+            "{\"tool_choice\": \"required\", \"tools\": [{\"type\": \"function\"}], \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+            "tool_call_required"
+        ),
+        (
+            "{\"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"f\"}}, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+            "tool_call_required"
+        ),
         ("{\"function_call\": {\"name\": \"f\"}, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "tool_call_required"),
         ("{\"n\": 2, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "unsupported_parameter"),
         ("{\"modalities\": [\"text\", \"audio\"], \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "unsupported_parameter"),
@@ -95,7 +105,8 @@ struct ChatRequestParserTests {
 
     @Test("optional tools are accepted and reported as ignored")
     func optionalToolsAreNoted() throws {
-        let body = "{\"tool_choice\": \"auto\", \"tools\": [{\"type\": \"function\"}, {\"type\": \"function\"}], \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"
+        let body =
+            "{\"tool_choice\": \"auto\", \"tools\": [{\"type\": \"function\"}, {\"type\": \"function\"}], \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"
         let parsed = try ChatRequestParser.parse(Array(body.utf8))
         #expect(parsed.ignored.count == 1)
         #expect(parsed.ignored.first?.contains("2 offered") == true)

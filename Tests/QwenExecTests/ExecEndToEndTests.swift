@@ -28,10 +28,11 @@ struct ExecEndToEndTests {
         #expect(document["usage"] == ["prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18])
 
         let arguments = try fixture.recordedArguments()
-        #expect(arguments == [
-            "--auth-type", "qwen-oauth", "--model", "coder-model", "-o", "json",
-            "--max-session-turns", "1", "--approval-mode", "default", "--chat-recording=false",
-        ])
+        #expect(
+            arguments == [
+                "--auth-type", "qwen-oauth", "--model", "coder-model", "-o", "json",
+                "--max-session-turns", "1", "--approval-mode", "default", "--chat-recording=false",
+            ])
         let transcript = String(decoding: try fixture.recordedStandardInput(), as: UTF8.self)
         #expect(transcript == "[User]\nfirst question\n\n[Assistant]\nfirst answer\n\n[User]\nsecond question")
 
@@ -172,7 +173,8 @@ struct ExecEndToEndTests {
     func quotaWithSingleAccount() async throws {
         let fixture = try ExecFixture()
         defer { fixture.remove() }
-        let outcome = try await fixture.exec(ExecFixture.request([ExecFixture.user("hi")]), mode: "quota", environment: ["OPENCODE_QWEN_QUOTA_COOLDOWN_MS": "3600000"])
+        let outcome = try await fixture.exec(
+            ExecFixture.request([ExecFixture.user("hi")]), mode: "quota", environment: ["OPENCODE_QWEN_QUOTA_COOLDOWN_MS": "3600000"])
         #expect(outcome.exitCode == 5)
         let error = try ExecFixture.error(in: outcome.standardOutput)
         #expect(error["code"] == "no_healthy_account")

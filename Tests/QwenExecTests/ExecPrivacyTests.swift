@@ -70,9 +70,12 @@ struct ExecPrivacyTests {
     func neutralValuesAccepted() async throws {
         let fixture = try ExecFixture()
         defer { fixture.remove() }
-        let outcome = try await fixture.exec(ExecFixture.request([ExecFixture.user("hi")], extra: [
-            ("max_tokens", .null), ("logprobs", false), ("stop", []), ("response_format", ["type": "text"]), ("n", 1),
-        ]))
+        let outcome = try await fixture.exec(
+            ExecFixture.request(
+                [ExecFixture.user("hi")],
+                extra: [
+                    ("max_tokens", .null), ("logprobs", false), ("stop", []), ("response_format", ["type": "text"]), ("n", 1),
+                ]))
         #expect(outcome.exitCode == 0, "\(outcome.standardOutput)")
         #expect(!outcome.standardError.contains("note:"))
     }
@@ -81,9 +84,12 @@ struct ExecPrivacyTests {
     func samplingHintsNoted() async throws {
         let fixture = try ExecFixture()
         defer { fixture.remove() }
-        let outcome = try await fixture.exec(ExecFixture.request([ExecFixture.user("hi")], extra: [
-            ("temperature", 0.2), ("top_p", 0.9), ("seed", 7),
-        ]))
+        let outcome = try await fixture.exec(
+            ExecFixture.request(
+                [ExecFixture.user("hi")],
+                extra: [
+                    ("temperature", 0.2), ("top_p", 0.9), ("seed", 7),
+                ]))
         #expect(outcome.exitCode == 0, "\(outcome.standardOutput)")
         for name in ["temperature", "top_p", "seed"] {
             #expect(outcome.standardError.contains("note: ignored \"\(name)\""), "\(name): \(outcome.standardError)")
@@ -96,10 +102,11 @@ struct ExecPrivacyTests {
         defer { fixture.remove() }
         let accounts = try AccountsStoreFixture(qwenDirectory: fixture.qwenDirectory, cooldownMs: 60_000)
         let later = WallClock.nowMs() + 3_600_000
-        let ids = try accounts.create([
-            .init(name: "a", exhaustedUntil: later, lastErrorCode: AccountErrorCode.authInvalid),
-            .init(name: "b", exhaustedUntil: later, lastErrorCode: AccountErrorCode.authInvalid),
-        ], active: "a")
+        let ids = try accounts.create(
+            [
+                .init(name: "a", exhaustedUntil: later, lastErrorCode: AccountErrorCode.authInvalid),
+                .init(name: "b", exhaustedUntil: later, lastErrorCode: AccountErrorCode.authInvalid),
+            ], active: "a")
         let outcome = try await fixture.exec(ExecFixture.request([ExecFixture.user("hi")]))
         #expect(outcome.exitCode == 5)
         let message = try ExecFixture.error(in: outcome.standardOutput)["message"]?.stringValue ?? ""
@@ -127,7 +134,8 @@ struct ExecPrivacyTests {
         let error = NoHealthyAccountError(accountCount: 2, earliestCooldownEndMs: 4_102_444_800_000, refusedAccountIDs: ["acct_x"])
         #expect(error.description.contains("qwen-sync login --account acct_x"))
         #expect(error.description.contains("wait until 2100-01-01T00:00:00Z"))
-        #expect(NoHealthyAccountError(accountCount: 0, earliestCooldownEndMs: nil, refusedAccountIDs: []).description
-            .contains("run `qwen-sync login`"))
+        #expect(
+            NoHealthyAccountError(accountCount: 0, earliestCooldownEndMs: nil, refusedAccountIDs: []).description
+                .contains("run `qwen-sync login`"))
     }
 }

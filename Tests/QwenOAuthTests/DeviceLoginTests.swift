@@ -9,9 +9,11 @@ import Testing
 @Suite("Device login loop")
 struct DeviceLoginTests {
     static func login(_ server: StandInServer, interval: Duration?) -> DeviceLogin {
-        DeviceLogin(client: OAuthClient(configuration: OAuthConfiguration(
-            baseURL: server.baseURL, userAgent: "qwen-sync-test/1", pollIntervalOverride: interval
-        )))
+        DeviceLogin(
+            client: OAuthClient(
+                configuration: OAuthConfiguration(
+                    baseURL: server.baseURL, userAgent: "qwen-sync-test/1", pollIntervalOverride: interval
+                )))
     }
 
     @Test func pollsThroughPendingSlowDownAndServerErrorsToAGrant() async throws {
@@ -98,7 +100,9 @@ struct DeviceLoginTests {
         defer { close(pipeEnds[0]); close(pipeEnds[1]) }
         let writer = pipeEnds[1]
         let presenter = RecordingPresenter()
-        Thread.detachNewThread { usleep(300_000); _ = write(writer, "x", 1) }
+        Thread.detachNewThread {
+            usleep(300_000); _ = write(writer, "x", 1)
+        }
         let clock = ContinuousClock()
         let started = clock.now
         #expect(throws: DeviceFlowError.cancelled) {

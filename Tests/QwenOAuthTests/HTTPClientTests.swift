@@ -5,9 +5,10 @@ import Testing
 struct HTTPClientTests {
     @Test func sendsAFormPostWithTheAgreedHeaders() throws {
         let body = #"{"ok":true}"#
-        let server = try OneShotServer(reply: Array(
-            "HTTP/1.1 201 Created\r\nContent-Length: \(body.utf8.count)\r\nRetry-After: 3\r\nConnection: close\r\n\r\n\(body)".utf8
-        ))
+        let server = try OneShotServer(
+            reply: Array(
+                "HTTP/1.1 201 Created\r\nContent-Length: \(body.utf8.count)\r\nRetry-After: 3\r\nConnection: close\r\n\r\n\(body)".utf8
+            ))
         let client = HTTPClient(userAgent: "qwen-sync/9.9")
         let response = try client.postForm(url: server.baseURL + "/p?q=1", fields: [("a b", "c&d")], headers: ["X-Extra": "1"])
         #expect(response.status == 201)
@@ -26,9 +27,10 @@ struct HTTPClientTests {
 
     @Test func refusesABodyOverOneMebibyte() throws {
         let size = HTTPClient.responseBodyLimit + 1
-        let server = try OneShotServer(reply: Array(
-            "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\nConnection: close\r\n\r\n".utf8
-        ) + [UInt8](repeating: UInt8(ascii: "x"), count: size))
+        let server = try OneShotServer(
+            reply: Array(
+                "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\nConnection: close\r\n\r\n".utf8
+            ) + [UInt8](repeating: UInt8(ascii: "x"), count: size))
         let error = try #require(throws: HTTPTransportError.self) {
             try HTTPClient(userAgent: "t").postForm(url: server.baseURL + "/", fields: [])
         }

@@ -28,9 +28,11 @@ struct LoginAccountTests {
                     id: "acct_main", token: OAuthCredentials(accessToken: mainAccess, refreshToken: "rt-SECRET-dead", expiryDate: nowMs - 1000), nowMs: nowMs)
                 main.markExhausted(until: nowMs + 3_600_000, code: AccountErrorCode.authInvalid, nowMs: nowMs)
                 state.accounts.add(main)
-                state.accounts.add(StoredAccount(
-                    id: "acct_other", token: OAuthCredentials(accessToken: jwt(["sub": "user-2"]), refreshToken: "rt-SECRET-other", expiryDate: nowMs + 3_600_000),
-                    nowMs: nowMs))
+                state.accounts.add(
+                    StoredAccount(
+                        id: "acct_other",
+                        token: OAuthCredentials(accessToken: jwt(["sub": "user-2"]), refreshToken: "rt-SECRET-other", expiryDate: nowMs + 3_600_000),
+                        nowMs: nowMs))
                 state.setLabel("main", of: "acct_main")
                 state.activate("acct_other")
             }

@@ -57,7 +57,8 @@ final class OneShotServer: @unchecked Sendable {
         let text = String(decoding: received, as: UTF8.self)
         guard let end = text.range(of: "\r\n\r\n") else { return false }
         let head = text[..<end.lowerBound].lowercased()
-        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+        let length =
+            head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst("content-length:".count).trimmingASCIIWhitespace()) } ?? 0
         return text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length
     }

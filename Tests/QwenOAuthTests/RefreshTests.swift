@@ -45,31 +45,55 @@ struct RefreshTests {
 
     /// Each injected fault, and the classification it must produce.
     static let faults: [(fault: JSONValue, timeout: Duration, expected: @Sendable (RefreshError) -> Bool)] = [
-        (["kind": "delay", "delay_ms": 1500], .milliseconds(500), {
-            $0 == .transient(reason: "timed out after 500 ms", retryAfter: nil)
-        }),
-        (["kind": "hang"], .milliseconds(400), {
-            $0 == .transient(reason: "timed out after 400 ms", retryAfter: nil)
-        }),
-        (["kind": "reset"], .seconds(8), {
-            guard case .transient(let reason, nil) = $0 else { return false }
-            return reason.hasPrefix("connection reset by 127.0.0.1:")
-        }),
-        (["kind": "status_500"], .seconds(8), {
-            $0 == .transient(reason: "HTTP 500 server_error: Internal server error", retryAfter: nil)
-        }),
-        (["kind": "status_429", "retry_after": 7], .seconds(8), {
-            $0 == .transient(reason: "HTTP 429 too_many_requests: Rate limit exceeded", retryAfter: .seconds(7))
-        }),
-        (["kind": "garbage"], .seconds(8), {
-            $0 == .transient(reason: "HTTP 200 with a body that is not a JSON object", retryAfter: nil)
-        }),
-        (["kind": "status_401"], .seconds(8), {
-            $0 == .terminal(reason: "HTTP 401 invalid_client: Client authentication failed")
-        }),
-        (["kind": "invalid_grant"], .seconds(8), {
-            $0 == .terminal(reason: "HTTP 400 invalid_grant: The provided authorization grant is invalid")
-        }),
+        (
+            ["kind": "delay", "delay_ms": 1500], .milliseconds(500),
+            {
+                $0 == .transient(reason: "timed out after 500 ms", retryAfter: nil)
+            }
+        ),
+        (
+            ["kind": "hang"], .milliseconds(400),
+            {
+                $0 == .transient(reason: "timed out after 400 ms", retryAfter: nil)
+            }
+        ),
+        (
+            ["kind": "reset"], .seconds(8),
+            {
+                guard case .transient(let reason, nil) = $0 else { return false }
+                return reason.hasPrefix("connection reset by 127.0.0.1:")
+            }
+        ),
+        (
+            ["kind": "status_500"], .seconds(8),
+            {
+                $0 == .transient(reason: "HTTP 500 server_error: Internal server error", retryAfter: nil)
+            }
+        ),
+        (
+            ["kind": "status_429", "retry_after": 7], .seconds(8),
+            {
+                $0 == .transient(reason: "HTTP 429 too_many_requests: Rate limit exceeded", retryAfter: .seconds(7))
+            }
+        ),
+        (
+            ["kind": "garbage"], .seconds(8),
+            {
+                $0 == .transient(reason: "HTTP 200 with a body that is not a JSON object", retryAfter: nil)
+            }
+        ),
+        (
+            ["kind": "status_401"], .seconds(8),
+            {
+                $0 == .terminal(reason: "HTTP 401 invalid_client: Client authentication failed")
+            }
+        ),
+        (
+            ["kind": "invalid_grant"], .seconds(8),
+            {
+                $0 == .terminal(reason: "HTTP 400 invalid_grant: The provided authorization grant is invalid")
+            }
+        ),
     ]
 
     @Test(arguments: 0..<faults.count)

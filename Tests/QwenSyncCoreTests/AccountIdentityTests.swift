@@ -4,25 +4,29 @@ import Testing
 /// Account identity from JWT claims, never from the refresh token.
 @Suite("Account identity")
 struct AccountIdentityTests {
-    @Test("the first present claim of sub, uid, user_id, email, username wins", arguments: [
-        (["sub": "s1", "uid": "u1", "email": "e@x.org"], "sub:s1"),
-        (["email": "e@x.org", "uid": "u1"], "uid:u1"),
-        (["username": "name", "user_id": "id7"], "user_id:id7"),
-        (["username": "name", "email": "e@x.org"], "email:e@x.org"),
-        (["username": "name"], "username:name"),
-        (["sub": "", "uid": 42], "uid:42"),
-        (["sub": nil, "email": "e@x.org"], "email:e@x.org"),
-        (["sub": true, "iss": "qwen"], nil),
-        ([:], nil),
-    ] as [(JSONValue, String?)])
+    @Test(
+        "the first present claim of sub, uid, user_id, email, username wins",
+        arguments: [
+            (["sub": "s1", "uid": "u1", "email": "e@x.org"], "sub:s1"),
+            (["email": "e@x.org", "uid": "u1"], "uid:u1"),
+            (["username": "name", "user_id": "id7"], "user_id:id7"),
+            (["username": "name", "email": "e@x.org"], "email:e@x.org"),
+            (["username": "name"], "username:name"),
+            (["sub": "", "uid": 42], "uid:42"),
+            (["sub": nil, "email": "e@x.org"], "email:e@x.org"),
+            (["sub": true, "iss": "qwen"], nil),
+            ([:], nil),
+        ] as [(JSONValue, String?)])
     func claims(payload: JSONValue, expected: String?) {
         #expect(AccountIdentity.key(forAccessToken: TestTokens.jwt(payload)) == expected)
     }
 
-    @Test("tokens that are not JWTs have no identity", arguments: [
-        "opaque-access-token", "a.b", "a.b.c.d", "h.!!!.s", "h.\(Base64URL.encode(Array("not json".utf8))).s",
-        "h.\(Base64URL.encode(Array("[1]".utf8))).s", "",
-    ])
+    @Test(
+        "tokens that are not JWTs have no identity",
+        arguments: [
+            "opaque-access-token", "a.b", "a.b.c.d", "h.!!!.s", "h.\(Base64URL.encode(Array("not json".utf8))).s",
+            "h.\(Base64URL.encode(Array("[1]".utf8))).s", "",
+        ])
     func notJWT(token: String) {
         #expect(AccountIdentity.key(forAccessToken: token) == nil)
     }
@@ -41,7 +45,8 @@ struct AccountIdentityTests {
         #expect(text.split(separator: "SECRET-REFRESH-2", omittingEmptySubsequences: false).count == 2, "the refresh token is stored exactly once")
         #expect(document.accounts.first?.identityKey == nil)
         // An existing plugin `refresh:` key is never used as identity.
-        let plugin = #"{"accounts":[{"id":"acct_p","accountKey":"refresh:rt","token":{"access_token":"a","token_type":"Bearer","refresh_token":"rt","expiry_date":1}}]}"#
+        let plugin =
+            #"{"accounts":[{"id":"acct_p","accountKey":"refresh:rt","token":{"access_token":"a","token_type":"Bearer","refresh_token":"rt","expiry_date":1}}]}"#
         #expect(try AccountsDocument(bytes: Array(plugin.utf8)).accounts.first?.identityKey == nil)
     }
 

@@ -25,7 +25,9 @@ struct AccountLookupTests {
 
     @Test("shown identity: masked email, else masked key, else nil")
     func shownIdentity() {
-        #expect(AccountIdentity.shown(accessToken: TestTokens.jwt(["sub": "abcdefgh", "email": "john@example.com"]), identityKey: "sub:abcdefgh") == "j…@example.com")
+        #expect(
+            AccountIdentity.shown(accessToken: TestTokens.jwt(["sub": "abcdefgh", "email": "john@example.com"]), identityKey: "sub:abcdefgh")
+                == "j…@example.com")
         #expect(AccountIdentity.shown(accessToken: TestTokens.jwt(["sub": "abcdefgh"]), identityKey: "sub:abcdefgh") == "sub:abc…gh")
         #expect(AccountIdentity.shown(accessToken: "opaque", identityKey: "email:zoe@example.org") == "z…@example.org")
         #expect(AccountIdentity.shown(accessToken: "opaque", identityKey: nil) == nil)
@@ -33,11 +35,13 @@ struct AccountLookupTests {
         #expect(AccountIdentity.maskedEmail("no-at-sign") == nil)
     }
 
-    @Test("label rules", arguments: [
-        ("work", nil), ("Zoë's account", nil), ("", "empty"), ("a\u{0}b", "control"), ("a\u{7F}", "control"), ("a\u{85}", "control"),
-        ("a\u{202E}b", "control"), ("a\u{2028}b", "control"), (" x", "space"), ("x\t", "control"), (String(repeating: "é", count: 65), "at most"),
-        (String(repeating: "é", count: 64), nil),
-    ])
+    @Test(
+        "label rules",
+        arguments: [
+            ("work", nil), ("Zoë's account", nil), ("", "empty"), ("a\u{0}b", "control"), ("a\u{7F}", "control"), ("a\u{85}", "control"),
+            ("a\u{202E}b", "control"), ("a\u{2028}b", "control"), (" x", "space"), ("x\t", "control"), (String(repeating: "é", count: 65), "at most"),
+            (String(repeating: "é", count: 64), nil),
+        ])
     func labels(_ label: String, _ problem: String?) {
         let found = LabelRules.problem(with: label)
         if let problem { #expect(found?.contains(problem) == true, "\(label.debugDescription): \(found ?? "accepted")") } else { #expect(found == nil) }

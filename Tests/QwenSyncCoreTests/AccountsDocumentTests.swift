@@ -106,7 +106,8 @@ struct AccountsDocumentTests {
         #expect(document.unknownField("wide")?.objectValue?.count == 40_000)
         #expect(document.unknownField("wide")?.objectValue?["field-39996"] == "text \"quoted\" é")
         let encoded = document.encoded()
-        let firstDifference = zip(encoded, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let firstDifference =
+            zip(encoded, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             ?? min(encoded.count, bytes.count)
         #expect(encoded.count == bytes.count)
         #expect(firstDifference == bytes.count, "the encoding differs from byte \(firstDifference) on")
@@ -157,9 +158,10 @@ struct AccountsDocumentTests {
         #expect(document.rejectedEntries.count == 2)
 
         let missing = try AccountsDocument(bytes: Array(#"{"accounts":[{"token":{}},{"id":"x"},{"id":"","token":{}}]}"#.utf8))
-        #expect(missing.rejectedEntries.map(\.reason) == [
-            #"the field "id" is missing"#, #"the field "token" is missing"#, #"the field "id" is missing"#,
-        ])
+        #expect(
+            missing.rejectedEntries.map(\.reason) == [
+                #"the field "id" is missing"#, #"the field "token" is missing"#, #"the field "id" is missing"#,
+            ])
     }
 
     @Test("a store that is not version 1, not JSON or has a non-array accounts field is refused")

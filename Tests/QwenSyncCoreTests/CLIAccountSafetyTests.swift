@@ -96,10 +96,11 @@ struct CLIAccountSafetyTests {
             for command in ["use", "remove", "reset"] {
                 let outcome = try await CLIAccountsTests.accounts(qwenDir, [command, "work", "--yes"].filter { command == "remove" || $0 != "--yes" })
                 #expect(outcome.exitCode == 1, "\(command): \(outcome.standardError)")
-                #expect(outcome.standardError == """
-                    qwen-sync: "work" matches 2 accounts: acct_a1 ("work", j…@example.com); acct_a2 ("work", j…@example.com); give the id
+                #expect(
+                    outcome.standardError == """
+                        qwen-sync: "work" matches 2 accounts: acct_a1 ("work", j…@example.com); acct_a2 ("work", j…@example.com); give the id
 
-                    """, "\(command)")
+                        """, "\(command)")
             }
             let masked = try await CLIAccountsTests.accounts(qwenDir, ["use", "j…@example.com"])
             #expect(masked.exitCode == 1)
@@ -233,8 +234,9 @@ struct CLIAccountSafetyTests {
         }
     }
 
-    @Test("colour on a terminal only, and never with NO_COLOR",
-          .enabled(if: script != nil, "util-linux `script` is not installed; no pseudo-terminal to test colour on"))
+    @Test(
+        "colour on a terminal only, and never with NO_COLOR",
+        .enabled(if: script != nil, "util-linux `script` is not installed; no pseudo-terminal to test colour on"))
     func colour() async throws {
         try await withTemporaryDirectory { directory in
             let qwenDir = directory.appending("qwen")

@@ -125,8 +125,9 @@ struct CLIAccountsTests {
         }
     }
 
-    @Test("qwen-sync's files equal JSON.stringify(JSON.parse(file), null, 2) byte for byte",
-          .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
+    @Test(
+        "qwen-sync's files equal JSON.stringify(JSON.parse(file), null, 2) byte for byte",
+        .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
     func filesMatchNode() async throws {
         try await withTemporaryDirectory { directory in
             let qwenDir = directory.appending("qwen")
@@ -146,7 +147,8 @@ struct CLIAccountsTests {
             let ids = try await Self.twoAccounts(qwenDir)
             let credentialsPath = qwenDir + "/oauth_creds.json"
             let before = FileTools.bytes(credentialsPath)
-            let holder = try ChildProcess(product: "qwen-sync-stress", ["hold-lock", "--path", qwenDir + "/oauth_creds.lock", "--ms", "3000"],
+            let holder = try ChildProcess(
+                product: "qwen-sync-stress", ["hold-lock", "--path", qwenDir + "/oauth_creds.lock", "--ms", "3000"],
                 logPrefix: directory.appending("holder"))
             try await holder.waitForOutput("HELD")
             let cli = try ChildProcess(product: "qwen-sync", ["accounts", "use", ids.alice, "--qwen-dir", qwenDir], logPrefix: directory.appending("cli"))

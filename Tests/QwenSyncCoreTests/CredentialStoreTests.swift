@@ -129,12 +129,14 @@ struct CredentialStoreTests {
         }
     }
 
-    @Test("a corrupt accounts store stops the transaction and leaves every file untouched", arguments: [
-        "garbage \u{0}\u{1}",
-        #"{"version":1,"accounts":{"not":"an array"}}"#,
-        #"{"version":7,"accounts":[]}"#,
-        "[1,2,3]",
-    ])
+    @Test(
+        "a corrupt accounts store stops the transaction and leaves every file untouched",
+        arguments: [
+            "garbage \u{0}\u{1}",
+            #"{"version":1,"accounts":{"not":"an array"}}"#,
+            #"{"version":7,"accounts":[]}"#,
+            "[1,2,3]",
+        ])
     func corruptAccountsStore(text: String) async throws {
         try await withTemporaryDirectory { directory in
             let store = CredentialStore(settings: try settings(directory.path))

@@ -17,27 +17,39 @@ struct CredentialsFileTests {
         }
         """
 
-    @Test("one clear message per problem", arguments: [
-        (#"{"token_type":"Bearer","refresh_token":"r","expiry_date":1}"#, #"the field "access_token" is missing"#),
-        (#"{"access_token":"a","token_type":"Bearer","expiry_date":1}"#, #"the field "refresh_token" is missing"#),
-        (#"{"access_token":"a","refresh_token":"r","expiry_date":1}"#, #"the field "token_type" is missing"#),
-        (#"{"access_token":"a","token_type":"Bearer","refresh_token":"r"}"#, #"the field "expiry_date" is missing"#),
-        (#"{"access_token":"a","token_type":"Bearer","refresh_token":"r","expiry_date":"1795321151953"}"#,
-         #"the field "expiry_date" must be a number of milliseconds, not a string"#),
-        (#"{"access_token":"","token_type":"Bearer","refresh_token":"r","expiry_date":1}"#, #"the field "access_token" is empty"#),
-        (#"{"access_token":5,"token_type":"Bearer","refresh_token":"r","expiry_date":1}"#,
-         #"the field "access_token" must be a string, not a number"#),
-        (#"{"access_token":"a","token_type":"Bearer","refresh_token":["r"],"expiry_date":1}"#,
-         #"the field "refresh_token" must be a string, not an array"#),
-        (#"{"access_token":"a","token_type":"Bearer","refresh_token":"r","expiry_date":1,"resource_url":7}"#,
-         #"the field "resource_url" must be a string, not a number"#),
-        (#"{"access_token":"a","token_type":"Bearer","refresh_token":"r","expiry_date":1.5}"#,
-         #"the field "expiry_date" must be a whole number of milliseconds, not a fraction"#),
-        ("[]", "expected a JSON object, found an array"),
-        ("\"text\"", "expected a JSON object, found a string"),
-        ("", "the file is empty"),
-        (" \n\t", "the file is empty"),
-    ] as [(String, String)])
+    @Test(
+        "one clear message per problem",
+        arguments: [
+            (#"{"token_type":"Bearer","refresh_token":"r","expiry_date":1}"#, #"the field "access_token" is missing"#),
+            (#"{"access_token":"a","token_type":"Bearer","expiry_date":1}"#, #"the field "refresh_token" is missing"#),
+            (#"{"access_token":"a","refresh_token":"r","expiry_date":1}"#, #"the field "token_type" is missing"#),
+            (#"{"access_token":"a","token_type":"Bearer","refresh_token":"r"}"#, #"the field "expiry_date" is missing"#),
+            (
+                #"{"access_token":"a","token_type":"Bearer","refresh_token":"r","expiry_date":"1795321151953"}"#,
+                #"the field "expiry_date" must be a number of milliseconds, not a string"#
+            ),
+            (#"{"access_token":"","token_type":"Bearer","refresh_token":"r","expiry_date":1}"#, #"the field "access_token" is empty"#),
+            (
+                #"{"access_token":5,"token_type":"Bearer","refresh_token":"r","expiry_date":1}"#,
+                #"the field "access_token" must be a string, not a number"#
+            ),
+            (
+                #"{"access_token":"a","token_type":"Bearer","refresh_token":["r"],"expiry_date":1}"#,
+                #"the field "refresh_token" must be a string, not an array"#
+            ),
+            (
+                #"{"access_token":"a","token_type":"Bearer","refresh_token":"r","expiry_date":1,"resource_url":7}"#,
+                #"the field "resource_url" must be a string, not a number"#
+            ),
+            (
+                #"{"access_token":"a","token_type":"Bearer","refresh_token":"r","expiry_date":1.5}"#,
+                #"the field "expiry_date" must be a whole number of milliseconds, not a fraction"#
+            ),
+            ("[]", "expected a JSON object, found an array"),
+            ("\"text\"", "expected a JSON object, found a string"),
+            ("", "the file is empty"),
+            (" \n\t", "the file is empty"),
+        ] as [(String, String)])
     func problems(text: String, message: String) async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.json")
@@ -93,20 +105,21 @@ struct CredentialsFileTests {
         #expect(credentials.idToken == nil)
         #expect(credentials.extraFields.keys == ["zz", "x"])
         let written = String(decoding: CredentialsFile.encode(credentials), as: UTF8.self)
-        #expect(written == """
-            {
-              "access_token": "a",
-              "token_type": "Bearer",
-              "refresh_token": "r",
-              "expiry_date": 1795321151953,
-              "zz": {
-                "a": [
-                  1
-                ]
-              },
-              "x": true
-            }
-            """)
+        #expect(
+            written == """
+                {
+                  "access_token": "a",
+                  "token_type": "Bearer",
+                  "refresh_token": "r",
+                  "expiry_date": 1795321151953,
+                  "zz": {
+                    "a": [
+                      1
+                    ]
+                  },
+                  "x": true
+                }
+                """)
     }
 
     @Test("written bytes are exactly qwen-code's: field order, 2-space indent, no trailing newline, 0600")
@@ -122,8 +135,9 @@ struct CredentialsFileTests {
         }
     }
 
-    @Test("written bytes equal node's JSON.stringify(JSON.parse(file), null, 2) and pass qwen-code's check",
-          .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
+    @Test(
+        "written bytes equal node's JSON.stringify(JSON.parse(file), null, 2) and pass qwen-code's check",
+        .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
     func writtenBytesMatchNode() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.json")
@@ -133,7 +147,8 @@ struct CredentialsFileTests {
             try CredentialsFile.write(credentials, to: path)
             #expect(try await NodeJS.stringifyPretty(file: path) == FileTools.text(path))
             // qwen-code's validity rule, evaluated by JavaScript itself.
-            let verdict = try await NodeJS.run("""
+            let verdict = try await NodeJS.run(
+                """
                 const c = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
                 const ok = ['access_token', 'refresh_token', 'token_type'].every(k => typeof c[k] === 'string' && c[k].length > 0)
                   && typeof c.expiry_date === 'number';

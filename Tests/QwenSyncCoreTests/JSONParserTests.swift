@@ -4,29 +4,33 @@ import Testing
 /// RFC 8259 strictness of `JSON.parse`: what it must accept, what it must refuse, and where.
 @Suite("JSON parser")
 struct JSONParserTests {
-    @Test("accepts every RFC 8259 value form", arguments: [
-        ("null", JSONValue.null),
-        ("true", .bool(true)),
-        (" false ", .bool(false)),
-        ("0", .int(0)),
-        ("-0", .number(JSONNumber(Int64(0)))),
-        ("-12.5e+3", .number(JSONNumber(-12500.0))),
-        ("1E2", .int(100)),
-        ("\"\"", .string("")),
-        ("[]", .array([])),
-        ("{}", .object(JSONObject())),
-        ("\t\r\n [1 , {\"a\" : [ ] } ]\n", [1, ["a": []]]),
-    ] as [(String, JSONValue)])
+    @Test(
+        "accepts every RFC 8259 value form",
+        arguments: [
+            ("null", JSONValue.null),
+            ("true", .bool(true)),
+            (" false ", .bool(false)),
+            ("0", .int(0)),
+            ("-0", .number(JSONNumber(Int64(0)))),
+            ("-12.5e+3", .number(JSONNumber(-12500.0))),
+            ("1E2", .int(100)),
+            ("\"\"", .string("")),
+            ("[]", .array([])),
+            ("{}", .object(JSONObject())),
+            ("\t\r\n [1 , {\"a\" : [ ] } ]\n", [1, ["a": []]]),
+        ] as [(String, JSONValue)])
     func acceptsValidDocuments(text: String, expected: JSONValue) throws {
         #expect(try JSON.parse(text) == expected)
     }
 
-    @Test("refuses what RFC 8259 refuses", arguments: [
-        "", "   ", "01", "-", "+1", "1.", ".5", "1e", "1e+", "0x10", "NaN", "Infinity", "-Infinity",
-        "[1,]", "{\"a\":1,}", "[,1]", "{,}", "{\"a\" 1}", "{a:1}", "{'a':1}", "['a']", "[1 2]",
-        "tru", "nul", "True", "\"\\x41\"", "\"\\u12\"", "\"\\u12G4\"", "\"tab\there\"", "\"line\nbreak\"",
-        "\"unterminated", "[1", "{\"a\":1", "1 2", "{} {}", "// comment\n1", "/* c */ 1", "\u{0B}1", "\u{A0}1",
-    ])
+    @Test(
+        "refuses what RFC 8259 refuses",
+        arguments: [
+            "", "   ", "01", "-", "+1", "1.", ".5", "1e", "1e+", "0x10", "NaN", "Infinity", "-Infinity",
+            "[1,]", "{\"a\":1,}", "[,1]", "{,}", "{\"a\" 1}", "{a:1}", "{'a':1}", "['a']", "[1 2]",
+            "tru", "nul", "True", "\"\\x41\"", "\"\\u12\"", "\"\\u12G4\"", "\"tab\there\"", "\"line\nbreak\"",
+            "\"unterminated", "[1", "{\"a\":1", "1 2", "{} {}", "// comment\n1", "/* c */ 1", "\u{0B}1", "\u{A0}1",
+        ])
     func refusesInvalidDocuments(text: String) {
         #expect(throws: JSONParseError.self) { try JSON.parse(text) }
     }

@@ -64,8 +64,9 @@ struct JSONWriterTests {
         #expect(value.serialized(.compact) == #"{"a":[1,{"b":null}],"c":"d e"}"#)
     }
 
-    @Test("parse then write is byte-identical to node's JSON.stringify(JSON.parse(x), null, 2)",
-          .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
+    @Test(
+        "parse then write is byte-identical to node's JSON.stringify(JSON.parse(x), null, 2)",
+        .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
     func matchesNode() async throws {
         try await withTemporaryDirectory { directory in
             for (index, text) in Self.representative.enumerated() {
@@ -91,8 +92,9 @@ struct JSONWriterTests {
         }
     }
 
-    @Test("for those literals node's JSON.stringify differs, so byte identity needs canonical numbers",
-          .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
+    @Test(
+        "for those literals node's JSON.stringify differs, so byte identity needs canonical numbers",
+        .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
     func nodeRewritesNonCanonicalNumbers() async throws {
         try await withTemporaryDirectory { directory in
             let file = directory.appending("numbers.json")
@@ -106,8 +108,9 @@ struct JSONWriterTests {
         }
     }
 
-    @Test("numbers built from Double are written as JavaScript writes them",
-          .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
+    @Test(
+        "numbers built from Double are written as JavaScript writes them",
+        .enabled(if: NodeJS.isAvailable, "node is not installed; the JSON.stringify comparison is skipped"))
     func doublesMatchNode() async throws {
         let doubles: [Double] = [0, -0.0, 1, -1, 0.1, 1.5, 1e15, 123456.789, -2.5e-3]
         let ours = JSONValue.array(doubles.map { .number(JSONNumber($0)) }).serialized(.pretty)

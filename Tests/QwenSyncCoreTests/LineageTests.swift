@@ -27,7 +27,8 @@ struct LineageTests {
 
     @Test("a claim-less token in oauth_creds.json is the active account's refresh, not a new account")
     func claimlessTokenFollowsTheMirroredAccount() {
-        var subject = state([account("A", anonymous("rt-a0")), account("B", anonymous("rt-b0"))], active: "A", file: anonymous("rt-a1", expiry: Self.now + 2 * Self.hour))
+        var subject = state(
+            [account("A", anonymous("rt-a0")), account("B", anonymous("rt-b0"))], active: "A", file: anonymous("rt-a1", expiry: Self.now + 2 * Self.hour))
         #expect(subject.owner(of: subject.credentials!) == .account(id: "A", fate: nil))
         #expect(subject.reconcileCredentialsFile(nowMs: Self.now) == .updated(id: "A"))
         #expect(subject.accounts.accounts.count == 2)
@@ -37,7 +38,8 @@ struct LineageTests {
 
     @Test("with no active account, the account qwen-sync last saw in the file is the one mirrored")
     func ledgerNamesTheMirroredAccount() {
-        var subject = state([account("A", anonymous("rt-a0")), account("B", anonymous("rt-b0"))], active: nil, file: anonymous("rt-b1", expiry: Self.now + 2 * Self.hour))
+        var subject = state(
+            [account("A", anonymous("rt-a0")), account("B", anonymous("rt-b0"))], active: nil, file: anonymous("rt-b1", expiry: Self.now + 2 * Self.hour))
         subject.sidecar.ledger.credentialsAccountID = "B"
         #expect(subject.reconcileCredentialsFile(nowMs: Self.now) == .updated(id: "B"))
     }
@@ -203,7 +205,8 @@ struct LineageTests {
 
     @Test("restore --replace on the active account writes the file too, so the next reconcile does not take the replaced token back")
     func restoreReplaceOnActive() throws {
-        var subject = state([account("A", anonymous("rt-a1", expiry: Self.now + Self.hour))], active: "A", file: anonymous("rt-a1", expiry: Self.now + Self.hour))
+        var subject = state(
+            [account("A", anonymous("rt-a1", expiry: Self.now + Self.hour))], active: "A", file: anonymous("rt-a1", expiry: Self.now + Self.hour))
         subject.recovered.keep(.init(accountID: "A", label: nil, reason: "superseded", savedAtMs: 1, token: anonymous("rt-a0", expiry: Self.now)))
         try subject.restore(accountID: "A", replace: true, nowMs: Self.now)
         #expect(subject.accounts.account(id: "A")?.token.refreshToken == "rt-a0")

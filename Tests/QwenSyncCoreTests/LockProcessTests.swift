@@ -11,7 +11,8 @@ struct LockProcessTests {
     static func holder(
         _ directory: TemporaryDirectory, _ name: String, path: String, holdMs: Int, staleMs: Int, delayMs: Int = 100
     ) throws -> ChildProcess {
-        try ChildProcess(product: "qwen-sync-stress",
+        try ChildProcess(
+            product: "qwen-sync-stress",
             ["hold-lock", "--path", path, "--ms", "\(holdMs)", "--stale-ms", "\(staleMs)", "--delay-ms", "\(delayMs)"],
             logPrefix: directory.appending(name))
     }

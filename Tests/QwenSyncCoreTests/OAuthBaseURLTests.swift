@@ -5,21 +5,25 @@ import Testing
 /// The OAuth base URL needs a scheme, and `https` unless the host is this machine.
 @Suite("OAuth base URL rule")
 struct OAuthBaseURLTests {
-    @Test("accepted URLs", arguments: [
-        "https://chat.qwen.ai", "https://chat.qwen.ai/", "HTTPS://example.com:8443/base", "http://127.0.0.1:9000",
-        "http://127.1.2.3", "http://localhost:8080", "http://LOCALHOST", "http://[::1]:9000/x",
-    ])
+    @Test(
+        "accepted URLs",
+        arguments: [
+            "https://chat.qwen.ai", "https://chat.qwen.ai/", "HTTPS://example.com:8443/base", "http://127.0.0.1:9000",
+            "http://127.1.2.3", "http://localhost:8080", "http://LOCALHOST", "http://[::1]:9000/x",
+        ])
     func accepted(_ url: String) {
         #expect(OAuthBaseURL.problem(with: url) == nil)
     }
 
-    @Test("refused URLs and why", arguments: [
-        ("chat.qwen.ai", "has no scheme"), ("127.0.0.1:9000", "has no scheme"), ("://x", "has no scheme"),
-        ("http://chat.qwen.ai", "would send tokens in clear"), ("http://128.0.0.1", "would send tokens in clear"),
-        ("http://127.0.0.1.evil.com", "would send tokens in clear"), ("http://localhost.evil.com", "would send tokens in clear"),
-        ("http://[::2]", "would send tokens in clear"), ("ftp://chat.qwen.ai", "must start with https://"),
-        ("https://", "names no host"), ("https://:443", "names no host"), ("https://user:pw@chat.qwen.ai", "user name or password"),
-    ])
+    @Test(
+        "refused URLs and why",
+        arguments: [
+            ("chat.qwen.ai", "has no scheme"), ("127.0.0.1:9000", "has no scheme"), ("://x", "has no scheme"),
+            ("http://chat.qwen.ai", "would send tokens in clear"), ("http://128.0.0.1", "would send tokens in clear"),
+            ("http://127.0.0.1.evil.com", "would send tokens in clear"), ("http://localhost.evil.com", "would send tokens in clear"),
+            ("http://[::2]", "would send tokens in clear"), ("ftp://chat.qwen.ai", "must start with https://"),
+            ("https://", "names no host"), ("https://:443", "names no host"), ("https://user:pw@chat.qwen.ai", "user name or password"),
+        ])
     func refused(_ url: String, _ reason: String) {
         let problem = OAuthBaseURL.problem(with: url)
         #expect(problem?.contains(reason) == true, "\(url): \(problem ?? "accepted")")

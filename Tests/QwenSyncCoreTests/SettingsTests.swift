@@ -35,9 +35,11 @@ struct SettingsTests {
         }
     }
 
-    @Test("quota cooldown: default 24 h, values below 1000 or not numbers fall back with a warning", arguments: [
-        (nil, 86_400_000, 0), ("5000", 5_000, 0), ("1000", 1_000, 0), ("999", 86_400_000, 1), ("soon", 86_400_000, 1),
-    ] as [(String?, Int64, Int)])
+    @Test(
+        "quota cooldown: default 24 h, values below 1000 or not numbers fall back with a warning",
+        arguments: [
+            (nil, 86_400_000, 0), ("5000", 5_000, 0), ("1000", 1_000, 0), ("999", 86_400_000, 1), ("soon", 86_400_000, 1),
+        ] as [(String?, Int64, Int)])
     func quotaCooldown(text: String?, expected: Int64, warnings: Int) throws {
         let environment = ProcessEnvironment(text.map { ["OPENCODE_QWEN_QUOTA_COOLDOWN_MS": $0] } ?? [:])
         let settings = try Settings.resolve(qwenDir: "/d", environment: environment)

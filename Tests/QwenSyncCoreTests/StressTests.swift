@@ -34,10 +34,12 @@ struct StressTests {
         try await withTemporaryDirectory { directory in
             let qwenDir = directory.appending("qwen")
             let workers = try (0..<8).map { index in
-                try ChildProcess(product: "qwen-sync-stress", ["rmw", "--qwen-dir", qwenDir, "--cycles", "500", "--delay-ms", "2"],
+                try ChildProcess(
+                    product: "qwen-sync-stress", ["rmw", "--qwen-dir", qwenDir, "--cycles", "500", "--delay-ms", "2"],
                     logPrefix: directory.appending("rmw\(index)"))
             }
-            let reader = try ChildProcess(product: "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "3000"], logPrefix: directory.appending("verify"))
+            let reader = try ChildProcess(
+                product: "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "3000"], logPrefix: directory.appending("verify"))
             for worker in workers {
                 #expect(await worker.waitForExit(timeoutMs: 600_000) == 0, "\(worker.errorOutput)")
             }
@@ -61,7 +63,8 @@ struct StressTests {
             }
             func spawnReader() throws -> ChildProcess {
                 serial += 1
-                return try ChildProcess(product: "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "500"], logPrefix: directory.appending("reader\(serial)"))
+                return try ChildProcess(
+                    product: "qwen-sync-stress", ["verify", "--qwen-dir", qwenDir, "--reads", "500"], logPrefix: directory.appending("reader\(serial)"))
             }
 
             var writers = try (0..<4).map { _ in try spawnWriter() }
@@ -113,7 +116,8 @@ struct StressTests {
             // A dead holder's lock must be taken over: make sure there is one.
             let settings = try settings(qwenDir)
             if !FileTools.exists(settings.credentialsLockPath) {
-                let holder = try ChildProcess(product: "qwen-sync-stress", ["hold-lock", "--path", settings.credentialsLockPath, "--ms", "60000", "--stale-ms", "500"],
+                let holder = try ChildProcess(
+                    product: "qwen-sync-stress", ["hold-lock", "--path", settings.credentialsLockPath, "--ms", "60000", "--stale-ms", "500"],
                     logPrefix: directory.appending("holder"))
                 try await holder.waitForOutput("HELD")
                 holder.kill()

@@ -162,7 +162,8 @@ struct ControlSocketOwnershipTests {
     private static func runAsStranger(_ uid: UInt32, home: String, _ arguments: [String]) async throws -> ProcessOutcome {
         try await runProduct(
             "/usr/bin/setpriv",
-            ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "env", "-i", "HOME=\(home)", "QWEN_SYNC_LOG=stderr", BuiltProducts.path(of: "qwen-sync")] + arguments
+            ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "env", "-i", "HOME=\(home)", "QWEN_SYNC_LOG=stderr", BuiltProducts.path(of: "qwen-sync")]
+                + arguments
         )
     }
 

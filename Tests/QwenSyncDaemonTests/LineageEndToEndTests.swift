@@ -9,7 +9,8 @@ import Testing
 struct LineageEndToEndTests {
     /// Two claim-less accounts on a stand-in that issues opaque access tokens: `alice` active
     /// (in `oauth_creds.json`, expiring at `aliceExpiry`), `bob` not.
-    private func twoAnonymousAccounts(_ fixture: DaemonFixture, aliceExpiry: Int64, bobExpiry: Int64) throws -> (alice: OAuthCredentials, bob: OAuthCredentials) {
+    private func twoAnonymousAccounts(_ fixture: DaemonFixture, aliceExpiry: Int64, bobExpiry: Int64) throws -> (alice: OAuthCredentials, bob: OAuthCredentials)
+    {
         let alice = TokenFactory.credentials(sub: nil, refresh: try fixture.standIn.seed(sub: "alice"), expiry: aliceExpiry, serial: "a")
         let bob = TokenFactory.credentials(sub: nil, refresh: try fixture.standIn.seed(sub: "bob"), expiry: bobExpiry, serial: "b")
         var document = AccountsDocument()
@@ -37,13 +38,17 @@ struct LineageEndToEndTests {
     private func peerRefreshesTheFile(_ fixture: DaemonFixture) async throws {
         let peer = try ChildProcess(
             "/usr/bin/env",
-            ["python3", DaemonFixture.clientScript, "--qwen-dir", fixture.qwenDirectory, "--base-url", fixture.standIn.baseURL,
-             "--duration", "0", "--refresh-now"],
+            [
+                "python3", DaemonFixture.clientScript, "--qwen-dir", fixture.qwenDirectory, "--base-url", fixture.standIn.baseURL,
+                "--duration", "0", "--refresh-now",
+            ],
             stdout: fixture.directory.appending("peer.json"), stderr: fixture.directory.appending("peer.err")
         )
         #expect(await peer.waitForExit(timeoutMs: 20_000) == 0)
         let report = try JSON.parse(DaemonFixture.read(fixture.directory.appending("peer.json")) ?? "").objectValue
-        #expect(report?["refresh_attempts"]?.int64Value == 1 && report?["refresh_failures"]?.int64Value == 0, "peer: \(report.map { JSONValue.object($0).serialized(.compact) } ?? "no report")")
+        #expect(
+            report?["refresh_attempts"]?.int64Value == 1 && report?["refresh_failures"]?.int64Value == 0,
+            "peer: \(report.map { JSONValue.object($0).serialized(.compact) } ?? "no report")")
     }
 
     /// What must hold after a peer refreshed alice behind qwen-sync's back.
@@ -135,7 +140,9 @@ struct LineageEndToEndTests {
         #expect(state.accounts.accounts.allSatisfy { $0.lastErrorCode == nil })
         #expect(try fixture.standIn.liveRefreshTokens(sub: "alice") == [try #require(state.accounts.account(id: "acct_alice")).token.refreshToken])
         #expect(try fixture.standIn.liveRefreshTokens(sub: "bob") == [try #require(state.accounts.account(id: "acct_bob")).token.refreshToken])
-        print("lock-unlink storm: \(refreshes.count) refreshes, \(try fixture.standIn.counter("dead_token_reuse")) dead-token requests, \(state.accounts.accounts.count) accounts")
+        print(
+            "lock-unlink storm: \(refreshes.count) refreshes, \(try fixture.standIn.counter("dead_token_reuse")) dead-token requests, \(state.accounts.accounts.count) accounts"
+        )
     }
 
     @Test("after an outage longer than two token lifetimes, every account is refreshed within 15 s of the server answering again")
@@ -179,7 +186,10 @@ struct LineageEndToEndTests {
         let log = { DaemonFixture.read(daemon.log) ?? "" }
         #expect(await eventually(timeoutMs: 5_000) { log().contains("another process switched the active account acct_alice → acct_bob") }, "\(log())")
         #expect(log().contains("another process put acct_alice into a cooldown (insufficient_quota)"), "\(log())")
-        #expect(await eventually(timeoutMs: 5_000) { fixture.credentialsOnDisk()?.refreshToken == (try? fixture.state())?.accounts.account(id: "acct_bob")?.token.refreshToken })
+        #expect(
+            await eventually(timeoutMs: 5_000) {
+                fixture.credentialsOnDisk()?.refreshToken == (try? fixture.state())?.accounts.account(id: "acct_bob")?.token.refreshToken
+            })
         #expect(await daemon.process.stop() == 0)
     }
 }

@@ -21,12 +21,15 @@ struct RefreshEndToEndTests {
         let duration = 32.0
         var clients: [ChildProcess] = []
         for index in 0..<20 {
-            clients.append(try ChildProcess(
-                "/usr/bin/env",
-                ["python3", DaemonFixture.clientScript, "--qwen-dir", fixture.qwenDirectory, "--base-url", fixture.standIn.baseURL,
-                 "--duration", String(duration), "--id", String(index)],
-                stdout: fixture.directory.appending("client-\(index).json"), stderr: fixture.directory.appending("client-\(index).err")
-            ))
+            clients.append(
+                try ChildProcess(
+                    "/usr/bin/env",
+                    [
+                        "python3", DaemonFixture.clientScript, "--qwen-dir", fixture.qwenDirectory, "--base-url", fixture.standIn.baseURL,
+                        "--duration", String(duration), "--id", String(index),
+                    ],
+                    stdout: fixture.directory.appending("client-\(index).json"), stderr: fixture.directory.appending("client-\(index).err")
+                ))
         }
         for client in clients {
             #expect(await client.waitForExit(timeoutMs: Int64(duration * 1000) + 20_000) == 0)
@@ -34,7 +37,8 @@ struct RefreshEndToEndTests {
         let elapsedMs = WallClock.monotonicMs() - started
         let reports = try (0..<20).map { index -> JSONObject in
             let text = DaemonFixture.read(fixture.directory.appending("client-\(index).json")) ?? ""
-            return try #require(try JSON.parse(text).objectValue, "client \(index): \(DaemonFixture.read(fixture.directory.appending("client-\(index).err")) ?? "")")
+            return try #require(
+                try JSON.parse(text).objectValue, "client \(index): \(DaemonFixture.read(fixture.directory.appending("client-\(index).err")) ?? "")")
         }
         let stats = try fixture.standIn.stats()
         let log = DaemonFixture.read(daemon.log) ?? ""
@@ -118,7 +122,10 @@ struct RefreshEndToEndTests {
 
         let second = try await fixture.startDaemon(refreshLead: 1_000)
         // The dead daemon's oauth_accounts.lock goes stale after 30 s; the new one then refreshes.
-        #expect(try await eventually(timeoutMs: 45_000) { try fixture.standIn.counter("successful_refreshes") >= 1 && (fixture.credentialsOnDisk()?.expiryDate ?? 0) > alice.expiryDate })
+        #expect(
+            try await eventually(timeoutMs: 45_000) {
+                try fixture.standIn.counter("successful_refreshes") >= 1 && (fixture.credentialsOnDisk()?.expiryDate ?? 0) > alice.expiryDate
+            })
         let account = try #require(try fixture.state().accounts.activeAccount)
         #expect(account.state(nowMs: WallClock.nowMs()) == .healthy)
         #expect(account.lastErrorCode == nil)

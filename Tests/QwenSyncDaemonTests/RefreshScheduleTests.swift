@@ -13,7 +13,9 @@ struct RefreshScheduleTests {
         TokenFactory.account(id, TokenFactory.credentials(sub: id, refresh: "rt-\(id)", expiry: expiry), until: until, code: code)
     }
 
-    @Test("an account is due at expiry − lead − jitter, the jitter below a tenth of the lead and 120 s", arguments: [31_000, 40_000, 300_000, 900_000, 3_000_000] as [Int64])
+    @Test(
+        "an account is due at expiry − lead − jitter, the jitter below a tenth of the lead and 120 s",
+        arguments: [31_000, 40_000, 300_000, 900_000, 3_000_000] as [Int64])
     func dueTimeWithinJitter(leadMs: Int64) throws {
         let schedule = RefreshSchedule(leadMs: leadMs)
         let span = min(leadMs / 10, 120_000)

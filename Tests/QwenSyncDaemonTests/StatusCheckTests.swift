@@ -13,9 +13,11 @@ struct StatusCheckTests {
         try await runProduct("qwen-sync", ["status", "--check"], environment: fixture.environment())
     }
 
-    @Test("without a daemon, judged from the files", arguments: [
-        "no-store", "healthy", "expired", "auth-invalid-alone", "auth-invalid-with-alternative", "cooldown", "no-active", "unstored-login",
-    ])
+    @Test(
+        "without a daemon, judged from the files",
+        arguments: [
+            "no-store", "healthy", "expired", "auth-invalid-alone", "auth-invalid-with-alternative", "cooldown", "no-active", "unstored-login",
+        ])
     func fromFiles(_ scene: String) async throws {
         let fixture = try await DaemonFixture()
         let now = WallClock.nowMs()
@@ -39,7 +41,10 @@ struct StatusCheckTests {
         case "auth-invalid-with-alternative":
             let refused = TokenFactory.account("acct_a", fresh, until: now + Self.hourMs, code: AccountErrorCode.authInvalid)
             try fixture.writeAccounts(TokenFactory.document([refused, other], active: "acct_a"))
-            expected = (1, "qwen-sync: the active account acct_a was refused by the server; run `qwen-sync login --account acct_a`; or switch with `qwen-sync accounts use acct_b`")
+            expected = (
+                1,
+                "qwen-sync: the active account acct_a was refused by the server; run `qwen-sync login --account acct_a`; or switch with `qwen-sync accounts use acct_b`"
+            )
         case "cooldown":
             let cooling = TokenFactory.account("acct_a", fresh, until: now + 2 * Self.hourMs + 30_000)
             let alsoCooling = TokenFactory.account("acct_b", fresh, until: now + Self.hourMs)
@@ -63,7 +68,8 @@ struct StatusCheckTests {
         let fixture = try await DaemonFixture()
         let now = WallClock.nowMs()
         let healthy = try fixture.credentials(for: "user-1", expiresInMs: Self.hourMs)
-        let refused = TokenFactory.account("acct_a", try fixture.credentials(for: "user-2", expiresInMs: Self.hourMs), until: now + Self.hourMs, code: AccountErrorCode.authInvalid)
+        let refused = TokenFactory.account(
+            "acct_a", try fixture.credentials(for: "user-2", expiresInMs: Self.hourMs), until: now + Self.hourMs, code: AccountErrorCode.authInvalid)
         try fixture.writeAccounts(TokenFactory.document([refused, TokenFactory.account("acct_b", healthy)], active: "acct_a"))
         try fixture.writeCredentials(refused.token)
         let alone = try await check(fixture)

@@ -142,12 +142,17 @@ struct SyncEndToEndTests {
 
         // The plugin marks bob exhausted (quota) for 2 s: the daemon switches to alice.
         let bobUntil = WallClock.nowMs() + 2_000
-        try fixture.changeAccounts { $0.update(id: bobID) { $0.markExhausted(until: bobUntil, code: AccountErrorCode.insufficientQuota, nowMs: bobUntil - 2_000) } }
-        #expect(try await eventually(timeoutMs: 1_000) { try fixture.state().accounts.activeAccountID == alice.id && fixture.credentialsOnDisk() == alice.token })
+        try fixture.changeAccounts {
+            $0.update(id: bobID) { $0.markExhausted(until: bobUntil, code: AccountErrorCode.insufficientQuota, nowMs: bobUntil - 2_000) }
+        }
+        #expect(
+            try await eventually(timeoutMs: 1_000) { try fixture.state().accounts.activeAccountID == alice.id && fixture.credentialsOnDisk() == alice.token })
 
         // alice is exhausted too, for longer: nobody healthy, alice stays active.
         let aliceUntil = WallClock.nowMs() + 60_000
-        try fixture.changeAccounts { $0.update(id: alice.id) { $0.markExhausted(until: aliceUntil, code: AccountErrorCode.insufficientQuota, nowMs: aliceUntil - 60_000) } }
+        try fixture.changeAccounts {
+            $0.update(id: alice.id) { $0.markExhausted(until: aliceUntil, code: AccountErrorCode.insufficientQuota, nowMs: aliceUntil - 60_000) }
+        }
         try await Task.sleep(for: .milliseconds(200))
         #expect(try fixture.state().accounts.activeAccountID == alice.id)
         let statusWhileCooling = try fixture.status()

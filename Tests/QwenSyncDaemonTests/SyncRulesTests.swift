@@ -320,10 +320,11 @@ struct SyncRulesTests {
             #expect(storeStable, "the store changed again; \(context)")
             #expect(fileStable, "the file changed again; \(context)")
             // Only conditions that need a human persist: errors, or a stale file nothing can be mirrored over.
-            #expect(events.allSatisfy { event in
-                if case .staleCredentials = event { return again.accounts.activeAccount?.state(nowMs: Self.now) != .healthy }
-                return event.eventName == "error"
-            }, "\(context)")
+            #expect(
+                events.allSatisfy { event in
+                    if case .staleCredentials = event { return again.accounts.activeAccount?.state(nowMs: Self.now) != .healthy }
+                    return event.eventName == "error"
+                }, "\(context)")
         }
     }
 

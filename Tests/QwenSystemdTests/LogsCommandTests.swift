@@ -31,8 +31,9 @@ struct LogsCommandTests {
     func readsEntries() async throws {
         let journald = try await JournaldFixture()
         let account = Self.uniqueAccount()
-        try await Self.write([("refresh", "token refreshed"), ("switch", "switched\nsecond line"), ("refresh", "refreshed \u{1B}[31magain")],
-                             account: account, journald: journald)
+        try await Self.write(
+            [("refresh", "token refreshed"), ("switch", "switched\nsecond line"), ("refresh", "refreshed \u{1B}[31magain")],
+            account: account, journald: journald)
 
         let all = try await runProduct("qwen-sync", ["logs", "--account", account])
         #expect(all.exitCode == 0, "\(all.standardError)")

@@ -19,26 +19,30 @@ enum AccountChecks {
     private static func active(_ state: CredentialState, now: Int64) -> DoctorFinding {
         guard let account = state.accounts.activeAccount else {
             if let credentials = state.credentials {
-                return expiry(of: credentials.expiryDate, name: "the account in oauth_creds.json (not in the store)", now: now,
-                              healthyFix: "`qwen-sync accounts import` adds it to the store, so it can be switched and watched")
+                return expiry(
+                    of: credentials.expiryDate, name: "the account in oauth_creds.json (not in the store)", now: now,
+                    healthyFix: "`qwen-sync accounts import` adds it to the store, so it can be switched and watched")
             }
             return DoctorFinding("active_account", .fail, "no active account", fix: "`qwen-sync login`")
         }
         let name = describe(account, in: state)
         switch account.state(nowMs: now) {
         case .authInvalid:
-            return DoctorFinding("active_account", .fail, "the active account \(name) was refused by the server: no client can use it",
-                                 fix: "`qwen-sync login --account \(account.id)`, or `qwen-sync accounts use ID` for another account")
+            return DoctorFinding(
+                "active_account", .fail, "the active account \(name) was refused by the server: no client can use it",
+                fix: "`qwen-sync login --account \(account.id)`, or `qwen-sync accounts use ID` for another account")
         case .cooldown:
-            return DoctorFinding("active_account", .warn,
-                                 "the active account \(name) is out of quota until \(utcText(ms: account.exhaustedUntil))",
-                                 fix: "wait, or `qwen-sync accounts use ID` for a healthy account")
+            return DoctorFinding(
+                "active_account", .warn,
+                "the active account \(name) is out of quota until \(utcText(ms: account.exhaustedUntil))",
+                fix: "wait, or `qwen-sync accounts use ID` for a healthy account")
         case .healthy:
             break
         }
         if let credentials = state.credentials, state.accounts.account(matching: credentials)?.id != account.id {
-            return DoctorFinding("active_account", .warn, "oauth_creds.json does not hold the active account \(name)",
-                                 fix: "`qwen-sync accounts use \(account.id)` (or `qwen-sync accounts import` to keep the file's account)")
+            return DoctorFinding(
+                "active_account", .warn, "oauth_creds.json does not hold the active account \(name)",
+                fix: "`qwen-sync accounts use \(account.id)` (or `qwen-sync accounts import` to keep the file's account)")
         }
         return expiry(of: account.token.expiryDate, name: "the active account \(name)", now: now, healthyFix: nil)
     }
@@ -46,13 +50,15 @@ enum AccountChecks {
     /// The token-expiry finding for the active account.
     private static func expiry(of expiryMs: Int64, name: String, now: Int64, healthyFix: String?) -> DoctorFinding {
         if expiryMs <= now {
-            return DoctorFinding("active_account", .warn,
-                                 "\(name): its access token expired \(durationText(ms: now - expiryMs)) ago (\(utcText(ms: expiryMs)))",
-                                 fix: "`qwen-sync refresh` (a running daemon refreshes before expiry)")
+            return DoctorFinding(
+                "active_account", .warn,
+                "\(name): its access token expired \(durationText(ms: now - expiryMs)) ago (\(utcText(ms: expiryMs)))",
+                fix: "`qwen-sync refresh` (a running daemon refreshes before expiry)")
         }
-        return DoctorFinding("active_account", healthyFix == nil ? .ok : .warn,
-                             "\(name) is healthy; its access token expires in \(durationText(ms: expiryMs - now))",
-                             fix: healthyFix)
+        return DoctorFinding(
+            "active_account", healthyFix == nil ? .ok : .warn,
+            "\(name) is healthy; its access token expires in \(durationText(ms: expiryMs - now))",
+            fix: healthyFix)
     }
 
     private static func other(_ account: StoredAccount, in state: CredentialState, now: Int64) -> DoctorFinding {
@@ -64,7 +70,9 @@ enum AccountChecks {
         case .cooldown:
             return DoctorFinding(id, .ok, "\(name): out of quota until \(utcText(ms: account.exhaustedUntil)); qwen-sync keeps refreshing it meanwhile")
         case .authInvalid:
-            return DoctorFinding(id, .warn, "\(name): the server refused its login", fix: "`qwen-sync login --account \(account.id)` or `qwen-sync accounts remove \(account.id)`")
+            return DoctorFinding(
+                id, .warn, "\(name): the server refused its login",
+                fix: "`qwen-sync login --account \(account.id)` or `qwen-sync accounts remove \(account.id)`")
         }
     }
 

@@ -6,10 +6,12 @@ enum ConfigurationCheck {
     static func run(_ context: DoctorContext) -> DoctorFinding {
         let settings = context.settings
         guard settings.warnings.isEmpty else {
-            return DoctorFinding("configuration", .warn, settings.warnings.joined(separator: "; "),
-                                 fix: "correct or unset the variable named, so every client uses the same files")
+            return DoctorFinding(
+                "configuration", .warn, settings.warnings.joined(separator: "; "),
+                fix: "correct or unset the variable named, so every client uses the same files")
         }
-        return DoctorFinding("configuration", .ok,
-                             "qwen dir \(settings.qwenDirectory), accounts store \(settings.accountsPath), socket \(settings.socketPath)")
+        return DoctorFinding(
+            "configuration", .ok,
+            "qwen dir \(settings.qwenDirectory), accounts store \(settings.accountsPath), socket \(settings.socketPath)")
     }
 }

@@ -6,16 +6,18 @@ enum CredentialFileCheck {
     static func credentials(_ context: DoctorContext) -> DoctorFinding {
         let path = context.settings.credentialsPath
         guard FileFacts.of(path) != nil else {
-            return DoctorFinding("credentials_file", .warn, "\(path) does not exist: no qwen client has an account to use",
-                                 fix: "`qwen-sync login`, or `qwen-sync accounts use ID` to write an existing account into it")
+            return DoctorFinding(
+                "credentials_file", .warn, "\(path) does not exist: no qwen client has an account to use",
+                fix: "`qwen-sync login`, or `qwen-sync accounts use ID` to write an existing account into it")
         }
         if let problem = safety(path, id: "credentials_file", context: context) { return problem }
         switch CredentialsFile.read(path) {
         case .valid:
             return DoctorFinding("credentials_file", .ok, "\(path) is private and holds valid credentials")
         case .invalid(let reason, _):
-            return DoctorFinding("credentials_file", .fail, "\(path) is not usable: \(reason)",
-                                 fix: "`qwen-sync accounts use ID` rewrites it from the store; otherwise `qwen-sync login`")
+            return DoctorFinding(
+                "credentials_file", .fail, "\(path) is not usable: \(reason)",
+                fix: "`qwen-sync accounts use ID` rewrites it from the store; otherwise `qwen-sync login`")
         case .missing:
             return DoctorFinding("credentials_file", .warn, "\(path) vanished while it was checked", fix: "run `qwen-sync doctor` again")
         }
@@ -31,8 +33,9 @@ enum CredentialFileCheck {
         do {
             state = try CredentialStore(settings: context.settings).read()
         } catch {
-            return DoctorFinding("accounts_file", .fail, "\(path) cannot be read: \(error.description)",
-                                 fix: "fix or move the file aside (qwen-sync never rewrites a store it cannot read), then `qwen-sync accounts import`")
+            return DoctorFinding(
+                "accounts_file", .fail, "\(path) cannot be read: \(error.description)",
+                fix: "fix or move the file aside (qwen-sync never rewrites a store it cannot read), then `qwen-sync accounts import`")
         }
         let rejected = state.accounts.rejectedEntries
         if !rejected.isEmpty {
@@ -54,23 +57,27 @@ enum CredentialFileCheck {
             let directory = context.settings.qwenDirectory
             var status = stat()
             guard stat(path, &status) == 0 else {
-                return DoctorFinding(id, .fail, "\(path) is a link to \(target), which does not exist",
-                                     fix: "remove the link (`rm \(path)`), then `qwen-sync accounts use ID` or `qwen-sync login`")
+                return DoctorFinding(
+                    id, .fail, "\(path) is a link to \(target), which does not exist",
+                    fix: "remove the link (`rm \(path)`), then `qwen-sync accounts use ID` or `qwen-sync login`")
             }
             if !target.hasPrefix(directory + "/") {
-                return DoctorFinding(id, .warn, "\(path) is a link to \(target), outside \(directory); writers replace the link with a file, so the two drift apart",
-                                     fix: "replace the link with the file: `cp --remove-destination \(target) \(path)`")
+                return DoctorFinding(
+                    id, .warn, "\(path) is a link to \(target), outside \(directory); writers replace the link with a file, so the two drift apart",
+                    fix: "replace the link with the file: `cp --remove-destination \(target) \(path)`")
             }
         } else if facts.type != S_IFREG {
             return DoctorFinding(id, .fail, "\(path) is not a regular file", fix: "move it away, then `qwen-sync login`")
         }
         if facts.owner != context.uid {
-            return DoctorFinding(id, .fail, "\(path) belongs to \(userName(facts.owner)), not to \(userName(context.uid))",
-                                 fix: "`sudo chown \(userName(context.uid)) \(path)`")
+            return DoctorFinding(
+                id, .fail, "\(path) belongs to \(userName(facts.owner)), not to \(userName(context.uid))",
+                fix: "`sudo chown \(userName(context.uid)) \(path)`")
         }
         if facts.permissions & 0o077 != 0 {
-            return DoctorFinding(id, .fail, "\(path) has mode \(facts.modeText): other users can read or change your tokens",
-                                 fix: "`chmod 600 \(path)`")
+            return DoctorFinding(
+                id, .fail, "\(path) has mode \(facts.modeText): other users can read or change your tokens",
+                fix: "`chmod 600 \(path)`")
         }
         return nil
     }

@@ -13,30 +13,39 @@ enum DaemonCheck {
         } catch {
             switch error {
             case .untrusted(let cause):
-                return (DoctorFinding(
-                    "daemon", .fail, "the control socket \(socket) cannot be trusted: \(cause.reason)",
-                    fix: "use a socket in a folder only you own (the default under $XDG_RUNTIME_DIR), or remove the foreign one"
-                ), false)
+                return (
+                    DoctorFinding(
+                        "daemon", .fail, "the control socket \(socket) cannot be trusted: \(cause.reason)",
+                        fix: "use a socket in a folder only you own (the default under $XDG_RUNTIME_DIR), or remove the foreign one"
+                    ), false
+                )
             case .unreachable(let cause):
-                return (DoctorFinding(
-                    "daemon", .warn,
-                    "no daemon answers at \(socket) (\(cause.reason)); tokens are refreshed only when a client needs one",
-                    fix: "start it: `systemctl --user enable --now qwen-sync` (see contrib/README.md) or `qwen-sync daemon`"
-                ), false)
+                return (
+                    DoctorFinding(
+                        "daemon", .warn,
+                        "no daemon answers at \(socket) (\(cause.reason)); tokens are refreshed only when a client needs one",
+                        fix: "start it: `systemctl --user enable --now qwen-sync` (see contrib/README.md) or `qwen-sync daemon`"
+                    ), false
+                )
             }
         }
         let status = reply.objectValue
         if let message = status?["error"]?.stringValue {
-            return (DoctorFinding("daemon", .fail, "the daemon at \(socket) answers with an error: \(message)",
-                                  fix: "see `qwen-sync logs --event error`, then restart the daemon"), true)
+            return (
+                DoctorFinding(
+                    "daemon", .fail, "the daemon at \(socket) answers with an error: \(message)",
+                    fix: "see `qwen-sync logs --event error`, then restart the daemon"), true
+            )
         }
         let served = status?["qwen_dir"]?.stringValue
         guard served == directory else {
-            return (DoctorFinding(
-                "daemon", .fail,
-                "the daemon at \(socket) serves \(served ?? "an unknown directory"), not \(directory)",
-                fix: "run the daemon with the same --qwen-dir/QWEN_HOME as your clients, or pass --socket for the right one"
-            ), true)
+            return (
+                DoctorFinding(
+                    "daemon", .fail,
+                    "the daemon at \(socket) serves \(served ?? "an unknown directory"), not \(directory)",
+                    fix: "run the daemon with the same --qwen-dir/QWEN_HOME as your clients, or pass --socket for the right one"
+                ), true
+            )
         }
         let daemon = status?["daemon"]?.objectValue
         let pid = daemon?["pid"]?.int64Value.map { "pid \($0)" } ?? "unknown pid"

@@ -12,8 +12,9 @@ enum QwenCLICheck {
         do {
             path = try CLILocator.locate(environment: context.environment)
         } catch {
-            return DoctorFinding("qwen_cli", .warn, "\(error.message); only `qwen-sync exec` needs it",
-                                 fix: "`npm install -g @qwen-code/qwen-code`, or set QWEN_CLI_PATH")
+            return DoctorFinding(
+                "qwen_cli", .warn, "\(error.message); only `qwen-sync exec` needs it",
+                fix: "`npm install -g @qwen-code/qwen-code`, or set QWEN_CLI_PATH")
         }
         let runner = ChildProcessRunner(
             executable: path,
@@ -28,8 +29,9 @@ enum QwenCLICheck {
             return String(decoding: outcome.standardOutput, as: UTF8.self)
         }
         guard let output, let version = version(in: output) else {
-            return DoctorFinding("qwen_cli", .warn, "\(path) --version printed no version; it may not be qwen-code",
-                                 fix: "reinstall it (`npm install -g @qwen-code/qwen-code`) or point QWEN_CLI_PATH at qwen-code")
+            return DoctorFinding(
+                "qwen_cli", .warn, "\(path) --version printed no version; it may not be qwen-code",
+                fix: "reinstall it (`npm install -g @qwen-code/qwen-code`) or point QWEN_CLI_PATH at qwen-code")
         }
         let text = version.map(String.init).joined(separator: ".")
         if version.lexicographicallyPrecedes(externalAuthVersion) {
@@ -58,7 +60,8 @@ enum QwenCLICheck {
     /// Whether the settings file at `path` sets `security.auth.useExternal` to true.
     private static func usesExternalAuth(_ path: String) -> Bool {
         guard let contents = try? SecureFile.read(path, limit: 1 << 20),
-              let settings = try? JSON.parse(contents.bytes) else { return false }
+            let settings = try? JSON.parse(contents.bytes)
+        else { return false }
         return settings.objectValue?["security"]?.objectValue?["auth"]?.objectValue?["useExternal"]?.boolValue == true
     }
 }

@@ -30,14 +30,16 @@ enum SystemdUnitCheck {
         case "active", "reloading", "activating":
             return DoctorFinding("systemd_unit", .ok, "\(unit) is \(state)")
         case "failed":
-            return DoctorFinding("systemd_unit", daemonAnswers ? .warn : .fail, "\(unit) failed",
-                                 fix: "`journalctl --user -u qwen-sync -n 50` or `qwen-sync logs -n 50`, then `systemctl --user restart qwen-sync`")
+            return DoctorFinding(
+                "systemd_unit", daemonAnswers ? .warn : .fail, "\(unit) failed",
+                fix: "`journalctl --user -u qwen-sync -n 50` or `qwen-sync logs -n 50`, then `systemctl --user restart qwen-sync`")
         default:
             if daemonAnswers {
                 return DoctorFinding("systemd_unit", .ok, "\(unit) is \(state); the daemon that answers was started another way")
             }
-            return DoctorFinding("systemd_unit", .warn, "\(unit) is \(state)",
-                                 fix: "`systemctl --user enable --now qwen-sync` (install the unit with contrib/install.sh)")
+            return DoctorFinding(
+                "systemd_unit", .warn, "\(unit) is \(state)",
+                fix: "`systemctl --user enable --now qwen-sync` (install the unit with contrib/install.sh)")
         }
     }
 }

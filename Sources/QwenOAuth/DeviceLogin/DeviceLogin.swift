@@ -85,7 +85,7 @@ public struct DeviceLogin {
             let result: DevicePollResult
             do {
                 result = try client.pollDeviceToken(deviceCode: authorization.deviceCode, pkce: pkce)
-            } catch where error.isTransient && failures < maxConsecutiveTransientFailures {
+            } catch  where error.isTransient && failures < maxConsecutiveTransientFailures {
                 failures += 1
                 continue
             }

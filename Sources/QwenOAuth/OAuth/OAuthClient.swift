@@ -24,12 +24,14 @@ public struct OAuthClient: Sendable {
     /// - Throws: ``DeviceFlowError`` when the server is unreachable, refuses, or answers
     ///   without the required fields.
     public func requestDeviceCode(pkce: PKCE) throws(DeviceFlowError) -> DeviceAuthorization {
-        let response = try post(configuration.deviceCodeURL, [
-            ("client_id", configuration.clientID),
-            ("scope", configuration.scope),
-            ("code_challenge", pkce.challenge),
-            ("code_challenge_method", PKCE.method),
-        ])
+        let response = try post(
+            configuration.deviceCodeURL,
+            [
+                ("client_id", configuration.clientID),
+                ("scope", configuration.scope),
+                ("code_challenge", pkce.challenge),
+                ("code_challenge_method", PKCE.method),
+            ])
         guard response.status == 200 else {
             let summary = OAuthErrorBody(response.body)?.summary(status: response.status, secrets: [])
             throw .server(status: response.status, summary: summary ?? "HTTP \(response.status)")
@@ -53,12 +55,14 @@ public struct OAuthClient: Sendable {
     ///   ``DeviceFlowError`` (see ``DeviceFlowError/isTransient``).
     public func pollDeviceToken(deviceCode: String, pkce: PKCE) throws(DeviceFlowError) -> DevicePollResult {
         let secrets = [deviceCode, pkce.verifier]
-        let response = try post(configuration.tokenURL, [
-            ("grant_type", Self.deviceCodeGrantType),
-            ("client_id", configuration.clientID),
-            ("device_code", deviceCode),
-            ("code_verifier", pkce.verifier),
-        ])
+        let response = try post(
+            configuration.tokenURL,
+            [
+                ("grant_type", Self.deviceCodeGrantType),
+                ("client_id", configuration.clientID),
+                ("device_code", deviceCode),
+                ("code_verifier", pkce.verifier),
+            ])
         let object = try? JSON.parse(response.body).objectValue
         if response.status == 200, let object, let grant = TokenGrant(object) {
             return .granted(grant)

@@ -100,8 +100,9 @@ public struct AccountRefresher: Sendable {
                     exchange.readAgainAfterRefusal = true
                     throw ReadAgain()
                 }
-                guard let next = state.candidateTokens(for: accountID, newerThan: token, onDisk: state.credentials)
-                    .first(where: { exchange.answers[$0.refreshToken] == nil })
+                guard
+                    let next = state.candidateTokens(for: accountID, newerThan: token, onDisk: state.credentials)
+                        .first(where: { exchange.answers[$0.refreshToken] == nil })
                 else { return invalidate(&state, accountID: accountID, reason: lastRefusal(exchange) ?? "its refresh token was already used", nowMs: nowMs) }
                 token = next
                 continue
@@ -140,7 +141,9 @@ public struct AccountRefresher: Sendable {
 
     /// Stores new tokens: the presented token is recorded rotated out (unless the server kept
     /// it), the account gets the new ones and, if active, `oauth_creds.json` too.
-    private func commit(_ renewed: OAuthCredentials, presented: OAuthCredentials, to state: inout CredentialState, accountID: String, nowMs: Int64) -> RefreshOutcome {
+    private func commit(_ renewed: OAuthCredentials, presented: OAuthCredentials, to state: inout CredentialState, accountID: String, nowMs: Int64)
+        -> RefreshOutcome
+    {
         if renewed.refreshToken != presented.refreshToken {
             state.sidecar.ledger.record(presented.refreshToken, of: accountID, fate: .rotated, nowMs: nowMs)
         }

@@ -128,12 +128,13 @@ public struct AccountsDocument: Sendable, Equatable {
         var object = root
         if object["version"] == nil { object["version"] = 1 }
         if object["activeAccountId"] == nil { object["activeAccountId"] = .null }
-        object["accounts"] = .array(entries.map { entry in
-            switch entry {
-            case .account(let account): .object(account.raw)
-            case .rejected(let value, _): value
-            }
-        })
+        object["accounts"] = .array(
+            entries.map { entry in
+                switch entry {
+                case .account(let account): .object(account.raw)
+                case .rejected(let value, _): value
+                }
+            })
         return JSONValue.object(object).serializedBytes(.pretty)
     }
 }

@@ -81,7 +81,8 @@ extension CredentialState {
         case .account(let id, let fate):
             guard fate?.isDead != true, let existing = accounts.account(id: id) else { return .stale(id: id) }
             if existing.token.sameTokens(as: credentials) { return .unchanged(id: id) }
-            let fresher = credentials.expiryDate > existing.token.expiryDate
+            let fresher =
+                credentials.expiryDate > existing.token.expiryDate
                 || (credentials.expiryDate == existing.token.expiryDate && credentials.refreshToken != existing.token.refreshToken)
             guard fresher else { return .stale(id: id) }
             accounts.update(id: id) { $0.setToken(credentials, nowMs: nowMs) }
@@ -166,7 +167,8 @@ extension CredentialState {
     ///
     /// - Returns: the accounts whose tokens were put back, and those whose tokens were kept.
     public mutating func reinstate(from remembered: [StoredAccount], nowMs: Int64) -> (reinstated: [String], kept: [String]) {
-        var reinstated: [String] = [], kept: [String] = []
+        var reinstated: [String] = []
+        var kept: [String] = []
         let stored = Set(accounts.accounts.map(\.token.refreshToken))
         // A token already kept was set aside by a command on purpose (remove, restore, login
         // --account): not put back.
@@ -181,16 +183,18 @@ extension CredentialState {
                     reinstated.append(old.id)
                 } else if credentials?.refreshToken != old.token.refreshToken {
                     // A newer token replaced it: probably its refresh, but nobody saw this one die.
-                    recovered.keep(.init(
-                        accountID: old.id, label: sidecar.label(of: old.id), reason: "superseded", savedAtMs: nowMs, token: old.token
-                    ))
+                    recovered.keep(
+                        .init(
+                            accountID: old.id, label: sidecar.label(of: old.id), reason: "superseded", savedAtMs: nowMs, token: old.token
+                        ))
                     kept.append(old.id)
                 }
             } else {
-                recovered.keep(.init(
-                    accountID: old.id, label: sidecar.label(of: old.id), reason: "removed by another process", savedAtMs: nowMs,
-                    token: old.token, storeEntry: old.raw
-                ))
+                recovered.keep(
+                    .init(
+                        accountID: old.id, label: sidecar.label(of: old.id), reason: "removed by another process", savedAtMs: nowMs,
+                        token: old.token, storeEntry: old.raw
+                    ))
                 kept.append(old.id)
             }
         }

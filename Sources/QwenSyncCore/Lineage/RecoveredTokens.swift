@@ -77,14 +77,15 @@ extension RecoveredTokens {
                 let tokenJSON = object["token"],
                 let token = try? OAuthCredentials(json: tokenJSON)
             else { continue }
-            entries.append(Entry(
-                accountID: accountID,
-                label: object["label"]?.stringValue,
-                reason: object["reason"]?.stringValue ?? "kept",
-                savedAtMs: object["saved_at_ms"]?.int64Value ?? 0,
-                token: token,
-                storeEntry: object["store_entry"]?.objectValue
-            ))
+            entries.append(
+                Entry(
+                    accountID: accountID,
+                    label: object["label"]?.stringValue,
+                    reason: object["reason"]?.stringValue ?? "kept",
+                    savedAtMs: object["saved_at_ms"]?.int64Value ?? 0,
+                    token: token,
+                    storeEntry: object["store_entry"]?.objectValue
+                ))
         }
     }
 

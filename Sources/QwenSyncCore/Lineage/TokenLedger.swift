@@ -111,16 +111,22 @@ extension TokenLedger {
 
     /// The JSON form.
     var json: JSONValue {
-        .object(JSONObject([
-            ("credentials_account", .optionalString(credentialsAccountID)),
-            ("tokens", .array(entries.map { entry in
-                .object(JSONObject([
-                    ("fingerprint", .string(entry.fingerprint)),
-                    ("account", .string(entry.accountID)),
-                    ("fate", .string(entry.fate.rawValue)),
-                    ("at_ms", .int(entry.atMs)),
-                ]))
-            })),
-        ]))
+        .object(
+            JSONObject([
+                ("credentials_account", .optionalString(credentialsAccountID)),
+                (
+                    "tokens",
+                    .array(
+                        entries.map { entry in
+                            .object(
+                                JSONObject([
+                                    ("fingerprint", .string(entry.fingerprint)),
+                                    ("account", .string(entry.accountID)),
+                                    ("fate", .string(entry.fate.rawValue)),
+                                    ("at_ms", .int(entry.atMs)),
+                                ]))
+                        })
+                ),
+            ]))
     }
 }

@@ -28,18 +28,22 @@ public struct AccountSummary: Sendable {
 
     /// The JSON form used by `accounts list --json` and `status --json`.
     public var json: JSONValue {
-        .object(JSONObject([
-            ("id", .string(id)),
-            ("label", .optionalString(label)),
-            ("identity", .optionalString(identity)),
-            ("active", .bool(active)),
-            ("state", .string(state.rawValue)),
-            ("cooldown_until_ms", cooldownUntilMs.map { .int($0) } ?? .null),
-            ("expires_at_ms", .int(expiresAtMs)),
-            ("next_refresh_at_ms", nextRefreshAtMs.map { .int($0) } ?? .null),
-            ("last_refresh", lastRefreshAtMs.map { at in
-                .object(JSONObject([("at_ms", .int(at)), ("result", .optionalString(lastRefreshResult))]))
-            } ?? .null),
-        ]))
+        .object(
+            JSONObject([
+                ("id", .string(id)),
+                ("label", .optionalString(label)),
+                ("identity", .optionalString(identity)),
+                ("active", .bool(active)),
+                ("state", .string(state.rawValue)),
+                ("cooldown_until_ms", cooldownUntilMs.map { .int($0) } ?? .null),
+                ("expires_at_ms", .int(expiresAtMs)),
+                ("next_refresh_at_ms", nextRefreshAtMs.map { .int($0) } ?? .null),
+                (
+                    "last_refresh",
+                    lastRefreshAtMs.map { at in
+                        .object(JSONObject([("at_ms", .int(at)), ("result", .optionalString(lastRefreshResult))]))
+                    } ?? .null
+                ),
+            ]))
     }
 }

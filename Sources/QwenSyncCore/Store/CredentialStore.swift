@@ -151,7 +151,7 @@ public struct CredentialStore: Sendable {
     private func replace(_ path: String, _ bytes: [UInt8], expected: FileIdentity??) throws(StoreError) {
         do {
             try SecureFile.replace(path, with: bytes, expected: expected)
-        } catch where error.code == EAGAIN {
+        } catch  where error.code == EAGAIN {
             throw .conflict(error.description)
         } catch {
             throw .file(error)

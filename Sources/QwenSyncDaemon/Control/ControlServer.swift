@@ -87,7 +87,8 @@ public final class ControlServer {
             let pid = status["daemon"]?.objectValue?["pid"]?.int64Value.map { "pid \($0)" } ?? "pid unknown"
             owner = " (\(pid), serving \(status["qwen_dir"]?.stringValue ?? "an unknown qwen dir"))"
         }
-        throw FileError(path: path, reason: "another qwen-sync daemon\(owner) answers on this socket; refusing to take it over (give this one its own with --socket)")
+        throw FileError(
+            path: path, reason: "another qwen-sync daemon\(owner) answers on this socket; refusing to take it over (give this one its own with --socket)")
     }
 
     /// Accepts one pending connection and answers it with `handler`'s reply.
@@ -121,7 +122,8 @@ public final class ControlServer {
     ///   the user's.
     public static func request(_ request: JSONValue, at path: String, timeoutMs: Int = 3000) throws(ControlClientError) -> JSONValue {
         do { try ControlSocketDirectory.verify(PathNormalizer.directory(of: path)) } catch {
-            throw error.code == ENOENT ? .unreachable(FileError(path: path, reason: "no such socket (its folder does not exist)", code: ENOENT)) : .untrusted(error)
+            throw error.code == ENOENT
+                ? .unreachable(FileError(path: path, reason: "no such socket (its folder does not exist)", code: ENOENT)) : .untrusted(error)
         }
         let descriptor: Int32
         do { descriptor = try UnixSocket.connect(to: path, timeoutMs: timeoutMs) } catch { throw .unreachable(error) }
@@ -133,7 +135,8 @@ public final class ControlServer {
         UnixSocket.writeAll(descriptor, request.serializedBytes(.compact) + [0x0A])
         let reply = UnixSocket.readAll(descriptor)
         guard let value = try? JSON.parse(reply) else {
-            throw .unreachable(FileError(path: path, reason: reply.isEmpty ? "the daemon closed the connection without answering" : "the daemon's reply is not JSON"))
+            throw .unreachable(
+                FileError(path: path, reason: reply.isEmpty ? "the daemon closed the connection without answering" : "the daemon's reply is not JSON"))
         }
         return value
     }

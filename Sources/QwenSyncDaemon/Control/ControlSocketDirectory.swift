@@ -28,11 +28,17 @@ public enum ControlSocketDirectory {
             throw FileError(path: directory, reason: "the control socket's folder is not a directory (a symlink?); refusing it")
         }
         guard status.st_uid == getuid() else {
-            throw FileError(path: directory, reason: "the control socket's folder belongs to uid \(status.st_uid), not to you (uid \(getuid())); refusing it (remove it, or set XDG_RUNTIME_DIR)")
+            throw FileError(
+                path: directory,
+                reason:
+                    "the control socket's folder belongs to uid \(status.st_uid), not to you (uid \(getuid())); refusing it (remove it, or set XDG_RUNTIME_DIR)"
+            )
         }
         let mode = status.st_mode & 0o7777
         guard mode & 0o022 == 0 else {
-            throw FileError(path: directory, reason: "the control socket's folder has mode \(String(mode, radix: 8)), writable by others; refusing it (chmod 700 \(directory))")
+            throw FileError(
+                path: directory,
+                reason: "the control socket's folder has mode \(String(mode, radix: 8)), writable by others; refusing it (chmod 700 \(directory))")
         }
     }
 }

@@ -218,15 +218,19 @@ public final class Daemon {
     /// (after an outage, a peer's refresh must not leave an account waiting out a retry).
     private func notePeerChanges(from previous: CredentialState?, to current: CredentialState, nowMs: Int64) {
         guard let previous else { return }
-        let before = previous.accounts, after = current.accounts
+        let before = previous.accounts
+        let after = current.accounts
         if before.activeAccountID != after.activeAccountID, let active = after.activeAccountID {
-            note("another process switched the active account \(before.activeAccountID ?? "none") → \(active)", event: "switch", account: active, level: .notice)
+            note(
+                "another process switched the active account \(before.activeAccountID ?? "none") → \(active)", event: "switch", account: active, level: .notice)
         }
         for account in after.accounts {
             let old = before.account(id: account.id)
             if account.exhaustedUntil > nowMs, account.exhaustedUntil != old?.exhaustedUntil {
                 let why = account.lastErrorCode ?? "cooldown"
-                note("another process put \(account.id) into a cooldown (\(why)) for \((account.exhaustedUntil - nowMs) / 1000) s", event: "cooldown", account: account.id, level: .notice)
+                note(
+                    "another process put \(account.id) into a cooldown (\(why)) for \((account.exhaustedUntil - nowMs) / 1000) s", event: "cooldown",
+                    account: account.id, level: .notice)
             }
             if schedule.retryAtMs[account.id] != nil, let old, old.token.refreshToken != account.token.refreshToken {
                 schedule.recordSuccess(of: account.id)
@@ -246,13 +250,15 @@ public final class Daemon {
                 .filter { $0.1 <= nowMs }
                 .min { ($0.0.id == activeID ? 0 : 1, $0.1) < ($1.0.id == activeID ? 0 : 1, $1.1) }
             if let (account, _) = due {
-                let policy: RefreshPolicy = schedule.retryAtMs[account.id] != nil
+                let policy: RefreshPolicy =
+                    schedule.retryAtMs[account.id] != nil
                     ? .unlessRotatedSince(refreshToken: schedule.failedRefreshTokens[account.id] ?? account.token.refreshToken)
                     : .ifExpiringWithin(milliseconds: schedule.earliestDueBeforeExpiryMs + 1_000)
                 refreshing = account
                 let accountID = account.id
                 worker.submit { [refresher] in
-                    .refreshed(accountID: accountID, Result { () throws(StoreError) in try refresher.refreshReportingState(accountID: accountID, policy: policy) })
+                    .refreshed(
+                        accountID: accountID, Result { () throws(StoreError) in try refresher.refreshReportingState(accountID: accountID, policy: policy) })
                 }
             }
         }

@@ -18,36 +18,47 @@ struct DaemonStatusDocument {
     let lastEvent: (atMs: Int64, message: String)?
 
     func json(nowMs: Int64) -> JSONValue {
-        let summaries: [JSONValue] = state.map { state in
-            state.accounts.accounts.map { account in
-                var summary = AccountSummary(account, in: state, nowMs: nowMs)
-                summary.nextRefreshAtMs = schedule.dueTime(of: account, nowMs: nowMs)
-                return summary.json
-            }
-        } ?? []
+        let summaries: [JSONValue] =
+            state.map { state in
+                state.accounts.accounts.map { account in
+                    var summary = AccountSummary(account, in: state, nowMs: nowMs)
+                    summary.nextRefreshAtMs = schedule.dueTime(of: account, nowMs: nowMs)
+                    return summary.json
+                }
+            } ?? []
         let locks: [JSONValue] = [settings.credentialsLockPath, settings.accountsLockPath].map { path in
             guard let lock = LockInspector.inspect(path) else { return ["path": .string(path), "held": false] }
-            return .object(JSONObject([
-                ("path", .string(path)), ("held", true),
-                ("holder_pid", lock.holderPID.map { .int(Int64($0)) } ?? .null), ("age_ms", .int(lock.ageMs)),
-            ]))
+            return .object(
+                JSONObject([
+                    ("path", .string(path)), ("held", true),
+                    ("holder_pid", lock.holderPID.map { .int(Int64($0)) } ?? .null), ("age_ms", .int(lock.ageMs)),
+                ]))
         }
-        return .object(JSONObject([
-            ("daemon", .object(JSONObject([
-                ("pid", .int(Int64(getpid()))), ("version", .string(QwenSyncVersion.current)),
-                ("uptime_s", .int((nowMs - startedMs) / 1000)),
-            ]))),
-            ("qwen_dir", .string(settings.qwenDirectory)),
-            ("active_account", .optionalString(state?.accounts.activeAccountID)),
-            ("accounts", .array(summaries)),
-            ("counters", .object(JSONObject([
-                ("syncs", .int(Int64(counters.syncs))), ("refreshes", .int(Int64(counters.refreshes))),
-                ("refresh_failures", .int(Int64(counters.refreshFailures))),
-            ]))),
-            ("locks", .array(locks)),
-            ("refresh_in_flight", .optionalString(refreshingID)),
-            ("last_event", lastEvent.map { .object(JSONObject([("at_ms", .int($0.atMs)), ("message", .string($0.message))])) } ?? .null),
-            ("credentials_problem", .optionalString(state?.credentialsProblem)),
-        ]))
+        return .object(
+            JSONObject([
+                (
+                    "daemon",
+                    .object(
+                        JSONObject([
+                            ("pid", .int(Int64(getpid()))), ("version", .string(QwenSyncVersion.current)),
+                            ("uptime_s", .int((nowMs - startedMs) / 1000)),
+                        ]))
+                ),
+                ("qwen_dir", .string(settings.qwenDirectory)),
+                ("active_account", .optionalString(state?.accounts.activeAccountID)),
+                ("accounts", .array(summaries)),
+                (
+                    "counters",
+                    .object(
+                        JSONObject([
+                            ("syncs", .int(Int64(counters.syncs))), ("refreshes", .int(Int64(counters.refreshes))),
+                            ("refresh_failures", .int(Int64(counters.refreshFailures))),
+                        ]))
+                ),
+                ("locks", .array(locks)),
+                ("refresh_in_flight", .optionalString(refreshingID)),
+                ("last_event", lastEvent.map { .object(JSONObject([("at_ms", .int($0.atMs)), ("message", .string($0.message))])) } ?? .null),
+                ("credentials_problem", .optionalString(state?.credentialsProblem)),
+            ]))
     }
 }

@@ -43,9 +43,11 @@ public final class DirectoryWatcher {
 
     deinit { close(descriptor) }
 
-    private static let directoryMask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB)
+    private static let directoryMask =
+        UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB)
         | UInt32(IN_DELETE_SELF | IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_MASK_ADD)
-    private static let parentMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM)
+    private static let parentMask =
+        UInt32(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM)
         | UInt32(IN_ONLYDIR) | UInt32(IN_MASK_ADD)
 
     private func watch(_ directory: String) {

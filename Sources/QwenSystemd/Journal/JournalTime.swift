@@ -63,11 +63,13 @@ public enum JournalTime {
         let date = halves[0].split(separator: "-", omittingEmptySubsequences: false).map { Int32($0) }
         let clock = halves.count == 2 ? halves[1].split(separator: ":", omittingEmptySubsequences: false).map { Int32($0) } : []
         guard date.count == 3, clock.count == 0 || clock.count == 2 || clock.count == 3,
-              !(date + clock).contains(nil) else { return nil }
+            !(date + clock).contains(nil)
+        else { return nil }
         let numbers = (date + clock).compactMap { $0 }
         guard (1...12).contains(numbers[1]), (1...31).contains(numbers[2]),
-              clock.isEmpty || ((0...23).contains(numbers[3]) && (0...59).contains(numbers[4])),
-              clock.count < 3 || (0...60).contains(numbers[5]) else { return nil }
+            clock.isEmpty || ((0...23).contains(numbers[3]) && (0...59).contains(numbers[4])),
+            clock.count < 3 || (0...60).contains(numbers[5])
+        else { return nil }
         var parts = tm()
         parts.tm_year = numbers[0] - 1900
         parts.tm_mon = numbers[1] - 1

@@ -35,9 +35,11 @@ struct AccountsImportCommand: ParsableCommand {
         let described = state.describe(state.accounts.account(id: id)!)
         AuditTrail.record(.import, account: id, "accounts import: \(created ? "imported" : "updated") \(described)")
         if json {
-            printJSON(.object(JSONObject([
-                ("account", state.summary(of: id)), ("created", .bool(created)), ("active", .bool(state.accounts.activeAccountID == id)),
-            ])))
+            printJSON(
+                .object(
+                    JSONObject([
+                        ("account", state.summary(of: id)), ("created", .bool(created)), ("active", .bool(state.accounts.activeAccountID == id)),
+                    ])))
         } else {
             print(created ? "Imported as \(described)." : "Already account \(described); its newest tokens are stored.")
         }

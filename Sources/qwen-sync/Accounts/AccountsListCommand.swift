@@ -14,14 +14,20 @@ struct AccountsListCommand: ParsableCommand {
         let now = WallClock.nowMs()
         let summaries = state.accounts.accounts.map { AccountSummary($0, in: state, nowMs: now) }
         if json {
-            let document: JSONValue = .object(JSONObject([
-                ("qwen_dir", .string(settings.qwenDirectory)),
-                ("active_account", .optionalString(state.accounts.activeAccountID)),
-                ("accounts", .array(summaries.map(\.json))),
-                ("rejected_entries", .array(state.accounts.rejectedEntries.map { entry in
-                    .object(JSONObject([("index", .int(Int64(entry.index))), ("id", .optionalString(entry.id)), ("reason", .string(entry.reason))]))
-                })),
-            ]))
+            let document: JSONValue = .object(
+                JSONObject([
+                    ("qwen_dir", .string(settings.qwenDirectory)),
+                    ("active_account", .optionalString(state.accounts.activeAccountID)),
+                    ("accounts", .array(summaries.map(\.json))),
+                    (
+                        "rejected_entries",
+                        .array(
+                            state.accounts.rejectedEntries.map { entry in
+                                .object(
+                                    JSONObject([("index", .int(Int64(entry.index))), ("id", .optionalString(entry.id)), ("reason", .string(entry.reason))]))
+                            })
+                    ),
+                ]))
             print(document.serialized(.pretty))
             return
         }
@@ -31,7 +37,8 @@ struct AccountsListCommand: ParsableCommand {
             print(AccountTable.render(summaries, nowMs: now))
         }
         for entry in state.accounts.rejectedEntries {
-            printError("warning: entry \(entry.index)\(entry.id.map { " (\($0))" } ?? "") in the store is unusable: \(entry.reason); the accounts plugin will drop it")
+            printError(
+                "warning: entry \(entry.index)\(entry.id.map { " (\($0))" } ?? "") in the store is unusable: \(entry.reason); the accounts plugin will drop it")
         }
         if let problem = state.credentialsProblem {
             printError("warning: \(settings.credentialsPath): \(problem)")

@@ -48,10 +48,12 @@ struct AccountsRemoveCommand: ParsableCommand {
         if let adopted { AuditTrail.record(.import, account: adopted, "accounts remove: kept the unstored login in oauth_creds.json as \(adopted)") }
         if let replacement { AuditTrail.record(.switch, account: replacement, "accounts remove: active account is now \(replacement)") }
         if json {
-            printJSON(.object(JSONObject([
-                ("removed", before.summary(of: removed)), ("active_account", .optionalString(replacement)),
-                ("adopted_account", .optionalString(adopted)), ("undo", .string(undo)),
-            ])))
+            printJSON(
+                .object(
+                    JSONObject([
+                        ("removed", before.summary(of: removed)), ("active_account", .optionalString(replacement)),
+                        ("adopted_account", .optionalString(adopted)), ("undo", .string(undo)),
+                    ])))
         } else {
             print("Removed \(before.describe(before.accounts.account(id: removed)!)).")
             if let replacement { print("Active account: \(replacement)") }

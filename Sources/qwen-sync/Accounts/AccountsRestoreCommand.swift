@@ -40,23 +40,30 @@ struct AccountsRestoreCommand: ParsableCommand {
         let entries = try CommandFailure.wrap { try store.read() }.recovered.entries
         let nowMs = WallClock.nowMs()
         if json {
-            printJSON(.array(entries.map { entry in
-                .object(JSONObject([
-                    ("account", .string(entry.accountID)),
-                    ("label", .optionalString(entry.label)),
-                    ("reason", .string(entry.reason)),
-                    ("saved_at_ms", .int(entry.savedAtMs)),
-                    ("expires_at_ms", .int(entry.token.expiryDate)),
-                ]))
-            }))
+            printJSON(
+                .array(
+                    entries.map { entry in
+                        .object(
+                            JSONObject([
+                                ("account", .string(entry.accountID)),
+                                ("label", .optionalString(entry.label)),
+                                ("reason", .string(entry.reason)),
+                                ("saved_at_ms", .int(entry.savedAtMs)),
+                                ("expires_at_ms", .int(entry.token.expiryDate)),
+                            ]))
+                    }))
             return
         }
         guard !entries.isEmpty else { return print("No refresh token is kept.") }
-        print(TextTable.render(
-            header: ["ACCOUNT", "LABEL", "WHY KEPT", "KEPT", "ACCESS TOKEN EXPIRES"],
-            rows: entries.reversed().map { entry in
-                [entry.accountID, entry.label ?? "-", entry.reason, Duration.relative(entry.savedAtMs - nowMs), Duration.relative(entry.token.expiryDate - nowMs)]
-            }
-        ))
+        print(
+            TextTable.render(
+                header: ["ACCOUNT", "LABEL", "WHY KEPT", "KEPT", "ACCESS TOKEN EXPIRES"],
+                rows: entries.reversed().map { entry in
+                    [
+                        entry.accountID, entry.label ?? "-", entry.reason, Duration.relative(entry.savedAtMs - nowMs),
+                        Duration.relative(entry.token.expiryDate - nowMs),
+                    ]
+                }
+            ))
     }
 }

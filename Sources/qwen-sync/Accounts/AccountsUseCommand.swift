@@ -28,9 +28,11 @@ struct AccountsUseCommand: ParsableCommand {
         AuditTrail.record(.switch, account: id, "accounts use: active account is now \(described)")
         if let adopted { AuditTrail.record(.import, account: adopted, "accounts use: kept the unstored login in oauth_creds.json as \(adopted)") }
         if json {
-            printJSON(.object(JSONObject([
-                ("account", state.summary(of: id)), ("active", .bool(true)), ("adopted_account", .optionalString(adopted)),
-            ])))
+            printJSON(
+                .object(
+                    JSONObject([
+                        ("account", state.summary(of: id)), ("active", .bool(true)), ("adopted_account", .optionalString(adopted)),
+                    ])))
         } else {
             print("Active account: \(described)")
         }
