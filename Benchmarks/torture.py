@@ -115,8 +115,8 @@ def kill9(binaries, quick, rng):
             if (printed and counters[1] < printed[-1]) or counters[0] < previous[0] or counters[1] < previous[1]:
                 regressions += 1
                 check(False, f"kill9 writer #{kills}: committed {printed[-1:]} / before {previous} but files hold {counters}")
-            if counters[1] - previous[1] > counters[0] - previous[0]:
-                torn += 1  # killed between the store's rename and oauth_creds.json's: two renames are not one
+            if counters[0] - previous[0] > counters[1] - previous[1]:
+                torn += 1  # killed between oauth_creds.json's rename and the store's: two renames are not one
             previous = counters
             committed = min(counters)
         leftovers = [n for n in os.listdir(ws.qwen) if ".tmp" in n]

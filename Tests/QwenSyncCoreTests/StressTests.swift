@@ -108,9 +108,9 @@ struct StressTests {
             // … and the only unprinted commits are those of writers killed between commit and print: at most one per kill.
             let unprinted = counters.accounts - Int64(values.count)
             #expect(unprinted >= 0 && unprinted <= Int64(kills), "accounts \(counters.accounts), printed \(values.count), kills \(kills)")
-            // The credentials counter lags only by kills between the two files' writes.
-            let lag = counters.accounts - counters.credentials
-            #expect(lag >= 0 && lag <= Int64(kills), "accounts \(counters.accounts), credentials \(counters.credentials)")
+            // oauth_creds.json is written first: its counter leads only by kills between the two files' writes.
+            let lead = counters.credentials - counters.accounts
+            #expect(lead >= 0 && lead <= Int64(kills), "accounts \(counters.accounts), credentials \(counters.credentials)")
             #expect(values.count > 20, "the writers made too little progress to prove anything")
 
             // A dead holder's lock must be taken over: make sure there is one.
@@ -129,7 +129,7 @@ struct StressTests {
             #expect(after.accounts == counters.accounts + 20)
             #expect(after.credentials == counters.credentials + 20)
             try Self.expectCleanFiles(qwenDir)
-            print("kill -9 stress: \(kills) kills, \(values.count) printed commits, \(unprinted) unprinted, lag \(lag), \(readerRuns) reader runs")
+            print("kill -9 stress: \(kills) kills, \(values.count) printed commits, \(unprinted) unprinted, credentials ahead by \(lead), \(readerRuns) reader runs")
         }
     }
 }
