@@ -222,6 +222,25 @@ struct LineageTests {
         #expect(subject.reconcileCredentialsFile(nowMs: Self.now) == .stale(id: nil))
         #expect(subject.accounts.accounts.map(\.id) == ["B"])
     }
+
+    @Test("an invalid oauth_creds.json with a refresh token is kept before a command writes over it")
+    func invalidFileIsKept() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = CredentialStore(settings: try settings(directory.path))
+            try store.transaction { state in
+                state.accounts.add(account("A", anonymous("rt-a0")))
+                state.activate("A")
+            }
+            // A peer wrote expiry_date as a string: qwen-code rejects the file, the token may still work.
+            let invalid = #"{"access_token":"at-x","token_type":"Bearer","refresh_token":"rt-x","expiry_date":"1795321151953"}"#
+            try SecureFile.replace(store.settings.credentialsPath, with: Array(invalid.utf8))
+            try store.transaction { state in state.mirrorActiveAccount() }
+            let after = try store.read()
+            #expect(after.credentials?.refreshToken == "rt-a0")
+            let kept = try #require(after.recovered.entries.first { $0.token.refreshToken == "rt-x" })
+            #expect(kept.token.expiryDate == 1_795_321_151_953 && kept.reason == "invalid oauth_creds.json written over")
+        }
+    }
 }
 
 /// Collects notices from the store (a `@Sendable` closure's sink).

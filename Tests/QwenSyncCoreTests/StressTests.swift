@@ -129,7 +129,9 @@ struct StressTests {
             #expect(after.accounts == counters.accounts + 20)
             #expect(after.credentials == counters.credentials + 20)
             try Self.expectCleanFiles(qwenDir)
-            print("kill -9 stress: \(kills) kills, \(values.count) printed commits, \(unprinted) unprinted, credentials ahead by \(lead), \(readerRuns) reader runs")
+            print(
+                "kill -9 stress: \(kills) kills, \(values.count) printed commits, \(unprinted) unprinted, credentials ahead by \(lead), \(readerRuns) reader runs"
+            )
         }
     }
 }

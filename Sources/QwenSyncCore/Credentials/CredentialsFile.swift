@@ -41,6 +41,24 @@ public enum CredentialsFile {
         }
     }
 
+    /// The tokens of an invalid file whose refresh token may still work (say, `expiry_date`
+    /// written as a string), read leniently so that writing over the file loses nothing.
+    public static func salvage(_ path: String) -> OAuthCredentials? {
+        guard let bytes = (try? SecureFile.read(path))??.bytes, let object = (try? JSON.parse(bytes))?.objectValue,
+            let refreshToken = object["refresh_token"]?.stringValue, !refreshToken.isEmpty
+        else { return nil }
+        let expiry = object["expiry_date"].flatMap { value -> Int64? in
+            if case .number(let number) = value { return number.int64 }
+            return value.stringValue.flatMap { Int64($0) }
+        }
+        return OAuthCredentials(
+            // A placeholder keeps the entry valid where it is kept; the next refresh replaces it.
+            accessToken: object["access_token"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "missing", refreshToken: refreshToken,
+            tokenType: object["token_type"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "Bearer", expiryDate: expiry ?? 0,
+            resourceURL: object["resource_url"]?.stringValue
+        )
+    }
+
     /// Parses credentials from file bytes.
     public static func parse(_ bytes: [UInt8]) throws(CredentialsError) -> OAuthCredentials {
         guard bytes.contains(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) else { throw .empty }

@@ -140,6 +140,23 @@ extension CredentialState {
         return kept
     }
 
+    /// Keeps the tokens of an invalid `oauth_creds.json` that is about to be written over, unless
+    /// the store holds them or they are known dead.
+    ///
+    /// - Returns: the entry kept, if any.
+    mutating func keepWrittenOver(_ salvaged: OAuthCredentials, nowMs: Int64) -> RecoveredTokens.Entry? {
+        let token = salvaged.refreshToken
+        guard !sidecar.ledger.isDead(token), !recovered.contains(refreshToken: token),
+            !accounts.accounts.contains(where: { $0.token.refreshToken == token })
+        else { return nil }
+        let owner = sidecar.ledger.entry(for: token)?.accountID ?? accounts.activeAccountID ?? "unknown"
+        let entry = RecoveredTokens.Entry(
+            accountID: owner, label: sidecar.label(of: owner), reason: "invalid oauth_creds.json written over", savedAtMs: nowMs, token: salvaged
+        )
+        recovered.keep(entry)
+        return entry
+    }
+
     /// Tokens that may be newer than `refused` for `accountID` and are not known dead: what
     /// `oauth_creds.json` holds, if it belongs to the account, and the tokens kept for it in
     /// `qwen-sync-recovered.json` that expire later. Tried before an account is marked

@@ -58,7 +58,12 @@ public struct CredentialStore: Sendable {
             state.reconcileCredentialsFile(nowMs: WallClock.nowMs())
             let result: T
             do { result = try body(&state) } catch { throw .aborted(error) }
-            let kept = state.recordLineage(since: snapshot.state, nowMs: WallClock.nowMs())
+            var kept = state.recordLineage(since: snapshot.state, nowMs: WallClock.nowMs())
+            if snapshot.state.credentialsProblem != nil, state.credentials != nil, let salvaged = CredentialsFile.salvage(settings.credentialsPath),
+                let entry = state.keepWrittenOver(salvaged, nowMs: WallClock.nowMs())
+            {
+                kept.append(entry)
+            }
 
             do {
                 try write(state, over: snapshot, accountsLock: &accountsLock, credentialsLock: &credentialsLock)
