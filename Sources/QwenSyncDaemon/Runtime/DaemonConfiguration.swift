@@ -7,7 +7,7 @@ public struct DaemonConfiguration: Sendable {
     public var settings: Settings
     /// The OAuth server.
     public var oauth: OAuthConfiguration
-    /// How long before expiry to refresh (default 300 s).
+    /// How long before expiry to refresh (default ``RefreshSchedule/defaultLeadMs``, 40 min).
     public var refreshLeadMs: Int64
 
     /// A configuration; `refreshLeadMs` defaults to ``RefreshSchedule/defaultLeadMs``.
