@@ -35,3 +35,8 @@ struct CommandFailure: Error, CustomStringConvertible {
 func printError(_ line: String, newline: Bool = true) {
     DescriptorOutput.writeAll(newline ? line + "\n" : line, to: STDERR_FILENO)
 }
+
+/// Prints one JSON document on standard output.
+func printJSON(_ document: JSONValue) {
+    print(document.serialized(.pretty))
+}

@@ -21,14 +21,23 @@ struct AccountsRemoveCommand: ParsableCommand {
 
     func run() throws {
         let store = try global.settings().commandStore
+        // The account confirmed is the one removed, even if a label moved while the prompt waited.
+        var confirmedID: String?
         if !yes {
             let state = try CommandFailure.wrap { try store.read() }
             let target = try state.account(named: account)
             try confirm("Remove \(state.describe(target))?")
+            confirmedID = target.id
         }
         let (removed, replacement, adopted, before) = try CommandFailure.wrap {
             try store.transaction { state in
-                let target = try state.account(named: account)
+                let target =
+                    try confirmedID.map { id throws(CommandFailure) in
+                        guard let confirmed = state.accounts.account(id: id) else {
+                            throw CommandFailure("\(id) is gone already (another process removed it); nothing removed")
+                        }
+                        return confirmed
+                    } ?? state.account(named: account)
                 let before = state
                 let nowMs = WallClock.nowMs()
                 let adopted = state.adoptUnstoredCredentials(nowMs: nowMs)

@@ -14,8 +14,3 @@ extension CredentialState {
         return nil
     }
 }
-
-/// Prints one JSON document on standard output.
-func printJSON(_ document: JSONValue) {
-    print(document.serialized(.pretty))
-}
