@@ -27,10 +27,12 @@ deb-deps: ## Install the Debian packages `make deb` needs
 build: deps ## Debug build of every product
 	$(SWIFT) build
 
-release: deps ## Optimised build (.build/release/qwen-sync)
+release: deps ## Optimised build (.build/release/qwen-sync and the daemon's qwen-syncd)
 	$(SWIFT) build $(RELEASE) --product qwen-sync
+	$(SWIFT) build $(RELEASE) --product qwen-syncd
 
 daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead 600")
+	$(SWIFT) build --product qwen-syncd
 	$(SWIFT) run qwen-sync daemon $(ARGS)
 
 test: deps ## Run the whole test suite, the short torture run and the systemd unit checks

@@ -14,6 +14,7 @@ let package = Package(
     name: "qwen-sync",
     products: [
         .executable(name: "qwen-sync", targets: ["qwen-sync"]),
+        .executable(name: "qwen-syncd", targets: ["qwen-syncd"]),
         .executable(name: "qwen-oauth-standin", targets: ["qwen-oauth-standin"]),
         // For the in-process benchmarks in Benchmarks/ (a package of their own).
         .library(name: "QwenSyncCore", targets: ["QwenSyncCore"]),
@@ -42,10 +43,16 @@ let package = Package(
             name: "QwenSyncCore",
             swiftSettings: strictSwift
         ),
+        /// One child process run: input, capped output, a deadline, the whole group ended.
+        .target(
+            name: "QwenProcess",
+            dependencies: ["CQwenLinux", "QwenSyncCore"],
+            swiftSettings: strictSwift
+        ),
         /// The OAuth protocol: HTTP over libcurl, PKCE, device flow, refresh under the locks.
         .target(
             name: "QwenOAuth",
-            dependencies: ["QwenSyncCore", "CCurl", "CQREncode"],
+            dependencies: ["QwenSyncCore", "QwenProcess", "CCurl", "CQREncode"],
             swiftSettings: strictSwift
         ),
         /// journald logging and sd_notify.
@@ -58,7 +65,7 @@ let package = Package(
         .target(
             name: "QwenExec",
             dependencies: [
-                "CQwenLinux",
+                "QwenProcess",
                 "QwenSyncCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,7 +91,7 @@ let package = Package(
         /// `qwen-sync doctor`: the checks a user would otherwise make by hand.
         .target(
             name: "QwenDoctor",
-            dependencies: ["QwenSyncCore", "QwenExec", "QwenSyncDaemon"],
+            dependencies: ["QwenSyncCore", "QwenProcess", "QwenExec", "QwenSyncDaemon"],
             swiftSettings: strictSwift
         ),
 
@@ -94,6 +101,16 @@ let package = Package(
             dependencies: [
                 "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor", "QwenCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        /// The daemon's own executable, without the command-line parser: `qwen-sync daemon`
+        /// hands over to it, and it makes the daemon's HTTP requests in children of itself.
+        .executableTarget(
+            name: "qwen-syncd",
+            dependencies: [
+                "QwenSyncCore", "QwenOAuth", "QwenSystemd", "QwenSyncDaemon",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -136,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenOAuthTests",
-            dependencies: ["QwenOAuth", "QwenSyncTestSupport", "qwen-oauth-standin", "qwen-sync"],
+            dependencies: ["QwenOAuth", "QwenSyncTestSupport", "qwen-oauth-standin", "qwen-sync", "qwen-syncd"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -146,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenExecTests",
-            dependencies: ["QwenExec", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QwenExec", "QwenProcess", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
@@ -157,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenSyncDaemonTests",
-            dependencies: ["QwenSyncDaemon", "QwenSyncTestSupport", "qwen-sync", "qwen-oauth-standin"],
+            dependencies: ["QwenSyncDaemon", "QwenSyncTestSupport", "qwen-sync", "qwen-syncd", "qwen-oauth-standin"],
             swiftSettings: strictSwift
         ),
     ]

@@ -1,6 +1,6 @@
 """Shared helpers for the benchmark and torture drivers (Python 3 stdlib only).
 
-Launches the release-built binaries (qwen-sync, qwen-oauth-standin, qwen-sync-stress),
+Launches the release-built binaries (qwen-sync, qwen-syncd, qwen-oauth-standin, qwen-sync-stress),
 writes credential files the way the peers do (temp file + rename, 0600), watches files
 with inotify through ctypes, and prints tables.
 """
@@ -61,7 +61,9 @@ class Binaries:
         self.qwen_sync = os.path.join(self.build, "qwen-sync")
         self.standin = os.path.join(self.build, "qwen-oauth-standin")
         self.stress = os.path.join(self.build, "qwen-sync-stress")
-        for path in (self.qwen_sync, self.standin, self.stress):
+        # `qwen-sync daemon` hands over to it; without it the daemon runs in-process.
+        self.daemon = os.path.join(self.build, "qwen-syncd")
+        for path in (self.qwen_sync, self.standin, self.stress, self.daemon):
             if not os.access(path, os.X_OK):
                 sys.exit(f"missing {path}: build first (swift build -c release)")
 

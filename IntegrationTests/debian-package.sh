@@ -23,6 +23,7 @@ fi
 expected_files="/usr/bin/qwen-sync
 /usr/lib/systemd/user/qwen-sync.service
 /usr/lib/systemd/user/qwen-sync.socket
+/usr/libexec/qwen-sync/qwen-syncd
 /usr/share/bash-completion/completions/qwen-sync
 /usr/share/doc/qwen-sync/changelog.gz
 /usr/share/doc/qwen-sync/copyright
@@ -36,7 +37,7 @@ file_list() {
     files=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -n 's|^\./|/|; /[^/]$/p' | sort)
     expect_eq "files in the package" "$files" "$expected_files"
 }
-check "file list: binary, user units, man page, three completions, docs" file_list
+check "file list: binary, the daemon's executable in libexec, user units, man page, three completions, docs" file_list
 
 unit_paths() {
     local unit
@@ -54,10 +55,13 @@ dependencies() {
         grep -Eq "(^|, )$library( \(|,|$)" <<<"$depends" || { echo "Depends lacks $library"; return 1; }
     done
     # The Swift runtime is linked in: no dependency on a toolchain outside the package.
-    if dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/qwen-sync > "$workdir/qwen-sync" \
-        && ldd "$workdir/qwen-sync" | grep -q -e 'libswift' -e 'not found'; then
-        ldd "$workdir/qwen-sync"; return 1
-    fi
+    local path
+    for path in usr/bin/qwen-sync usr/libexec/qwen-sync/qwen-syncd; do
+        if dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$path" > "$workdir/binary" \
+            && ldd "$workdir/binary" | grep -q -e 'libswift' -e 'not found'; then
+            ldd "$workdir/binary"; return 1
+        fi
+    done
 }
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/qwen-sync-deb-check.XXXXXX")
 trap 'rm -rf "$workdir"' EXIT

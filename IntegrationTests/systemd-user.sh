@@ -66,8 +66,11 @@ restarted_from() { local pid; pid=$(main_pid); [ "$pid" != 0 ] && [ "$pid" != "$
 
 # MARK: install
 if [ "$mode" = contrib ]; then
-    install -d -o "$UM_UID" -g "$UM_GID" "$UM_HOME/.local" "$UM_HOME/.local/bin" "$UM_HOME/.config" "$UM_HOME/.config/systemd" "$UM_HOME/.config/systemd/user"
+    install -d -o "$UM_UID" -g "$UM_GID" "$UM_HOME/.local" "$UM_HOME/.local/bin" "$UM_HOME/.local/libexec" "$UM_HOME/.local/libexec/qwen-sync" \
+        "$UM_HOME/.config" "$UM_HOME/.config/systemd" "$UM_HOME/.config/systemd/user"
     install -o "$UM_UID" -g "$UM_GID" -m 0755 "$binary" "$qs_bin"
+    # Where contrib/install.sh puts the daemon's executable.
+    install -o "$UM_UID" -g "$UM_GID" -m 0755 "$(dirname "$binary")/qwen-syncd" "$UM_HOME/.local/libexec/qwen-sync/qwen-syncd"
     install -o "$UM_UID" -g "$UM_GID" -m 0644 "$repo/contrib/qwen-sync.service" "$repo/contrib/qwen-sync.socket" "$UM_HOME/.config/systemd/user/"
     unit_file=$UM_HOME/.config/systemd/user/$unit
 else
@@ -108,6 +111,13 @@ status_text() { expect_contains StatusText "$(prop "$unit" StatusText)" "account
 check "STATUS= line reported to systemd" status_text
 first_start() { expect_eq "~/.qwen mode and owner" "$(stat -c '%a %U' "$UM_HOME/.qwen")" "700 $UM_USER"; }
 check "first start created ~/.qwen 0700 (the home is read-only to the daemon)" first_start
+handed_over() {
+    local exe
+    exe=$(readlink "/proc/$(main_pid)/exe")
+    case "$exe" in */libexec/qwen-sync/qwen-syncd) ;; *) echo "the main process runs $exe, not qwen-syncd"; return 1 ;; esac
+    if journal_has -u "$unit" -g "running the daemon in this process"; then echo "qwen-sync daemon fell back to running in-process"; return 1; fi
+}
+check "ExecStart's qwen-sync daemon handed over to libexec/qwen-sync/qwen-syncd (same main PID)" handed_over
 
 # MARK: sandbox
 sandboxed() {
@@ -183,12 +193,14 @@ refreshes_in_sandbox() {
     um_wait 100 refreshed || { echo "no refresh reached the stand-in"; jn -u "$unit" | tail -5; return 1; }
     um_wait 30 sh -c "! grep -q '$seeded' '$UM_HOME/.qwen/oauth_creds.json'" || { echo "oauth_creds.json still has the old refresh token"; return 1; }
     um_wait 30 journal_has -u "$unit" QWEN_EVENT=refresh || { echo "no QWEN_EVENT=refresh entry"; return 1; }
+    # The request ran in a child (qwen-syncd --http-exchange): the daemon never maps libcurl.
+    if grep -q libcurl "/proc/$(main_pid)/maps"; then echo "the daemon mapped libcurl"; return 1; fi
 }
 mkdir -p "$dropins" && chown "$UM_UID:$UM_GID" "$dropins"
 if [ -x "$standin" ] && command -v python3 >/dev/null 2>&1; then
     "$standin" --port 0 >"$workdir/standin.out" 2>"$workdir/standin.err" &
     standin_pid=$!
-    check "a refresh from inside the sandbox reaches the OAuth server and rewrites oauth_creds.json" refreshes_in_sandbox
+    check "a refresh from inside the sandbox reaches the OAuth server (from a child process: libcurl never in the daemon) and rewrites oauth_creds.json" refreshes_in_sandbox
     kill "$standin_pid"; wait "$standin_pid" 2>/dev/null
     rm -f "$dropins/oauth.conf"
     sc daemon-reload && sc restart "$unit"

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Builds qwen-sync in release mode and installs it for the current user:
 #   ~/.local/bin/qwen-sync
+#   ~/.local/libexec/qwen-sync/qwen-syncd (the daemon's executable; `qwen-sync daemon` runs it)
 #   ~/.config/systemd/user/qwen-sync.service, qwen-sync.socket
 #   shell completions for bash, zsh and fish
 #   ~/.local/share/man/man1/qwen-sync.1 (when swift-argument-parser's generate-manual works)
 #
 # Usage: contrib/install.sh [--no-build] [--enable]
-#   --no-build  install the binary already built by `swift build -c release --static-swift-stdlib`
+#   --no-build  install the binaries already built by `swift build -c release --static-swift-stdlib`
 #   --enable    then run `systemctl --user enable --now qwen-sync.service`
 # Nothing under ~/.qwen is touched.
 set -eu
@@ -25,6 +26,7 @@ done
 repo=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 : "${HOME:?HOME must be set}"
 bin_dir="$HOME/.local/bin"
+libexec_dir="$HOME/.local/libexec/qwen-sync"
 unit_dir="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user"
 data_dir="${XDG_DATA_HOME:-$HOME/.local/share}"
 fish_dir="${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions"
@@ -33,15 +35,20 @@ say() { printf 'install.sh: %s\n' "$*"; }
 
 cd "$repo"
 if [ "$build" = yes ]; then
-    say "building (swift build -c release --static-swift-stdlib --product qwen-sync)"
-    swift build -c release --static-swift-stdlib --product qwen-sync
+    for product in qwen-sync qwen-syncd; do
+        say "building (swift build -c release --static-swift-stdlib --product $product)"
+        swift build -c release --static-swift-stdlib --product "$product"
+    done
 fi
-built="$(swift build -c release --static-swift-stdlib --show-bin-path)/qwen-sync"
-[ -x "$built" ] || { echo "install.sh: $built not found; run without --no-build" >&2; exit 1; }
+bin_path=$(swift build -c release --static-swift-stdlib --show-bin-path)
+for built in "$bin_path/qwen-sync" "$bin_path/qwen-syncd"; do
+    [ -x "$built" ] || { echo "install.sh: $built not found; run without --no-build" >&2; exit 1; }
+done
 
-install -d -m 0755 "$bin_dir"
-install -m 0755 "$built" "$bin_dir/qwen-sync"
-say "installed $bin_dir/qwen-sync"
+install -d -m 0755 "$bin_dir" "$libexec_dir"
+install -m 0755 "$bin_path/qwen-sync" "$bin_dir/qwen-sync"
+install -m 0755 "$bin_path/qwen-syncd" "$libexec_dir/qwen-syncd"
+say "installed $bin_dir/qwen-sync and $libexec_dir/qwen-syncd"
 
 install -d -m 0755 "$unit_dir"
 install -m 0644 contrib/qwen-sync.service contrib/qwen-sync.socket "$unit_dir/"

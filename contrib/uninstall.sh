@@ -1,6 +1,6 @@
 #!/bin/sh
 # Removes what contrib/install.sh installed: the units (stopped and disabled first), the
-# binary, the completions and the man page. Credentials and accounts under ~/.qwen stay.
+# binaries, the completions and the man page. Credentials and accounts under ~/.qwen stay.
 set -eu
 
 : "${HOME:?HOME must be set}"
@@ -16,6 +16,7 @@ for path in \
     "$unit_dir/qwen-sync.service" \
     "$unit_dir/qwen-sync.socket" \
     "$HOME/.local/bin/qwen-sync" \
+    "$HOME/.local/libexec/qwen-sync/qwen-syncd" \
     "$data_dir/bash-completion/completions/qwen-sync" \
     "$data_dir/zsh/site-functions/_qwen-sync" \
     "$fish_dir/qwen-sync.fish" \
@@ -31,4 +32,5 @@ if command -v systemctl >/dev/null 2>&1 && systemctl --user show-environment >/d
     systemctl --user daemon-reload
     systemctl --user reset-failed qwen-sync.service qwen-sync.socket 2>/dev/null || true
 fi
+rmdir "$HOME/.local/libexec/qwen-sync" 2>/dev/null || true
 echo "uninstall.sh: done; ~/.qwen was left as it is"

@@ -1,3 +1,4 @@
+import QwenProcess
 import QwenSyncCore
 
 /// Reads the outcome of a `qwen -o json` run: its JSON array, exit status and standard error.

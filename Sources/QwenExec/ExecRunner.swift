@@ -1,4 +1,5 @@
 import Logging
+import QwenProcess
 import QwenSyncCore
 
 /// Answers one chat-completions request with the `qwen` CLI: validates it, makes a healthy
@@ -119,23 +120,29 @@ public struct ExecRunner: Sendable {
         context.attempts += 1
         let scratch = try ScratchDirectory(settings: CLIInvocation.projectSettings)
         defer { scratch.remove() }
-        var environment = configuration.environment.variables
-        environment["QWEN_HOME"] = configuration.qwenDirectory
+        var environment = configuration.environment
+        environment.variables["QWEN_HOME"] = configuration.qwenDirectory
         if let systemPrompt = prompt.systemPrompt {
-            environment[CLIInvocation.systemPromptFileVariable] = try scratch.writePrivateFile(
+            environment.variables[CLIInvocation.systemPromptFileVariable] = try scratch.writePrivateFile(
                 ".qwen/system.md", contents: systemPrompt
             )
         }
         let runner = ChildProcessRunner(
             executable: executable,
             arguments: invocation.arguments,
-            environment: environment.map { "\($0.key)=\($0.value)" },
+            environment: environment.assignments,
             workingDirectory: scratch.path,
             timeoutMs: Int(configuration.timeoutSeconds * 1000),
             outputLimit: configuration.outputLimit,
             stopMarker: CLIResultInterpreter.deviceLoginMarker
         )
-        let outcome = try runner.run(input: prompt.standardInput)
+        let outcome: ChildProcessOutcome
+        do { outcome = try runner.run(input: prompt.standardInput) } catch {
+            switch error {
+            case .notStarted(let message): throw .cliFailed("cli_not_started", message)
+            case .unavailable(let message): throw .internalError(message)
+            }
+        }
         logger.debug(
             "qwen CLI finished",
             metadata: [

@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// Reads the request body from standard input or a file, refusing more than a size limit.
 public enum RequestReader {
@@ -19,20 +20,11 @@ public enum RequestReader {
             descriptor = STDIN_FILENO
         }
         defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .refused("input_unreadable", "cannot read the request: \(String(cString: strerror(errno)))")
-            }
-            bytes += buffer[..<count]
-            if bytes.count > limit {
-                throw .refused("request_too_large", "the request is larger than the limit of \(limit) bytes")
+        do { return try DescriptorInput.readAll(descriptor, limit: limit) } catch {
+            switch error {
+            case .tooLarge: throw .refused("request_too_large", "the request is larger than the limit of \(limit) bytes")
+            case .readFailed(let code): throw .refused("input_unreadable", "cannot read the request: \(String(cString: strerror(code)))")
             }
         }
-        return bytes
     }
 }

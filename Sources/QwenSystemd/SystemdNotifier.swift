@@ -7,7 +7,9 @@ import QwenSyncCore
 ///
 /// Every notification is a no-op returning `false` when `NOTIFY_SOCKET` is unset (not run by
 /// systemd, or not `Type=notify`), so the daemon can call it unconditionally. A send that fails
-/// throws ``SystemdError``.
+/// throws ``SystemdError``. libsystemd is loaded only when one of the variables systemd sets
+/// (`NOTIFY_SOCKET`, `WATCHDOG_USEC`, `LISTEN_FDS`) asks for it: a daemon started by hand
+/// never maps it and its six dependencies.
 ///
 /// ```swift
 /// let notifier = SystemdNotifier()
@@ -70,7 +72,9 @@ public struct SystemdNotifier: Sendable {
     /// is off for this process (including a malformed `WATCHDOG_USEC`).
     public func watchdogInterval() -> Duration? {
         var timeout: UInt64 = 0
-        guard let systemd = try? LibSystemd.shared.get(), systemd.watchdogEnabled(0, &timeout) > 0, timeout > 0 else { return nil }
+        guard getenv("WATCHDOG_USEC") != nil, let systemd = try? LibSystemd.shared.get(), systemd.watchdogEnabled(0, &timeout) > 0, timeout > 0 else {
+            return nil
+        }
         return .microseconds(timeout / 2)
     }
 
@@ -81,7 +85,7 @@ public struct SystemdNotifier: Sendable {
     ///
     /// - Returns: The descriptors, empty when the process was not socket-activated.
     public func listenFDs() throws(SystemdError) -> [Int32] {
-        guard let systemd = try? LibSystemd.shared.get() else { return [] }
+        guard getenv("LISTEN_FDS") != nil, let systemd = try? LibSystemd.shared.get() else { return [] }
         let count = systemd.listenFDs(1)
         guard count >= 0 else { throw SystemdError(operation: "sd_listen_fds", result: count) }
         return (0..<count).map { SD_LISTEN_FDS_START + $0 }
@@ -95,11 +99,8 @@ public struct SystemdNotifier: Sendable {
 
     /// Sends the given `NAME=value` assignments as one datagram.
     private func notify(_ assignments: [String]) throws(SystemdError) -> Bool {
-        guard let systemd = try? LibSystemd.shared.get() else {
-            // Without libsystemd nothing can be sent; that is only an error when systemd listens.
-            guard getenv("NOTIFY_SOCKET") == nil else { throw SystemdError(operation: "sd_notify", result: -ELIBACC) }
-            return false
-        }
+        guard isEnabled else { return false }
+        guard let systemd = try? LibSystemd.shared.get() else { throw SystemdError(operation: "sd_notify", result: -ELIBACC) }
         let result = systemd.notify(0, assignments.joined(separator: "\n"))
         guard result >= 0 else { throw SystemdError(operation: "sd_notify", result: result) }
         return result > 0

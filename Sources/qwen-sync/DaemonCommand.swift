@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import QwenOAuth
 import QwenSyncCore
 import QwenSyncDaemon
 import QwenSystemd
@@ -21,15 +22,23 @@ struct DaemonCommand: ParsableCommand {
     var refreshLead: Int64 = RefreshSchedule.defaultLeadMs / 1000
 
     func validate() throws {
-        guard refreshLead > 30 else { throw ValidationError("--refresh-lead must be more than 30 seconds (clients refresh themselves inside the last 30 s)") }
+        if let problem = DaemonExecutable.refreshLeadProblem(refreshLead) { throw ValidationError("--refresh-lead \(problem)") }
     }
 
+    /// Hands over to `qwen-syncd` (``DaemonExecutable``); runs the daemon in this process only
+    /// when that executable is missing or cannot be started.
     func run() throws {
         let settings = try global.settings()
+        var fallbackReason = "\(DaemonExecutable.name) is not installed beside qwen-sync"
+        if let path = DaemonExecutable.locate() {
+            let environment = DaemonExecutable.environment(for: settings, refreshLeadSeconds: refreshLead, extending: .current)
+            fallbackReason = "cannot start \(path): \(DaemonExecutable.execute(path, environment: environment))"
+        }
         _ = LoggingBootstrap.bootstrap()
         let logger = Logger(label: "qwen-sync")
+        logger.warning("\(fallbackReason); running the daemon in this process, which keeps about 3 MB more in memory", metadata: ["event": "start"])
         let daemon = Daemon(
-            configuration: DaemonConfiguration(settings: settings, oauth: settings.oauthConfiguration, refreshLeadMs: refreshLead * 1000),
+            configuration: DaemonConfiguration(settings: settings, oauth: OAuthConfiguration(settings: settings), refreshLeadMs: refreshLead * 1000),
             logger: logger
         )
         do { try daemon.run() } catch { throw CommandFailure(error.description) }

@@ -62,7 +62,7 @@ struct LoginCommand: ParsableCommand {
         let presenter = TerminalLoginPresenter(openBrowser: !noBrowser, interactive: isatty(output) == 1, output: output)
         let grant: TokenGrant
         do {
-            grant = try DeviceLogin(client: OAuthClient(configuration: settings.oauthConfiguration))
+            grant = try DeviceLogin(client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
                 .run(presenter: presenter, cancelDescriptor: signals.descriptor)
         } catch .cancelled {
             throw CommandFailure("login cancelled", exitCode: 130)

@@ -22,7 +22,7 @@ struct RefreshCommand: ParsableCommand {
     func run() throws {
         let settings = try global.settings()
         let store = settings.commandStore
-        let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: settings.oauthConfiguration))
+        let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
         var state = try CommandFailure.wrap { try store.read() }
         if case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) {
             // oauth_creds.json holds a login the store does not know (qwen-code alone wrote it):

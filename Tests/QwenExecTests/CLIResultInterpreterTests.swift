@@ -1,6 +1,7 @@
-@testable import QwenExec
+import QwenProcess
 import QwenSyncCore
 import Testing
+@testable import QwenExec
 
 @Suite("Reading the qwen CLI's result")
 struct CLIResultInterpreterTests {

@@ -1,4 +1,5 @@
 import QwenExec
+import QwenProcess
 import QwenSyncCore
 
 /// Is the `qwen` CLI installed (for `qwen-sync exec`), and can it use qwen-oauth headless?
@@ -19,7 +20,7 @@ enum QwenCLICheck {
         let runner = ChildProcessRunner(
             executable: path,
             arguments: ["--version"],
-            environment: context.environment.variables.map { "\($0.key)=\($0.value)" },
+            environment: context.environment.assignments,
             workingDirectory: "/",
             timeoutMs: context.commandTimeoutMs,
             outputLimit: 4096

@@ -1,6 +1,7 @@
 import Glibc
-import QwenSyncCore
 import QwenExec
+import QwenProcess
+import QwenSyncCore
 
 /// The `qwen-sync` user unit's state, when systemd is there.
 enum SystemdUnitCheck {
@@ -13,7 +14,7 @@ enum SystemdUnitCheck {
         let runner = ChildProcessRunner(
             executable: systemctl,
             arguments: ["--user", "is-active", unit],
-            environment: context.environment.variables.map { "\($0.key)=\($0.value)" },
+            environment: context.environment.assignments,
             workingDirectory: "/",
             timeoutMs: context.commandTimeoutMs,
             outputLimit: 4096

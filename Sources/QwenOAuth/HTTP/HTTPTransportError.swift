@@ -4,7 +4,7 @@
 /// never contains the request URL's query, the request body or the response body.
 public struct HTTPTransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, for callers that branch on it.
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
         /// The connect or total timeout elapsed.
         case timedOut
         /// The TCP connection could not be established (refused, unreachable, unresolvable host).

@@ -14,7 +14,8 @@ public struct OAuthClient: Sendable {
     /// Creates a client for `configuration`.
     public init(configuration: OAuthConfiguration = OAuthConfiguration()) {
         self.configuration = configuration
-        self.http = HTTPClient(userAgent: configuration.userAgent, connectTimeout: configuration.connectTimeout)
+        self.http = HTTPClient(
+            userAgent: configuration.userAgent, connectTimeout: configuration.connectTimeout, isolation: configuration.httpIsolation)
     }
 
     /// Starts a device authorization for `pkce`'s challenge.

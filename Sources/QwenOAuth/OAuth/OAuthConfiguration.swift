@@ -25,6 +25,8 @@ public struct OAuthConfiguration: Sendable, Equatable {
     /// The longest one request may take; keep it under 10 s so a refresh made under
     /// `oauth_creds.lock` finishes before other clients judge that lock stale.
     public var requestTimeout: Duration
+    /// Which process makes the HTTP requests (``HTTPIsolation``); the daemon uses a child.
+    public var httpIsolation: HTTPIsolation
     /// Replaces the server's polling interval (tests only; `nil` uses the server's value
     /// or 2 s). `slow_down` still multiplies it by 1.5.
     public var pollIntervalOverride: Duration?
@@ -37,6 +39,7 @@ public struct OAuthConfiguration: Sendable, Equatable {
         userAgent: String = "qwen-sync",
         connectTimeout: Duration = .seconds(3),
         requestTimeout: Duration = .seconds(8),
+        httpIsolation: HTTPIsolation = .inProcess,
         pollIntervalOverride: Duration? = nil
     ) {
         self.baseURL = baseURL
@@ -45,6 +48,7 @@ public struct OAuthConfiguration: Sendable, Equatable {
         self.userAgent = userAgent
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
+        self.httpIsolation = httpIsolation
         self.pollIntervalOverride = pollIntervalOverride
     }
 

@@ -24,6 +24,9 @@ public struct ProcessEnvironment: Sendable {
         return ProcessEnvironment(variables)
     }
 
+    /// The variables as `NAME=value` strings, the form a child process's environment takes.
+    public var assignments: [String] { variables.map { "\($0.key)=\($0.value)" } }
+
     /// The value of `name`, or `nil` when it is unset or empty.
     public subscript(name: String) -> String? {
         guard let value = variables[name], !value.isEmpty else { return nil }

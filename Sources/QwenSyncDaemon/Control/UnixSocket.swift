@@ -65,17 +65,9 @@ public enum UnixSocket {
         return data.isEmpty ? nil : data
     }
 
-    /// Reads everything until EOF (bounded by `limit`).
+    /// Reads everything until EOF; nothing when more than `limit` bytes arrive or a read fails.
     public static func readAll(_ descriptor: Int32, limit: Int = 16 << 20) -> [UInt8] {
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while data.count < limit {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            data.append(contentsOf: chunk[..<count])
-        }
-        return data
+        (try? DescriptorInput.readAll(descriptor, limit: limit)) ?? []
     }
 
     /// Writes all bytes (ignores a peer that went away).

@@ -4,11 +4,12 @@ import Glibc
 /// Runs one child process in its own process group with a timeout, feeding it standard input
 /// and collecting capped standard output and standard error.
 ///
-/// This is a small `posix_spawn` + `poll` loop rather than swift-subprocess. Subprocess
-/// spawns well, but what exec needs around the spawn is one event loop: write the prompt while
-/// reading both outputs (the CLI may answer before reading all input, or never read it),
-/// watch standard error for the device-login box, stop at an output cap, and end the whole
-/// group at a deadline. With Subprocess each of those becomes a separate task racing the
+/// Used for the `qwen` CLI (`exec`), for `doctor`'s probes and for the daemon's HTTP
+/// exchanges. This is a small `posix_spawn` + `poll` loop rather than swift-subprocess.
+/// Subprocess spawns well, but what these runs need around the spawn is one event loop: write
+/// the input while reading both outputs (a child may answer before reading all input, or
+/// never read it), watch standard error for a stop marker (the CLI's device-login box), stop
+/// at an output cap, and end the whole group at a deadline. With Subprocess each of those becomes a separate task racing the
 /// others, a child that exits without reading its input surfaces as a thrown write error, and
 /// a grandchild holding a pipe open keeps the collecting `run` waiting. One thread polling
 /// three descriptors does all of it in plain sight, with no threads or executors.
@@ -65,8 +66,8 @@ public struct ChildProcessRunner: Sendable {
     /// A non-zero exit status is a normal outcome, not an error.
     ///
     /// - Parameter input: the bytes for the child's standard input, which is closed after them.
-    /// - Throws: ``ExecFailure`` (exit 6) when the child cannot be started.
-    public func run(input: [UInt8]) throws(ExecFailure) -> ChildProcessOutcome {
+    /// - Throws: ``ChildProcessError`` when the child cannot be started.
+    public func run(input: [UInt8]) throws(ChildProcessError) -> ChildProcessOutcome {
         let stdinPipe = try Self.makePipe()
         let stdoutPipe = try Self.makePipe()
         let stderrPipe = try Self.makePipe()
@@ -94,7 +95,7 @@ public struct ChildProcessRunner: Sendable {
     }
 
     /// Starts the child in a new process group.
-    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) throws(ExecFailure) -> pid_t {
+    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) throws(ChildProcessError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -102,7 +103,7 @@ public struct ChildProcessRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdout, STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, stderr, STDERR_FILENO)
         guard CQwenLinux_addChdir(&actions, workingDirectory) == 0 else {
-            throw .internalError("this C library cannot set a child's working directory (glibc 2.29 or later is needed)")
+            throw .unavailable("this C library cannot set a child's working directory (glibc 2.29 or later is needed)")
         }
 
         var attributes = posix_spawnattr_t()
@@ -127,16 +128,16 @@ public struct ChildProcessRunner: Sendable {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
-            throw .cliFailed("cli_not_started", "cannot start \(executable): \(String(cString: strerror(result)))")
+            throw .notStarted("cannot start \(executable): \(String(cString: strerror(result)))")
         }
         return pid
     }
 
     /// A pipe whose descriptors are closed on exec.
-    private static func makePipe() throws(ExecFailure) -> (read: Int32, write: Int32) {
+    private static func makePipe() throws(ChildProcessError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard CQwenLinux_pipeCloseOnExec(&fds, 0) == 0 else {
-            throw .internalError("cannot create a pipe: errno \(errno)")
+            throw .unavailable("cannot create a pipe: errno \(errno)")
         }
         return (fds[0], fds[1])
     }

@@ -12,7 +12,7 @@ public struct ChildProcessOutcome: Sendable {
     public enum Interruption: Sendable, Equatable {
         /// The timeout passed.
         case timedOut
-        /// Standard error showed the stop marker (the CLI's device-login box).
+        /// Standard error showed ``ChildProcessRunner/stopMarker``.
         case stopMarkerSeen
         /// Standard output grew past its limit.
         case outputLimitExceeded
@@ -26,4 +26,12 @@ public struct ChildProcessOutcome: Sendable {
     public var standardOutput: [UInt8]
     /// The first bytes read from standard error (at most the error limit).
     public var standardError: [UInt8]
+
+    /// An outcome from its parts (the runner makes them; interpreters' tests do too).
+    public init(termination: Termination, interruption: Interruption?, standardOutput: [UInt8], standardError: [UInt8]) {
+        self.termination = termination
+        self.interruption = interruption
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
 }

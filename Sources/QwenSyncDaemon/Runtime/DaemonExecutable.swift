@@ -1,0 +1,94 @@
+import Glibc
+import QwenOAuth
+import QwenSyncCore
+
+/// `qwen-syncd`, the daemon's own executable, and how `qwen-sync daemon` hands over to it.
+///
+/// The long-running process needs none of the command line's parser, and swift-argument-parser
+/// brings FoundationEssentials with it: in `qwen-sync` those pages alone keep about 3 MB more
+/// resident in an idle daemon. So `qwen-sync daemon` parses and checks its options, passes them
+/// on in the environment and replaces itself with `qwen-syncd` (`execve`: the same process, so
+/// systemd's notifications and main PID are unaffected). `qwen-syncd` also serves the daemon's
+/// HTTP exchanges (``HTTPExchange``), so the daemon itself never loads libcurl.
+public enum DaemonExecutable {
+    /// The executable's file name.
+    public static let name = "qwen-syncd"
+    /// The variable that carries `--refresh-lead` (seconds).
+    public static let refreshLeadVariable = "QWEN_SYNC_REFRESH_LEAD"
+    /// The shortest refresh lead accepted, in seconds: clients refresh themselves inside the last 30 s.
+    public static let minimumRefreshLeadSeconds: Int64 = 31
+
+    /// Where `qwen-syncd` is installed relative to the running executable: `../libexec/qwen-sync/`
+    /// (packages, `contrib/install.sh`), else the same directory (a build directory).
+    ///
+    /// - Returns: the first candidate that is an executable file, or `nil`.
+    public static func locate() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        let directory = PathNormalizer.directory(of: String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        return candidates(besideExecutableIn: directory).first { access($0, X_OK) == 0 }
+    }
+
+    /// The paths ``locate()`` tries, in order, for an executable in `directory`.
+    static func candidates(besideExecutableIn directory: String) -> [String] {
+        [PathNormalizer.directory(of: directory) + "/libexec/qwen-sync/" + name, directory + "/" + name]
+    }
+
+    /// The environment that gives `qwen-syncd` exactly `settings` and `refreshLeadSeconds`.
+    ///
+    /// - Parameters:
+    ///   - settings: the settings `qwen-sync daemon` resolved from its options and `environment`.
+    ///   - refreshLeadSeconds: `--refresh-lead`.
+    ///   - environment: the environment to extend.
+    public static func environment(for settings: Settings, refreshLeadSeconds: Int64, extending environment: ProcessEnvironment) -> ProcessEnvironment {
+        var handedOver = environment
+        handedOver.variables["QWEN_HOME"] = settings.qwenDirectory
+        handedOver.variables["QWEN_SYNC_SOCKET"] = settings.socketPath
+        handedOver.variables["QWEN_SYNC_OAUTH_BASE_URL"] = settings.oauthBaseURL
+        handedOver.variables["QWEN_SYNC_OAUTH_CLIENT_ID"] = settings.oauthClientID
+        handedOver.variables[refreshLeadVariable] = String(refreshLeadSeconds)
+        return handedOver
+    }
+
+    /// Replaces this process with `path`, given `environment`.
+    ///
+    /// - Returns: only when `execve` failed, with the reason.
+    public static func execute(_ path: String, environment: ProcessEnvironment) -> String {
+        let argv = [strdup(path)] + [nil]
+        let envp = environment.assignments.map { strdup($0) } + [nil]
+        execve(path, argv, envp)
+        let reason = String(cString: strerror(errno))
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+        return reason
+    }
+
+    /// Why `seconds` is not a usable refresh lead, or `nil` when it is.
+    public static func refreshLeadProblem(_ seconds: Int64) -> String? {
+        seconds >= minimumRefreshLeadSeconds
+            ? nil : "must be more than 30 seconds (clients refresh themselves inside the last 30 s)"
+    }
+
+    /// `qwen-syncd`'s configuration, read from `environment`.
+    ///
+    /// HTTP requests run in children of this executable (`/proc/self/exe`, which stays valid
+    /// while a package upgrade replaces the file).
+    ///
+    /// - Throws: ``DaemonError`` for settings or a refresh lead that do not hold.
+    public static func configuration(environment: ProcessEnvironment) throws(DaemonError) -> DaemonConfiguration {
+        let settings: Settings
+        do { settings = try Settings.resolve(environment: environment) } catch { throw .startup(error.description) }
+        var leadSeconds = RefreshSchedule.defaultLeadMs / 1000
+        if let text = environment[refreshLeadVariable] {
+            guard let seconds = Int64(text) else { throw .startup("\(refreshLeadVariable) must be a number of seconds, not \(text)") }
+            if let problem = refreshLeadProblem(seconds) { throw .startup("\(refreshLeadVariable) \(problem)") }
+            leadSeconds = seconds
+        }
+        return DaemonConfiguration(
+            settings: settings,
+            oauth: OAuthConfiguration(settings: settings, httpIsolation: .childProcess(executable: "/proc/self/exe")),
+            refreshLeadMs: leadSeconds * 1000
+        )
+    }
+}
