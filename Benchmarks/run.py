@@ -57,6 +57,22 @@ def sync_latency(binaries, quick):
                     samples.append((stamp - start) / 1e6)
                 time.sleep(0.003)
             results["creds_to_accounts"] = _summary(samples, misses)
+            # The first write after an idle spell, once the daemon has given back its code pages.
+            samples, misses = [], 0
+            for i in range(3 if quick else 10):
+                time.sleep(TRIM_QUIET_S + 1)
+                marker = f"idle{i:04d}x"
+                creds = dict(creds, access_token=common.fake_jwt("lat-user", marker), expiry_date=expiry + writes + i + 1)
+                watcher.drain()
+                start = time.monotonic_ns()
+                common.write_atomic(ws.creds, creds)
+                stamp = watcher.wait_for("oauth_accounts.json", time.monotonic() + 2,
+                                         check=lambda: marker in _read(ws.accounts))
+                if stamp is None:
+                    misses += 1
+                else:
+                    samples.append((stamp - start) / 1e6)
+            results["creds_to_accounts_after_idle"] = _summary(samples, misses)
             # Direction 2: oauth_accounts.json rewritten by the accounts plugin → oauth_creds.json mirrored.
             results["accounts_to_creds"] = _accounts_writes(ws, watcher, expiry, writes, first=writes + 1)
             # The plugin's way: under oauth_accounts.lock, held a few ms past the rename.
@@ -78,8 +94,8 @@ def sync_latency(binaries, quick):
             goal = "p99<=10"
             ok = r["p99_ms"] is not None and r["p99_ms"] <= 10 and r["missed"] == 0
         else:
-            goal = "p50<=2, p99<=10"
-            ok = r["p50_ms"] is not None and r["p50_ms"] <= 2 and r["p99_ms"] <= 10 and r["missed"] == 0
+            goal = "p50<=2, p99<=5"
+            ok = r["p50_ms"] is not None and r["p50_ms"] <= 2 and r["p99_ms"] <= 5 and r["missed"] == 0
         ok_all &= ok
         if r["p50_ms"] is None:
             rows.append((f"{name} p50/p90/p99 ms", "no samples", goal, verdict(False)))
@@ -91,6 +107,10 @@ def sync_latency(binaries, quick):
         if unlock and unlock["p50_ms"] is not None:
             rows.append(("  of which after the lock's removal p50/p90/p99 ms",
                          f"{unlock['p50_ms']:.2f}/{unlock['p90_ms']:.2f}/{unlock['p99_ms']:.2f}", "-", "-"))
+    idle = results["creds_to_accounts_after_idle"]
+    if idle["p50_ms"] is not None:
+        rows.append(("first creds write after 6 s idle (code pages given back) p50/max ms",
+                     f"{idle['p50_ms']:.2f}/{idle['max_ms']:.2f} ({idle['samples']} writes)", "report only", "-"))
     common.print_table(f"sync latency ({writes} writes each way; {results['accounts_to_creds_lock_held']['samples'] if results['accounts_to_creds_lock_held']['p50_ms'] is not None else 0}"
                        f" under a lock held {LOCK_HOLD_MS} ms past the rename)", rows)
     results.update({"writes": writes, "lock_hold_ms": LOCK_HOLD_MS, "goal_met": ok_all})
@@ -187,51 +207,95 @@ def _summary(samples, misses):
 
 # ---------------------------------------------------------------- idle cost
 
-def five_accounts(ws, expiry):
+def five_accounts(ws, expiry, first=None):
+    """Five accounts expiring at `expiry` (+n ms); `first` = (refresh token, expiry) replaces
+    the first account's."""
     entries = []
     for n in range(5):
-        creds = common.credentials(common.fake_jwt(f"idle-{n}", f"idle{n}"), f"rt-SECRET-idle-{n}", expiry + n)
+        refresh, expires = first if n == 0 and first else (f"rt-SECRET-idle-{n}", expiry + n)
+        creds = common.credentials(common.fake_jwt(f"idle-{n}", f"idle{n}"), refresh, expires)
         entries.append(common.account_entry(f"acct_bench{n}_0000000{n}", creds))
     common.write_atomic(ws.accounts, common.accounts_document(entries, entries[0]["id"]))
     common.write_atomic(ws.creds, entries[0]["token"])
 
 
+# The daemon gives back its code pages once its loop has been quiet this long (Daemon.codeTrimQuietMs).
+TRIM_QUIET_S = 5
+
+
 def idle_cost(binaries, quick):
+    """Wakeups and memory of an idle daemon: right after start, and again after it has worked
+    (its first refresh, through the stand-in server, then 20 syncs and 20 `status` requests).
+    The first account's token comes due (lead 300 s, jitter up to 30 s) 3 to 33 s after the
+    idle window. Memory is read 1 s after the work, before the daemon gives back its code pages
+    (5 s after its last event, `ResidentCode`), and again once it has."""
     window = 10 if quick else 60
     ws = common.Workspace()
+    standin = common.StandIn(binaries)
     try:
-        five_accounts(ws, far_expiry())
-        daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon.log"))
+        due = common.now_ms() + (300 + 30 + window + 3) * 1000
+        five_accounts(ws, far_expiry(), first=(standin.seed("idle-0"), due))
+        daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon.log"), base_url=standin.url, lead=300)
         try:
             status = daemon.status()
-            time.sleep(2)
+            time.sleep(TRIM_QUIET_S + 1)
             before = common.thread_switches(daemon.pid)
             threads = len(os.listdir(f"/proc/{daemon.pid}/task"))
             time.sleep(window)
             after = common.thread_switches(daemon.pid)
-            rss_kb = int(common.proc_status_value(daemon.pid, "VmRSS")[0])
-            hwm_kb = int(common.proc_status_value(daemon.pid, "VmHWM")[0])
-            rollup = smaps_rollup(daemon.pid)
+            started = memory(daemon.pid)
+            busy, worked, libcurl = work_then_settle(ws, daemon, standin)
         finally:
             daemon.stop()
     finally:
+        standin.stop()
         ws.remove()
     switches = after - before
-    rss_mb = rss_kb / 1024
+    rss_mb = max(started["rss_mb"], worked["rss_mb"])
     result = {"window_s": window, "accounts": len(status["accounts"]), "threads": threads,
-              "context_switches": switches, "rss_mb": round(rss_mb, 2), "peak_rss_mb": round(hwm_kb / 1024, 2),
-              "pss_mb": round(rollup.get("Pss", 0) / 1024, 2),
-              "private_mb": round((rollup.get("Private_Dirty", 0) + rollup.get("Private_Clean", 0)) / 1024, 2),
-              "shared_clean_mb": round(rollup.get("Shared_Clean", 0) / 1024, 2),
-              "goal_met": switches == 0 and rss_mb <= 10}
+              "context_switches": switches, "after_start": started, "right_after_work": busy, "after_work": worked,
+              "libcurl_mapped_after_refresh": libcurl, "rss_mb": rss_mb,
+              "goal_met": switches == 0 and rss_mb <= 8 and not libcurl}
     common.print_table(f"idle cost ({result['accounts']} accounts, {window} s window, {threads} threads)", [
         ("context switches (all threads)", switches, "0", verdict(switches == 0)),
-        ("RSS MB (VmRSS)", f"{rss_mb:.2f}", "<=10", verdict(rss_mb <= 10)),
-        ("peak RSS MB (VmHWM)", f"{hwm_kb / 1024:.2f}", "-", "-"),
-        ("  of which shared clean (libraries) MB", result["shared_clean_mb"], "-", "-"),
-        ("  private MB / PSS MB", f"{result['private_mb']} / {result['pss_mb']}", "-", "-"),
+        ("VmRSS MB idle after start", started["rss_mb"], "<=8", verdict(started["rss_mb"] <= 8)),
+        ("VmRSS MB idle after a refresh, 20 syncs, 20 status", worked["rss_mb"], "<=8", verdict(worked["rss_mb"] <= 8)),
+        ("  the same 1 s after that work (not idle yet)", busy["rss_mb"], "-", "-"),
+        ("  RssAnon / PSS MB idle after start", f"{started['anon_mb']} / {started['pss_mb']}", "-", "-"),
+        ("  RssAnon / PSS MB idle after the work", f"{worked['anon_mb']} / {worked['pss_mb']}", "-", "-"),
+        ("libcurl mapped in the daemon after its refresh", libcurl, "False", verdict(not libcurl)),
     ])
     return result
+
+
+def work_then_settle(ws, daemon, standin):
+    """Waits for the daemon's first refresh, then has it sync 20 writes and answer 20 `status`
+    requests; returns its memory 1 s later and once idle, and whether libcurl is mapped in it."""
+    deadline = time.monotonic() + 45
+    while standin.stats()["successful_refreshes"] == 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the daemon did not refresh within 45 s")
+        time.sleep(0.05)
+    for n in range(20):
+        data = common.read_json(ws.creds)
+        data["access_token"] = common.fake_jwt("idle-0", f"sync{n}")
+        common.write_atomic(ws.creds, json.dumps(data).encode())
+        time.sleep(0.05)
+        daemon.status()
+    time.sleep(1)
+    busy = memory(daemon.pid)
+    time.sleep(TRIM_QUIET_S)
+    with open(f"/proc/{daemon.pid}/maps") as handle:
+        libcurl = "libcurl" in handle.read()
+    return busy, memory(daemon.pid), libcurl
+
+
+def memory(pid):
+    """VmRSS, RssAnon and PSS of a process, in MB."""
+    rollup = smaps_rollup(pid)
+    return {"rss_mb": round(int(common.proc_status_value(pid, "VmRSS")[0]) / 1024, 2),
+            "anon_mb": round(int(common.proc_status_value(pid, "RssAnon")[0]) / 1024, 2),
+            "pss_mb": round(rollup.get("Pss", 0) / 1024, 2)}
 
 
 def smaps_rollup(pid):

@@ -6,8 +6,12 @@ import QwenSystemd
 
 /// `qwen-sync daemon`: one thread, one `poll` loop over inotify, the control socket and a
 /// signal pipe, with the next refresh (or watchdog ping) as the only timeout. Idle, it makes
-/// no wakeups at all.
+/// no wakeups at all, except once, ``codeTrimQuietMs`` after a burst of events, to give back
+/// the code pages it ran (``ResidentCode``).
 public final class Daemon {
+    /// How long the loop must have been quiet before it gives back its code pages.
+    static let codeTrimQuietMs: Int64 = 5_000
+
     private let configuration: DaemonConfiguration
     private let store: CredentialStore
     private let notifier = SystemdNotifier()
@@ -89,6 +93,7 @@ public final class Daemon {
         _ = try? notifier.ready(status: statusLine())
         let watchdogMs = notifier.watchdogInterval().map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
         var nextWatchdogMs = watchdogMs.map { WallClock.monotonicMs() + $0 }
+        var codeTrimAtMs: Int64? = WallClock.monotonicMs() + Self.codeTrimQuietMs
 
         var descriptors = [
             pollfd(fd: watcher.descriptor, events: Int16(POLLIN), revents: 0),
@@ -98,9 +103,16 @@ public final class Daemon {
         ]
         while running {
             runDueRefreshes()
-            let timeout = pollTimeout(watchdogAtMs: nextWatchdogMs)
+            let timeout = pollTimeout(watchdogAtMs: nextWatchdogMs, codeTrimAtMs: worker.isBusy ? nil : codeTrimAtMs)
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 && errno != EINTR { break }
+            if ready > 0 {
+                codeTrimAtMs = WallClock.monotonicMs() + Self.codeTrimQuietMs
+            } else if let due = codeTrimAtMs, !worker.isBusy, WallClock.monotonicMs() >= due {
+                let releasedKB = ResidentCode.release()
+                logger.debug("idle: gave back \(releasedKB) kB of code pages", metadata: ["event": "idle"])
+                codeTrimAtMs = nil
+            }
             if descriptors[2].revents != 0 { handle(signals: signals.drain()) }
             if descriptors[0].revents != 0 {
                 var trigger = watcher.drain()
@@ -351,7 +363,7 @@ public final class Daemon {
         }
     }
 
-    private func pollTimeout(watchdogAtMs: Int64?) -> Int32 {
+    private func pollTimeout(watchdogAtMs: Int64?, codeTrimAtMs: Int64?) -> Int32 {
         let nowMs = WallClock.nowMs()
         var deadlines: [Int64] = []
         for account in state?.accounts.accounts ?? [] {
@@ -359,6 +371,7 @@ public final class Daemon {
             if account.exhaustedUntil > nowMs { deadlines.append(account.exhaustedUntil - nowMs) }
         }
         if let watchdogAtMs { deadlines.append(watchdogAtMs - WallClock.monotonicMs()) }
+        if let codeTrimAtMs { deadlines.append(codeTrimAtMs - WallClock.monotonicMs()) }
         guard let soonest = deadlines.min() else { return -1 }
         return Int32(clamping: max(0, min(soonest, 3_600_000)))
     }

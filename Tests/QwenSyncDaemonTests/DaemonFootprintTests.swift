@@ -1,12 +1,13 @@
 import Glibc
 import QwenSyncCore
-import QwenSyncDaemon
+@testable import QwenSyncDaemon
 import QwenSyncTestSupport
 import Testing
 
-/// `qwen-sync daemon` hands over to `qwen-syncd`, which never loads libcurl.
-@Suite("daemon: the qwen-syncd executable")
-struct DaemonExecutableTests {
+/// What keeps the daemon small: `qwen-sync daemon` hands over to `qwen-syncd`, which never
+/// loads libcurl, and an idle daemon gives back the code pages it ran.
+@Suite("daemon: footprint")
+struct DaemonFootprintTests {
     @Test("qwen-sync daemon becomes qwen-syncd (same pid), refreshes through a child, and never maps libcurl")
     func handsOverAndRefreshesWithoutLibcurl() async throws {
         let fixture = try await DaemonFixture(standInArguments: ["--expires-in", "3600"])
@@ -48,6 +49,59 @@ struct DaemonExecutableTests {
         #expect(lead.exitCode == 1)
         #expect(lead.standardError == "qwen-sync: QWEN_SYNC_REFRESH_LEAD must be more than 30 seconds (clients refresh themselves inside the last 30 s)\n")
         #expect(!fixture.ping())
+    }
+
+    @Test("5 s after its last event the daemon gives back its code pages, and the next event still works")
+    func givesBackCodePagesWhenIdle() async throws {
+        let fixture = try await DaemonFixture()
+        try fixture.loginAs("alice", expiresInMs: 3_600_000)
+        let daemon = try await fixture.startDaemon()
+        let busyKB = try Self.residentCodeKB(of: daemon.process.pid)
+        #expect(await eventually(timeoutMs: 15_000) { (DaemonFixture.read(daemon.log) ?? "").contains("idle: gave back") })
+        let idleKB = try Self.residentCodeKB(of: daemon.process.pid)
+        #expect(idleKB * 2 < busyKB, "resident code \(busyKB) kB busy, \(idleKB) kB idle")
+        // The next event maps back what it runs.
+        let bob = try fixture.credentials(for: "bob", expiresInMs: 3_600_000)
+        try fixture.writeCredentials(bob)
+        #expect(await eventually(timeoutMs: 5_000) { (try? fixture.state().accounts.accounts.count) == 2 })
+        #expect(fixture.ping())
+        #expect(await daemon.process.stop() == 0)
+    }
+
+    @Test("only read-only executable file mappings without private pages are given back")
+    func eligibleMappings() {
+        let smaps = """
+            55a6e5828000-55a6e657e000 r-xp 00000000 fe:00 5325285                    /usr/libexec/qwen-sync/qwen-syncd
+            Size:              14680 kB
+            Rss:                3600 kB
+            Anonymous:             0 kB
+            VmFlags: rd ex mr mw me
+            55a6e657f000-55a6e65d6000 r--p 00d56000 fe:00 5325285                    /usr/libexec/qwen-sync/qwen-syncd
+            Rss:                 348 kB
+            Anonymous:           220 kB
+            7f0000000000-7f0000100000 r-xp 00000000 fe:00 42                         /usr/lib/x86_64-linux-gnu/libc.so.6
+            Rss:                1200 kB
+            Anonymous:             4 kB
+            7f0000200000-7f0000300000 r-xp 00000000 fe:00 43                         /usr/lib/x86_64-linux-gnu/libm.so.6
+            Rss:                 400 kB
+            Anonymous:             0 kB
+            7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0                          [vdso]
+            Rss:                   8 kB
+            Anonymous:             0 kB
+            7f0000400000-7f0000500000 rw-p 00000000 00:00 0
+            Rss:                  64 kB
+            Anonymous:            64 kB
+            """
+        #expect(
+            ResidentCode.eligibleMappings(in: smaps) == [
+                .init(start: 0x55a6_e582_8000, end: 0x55a6_e657_e000, residentKB: 3600),
+                .init(start: 0x7f00_0020_0000, end: 0x7f00_0030_0000, residentKB: 400),
+            ])
+    }
+
+    /// Kilobytes resident in the process's code mappings that an idle daemon gives back.
+    private static func residentCodeKB(of pid: pid_t) throws -> Int {
+        ResidentCode.eligibleMappings(in: try text(of: "/proc/\(pid)/smaps")).reduce(0) { $0 + $1.residentKB }
     }
 
     /// The executable a process runs, symbolic links resolved.
