@@ -42,43 +42,17 @@ def sync_latency(binaries, quick):
             time.sleep(0.2)
             watcher.drain()
             # Direction 1: oauth_creds.json rewritten by a "qwen-code" → oauth_accounts.json updated.
-            samples, misses = [], 0
-            for i in range(1, writes + 1):
-                marker = f"c{i:06d}x"
-                creds = dict(creds, access_token=common.fake_jwt("lat-user", marker), expiry_date=expiry + i)
-                watcher.drain()
-                start = time.monotonic_ns()
-                common.write_atomic(ws.creds, creds)
-                stamp = watcher.wait_for("oauth_accounts.json", time.monotonic() + 2,
-                                         check=lambda: marker in _read(ws.accounts))
-                if stamp is None:
-                    misses += 1
-                else:
-                    samples.append((stamp - start) / 1e6)
-                time.sleep(0.003)
-            results["creds_to_accounts"] = _summary(samples, misses)
-            # The first write after an idle spell, once the daemon has given back its code pages.
-            samples, misses = [], 0
-            for i in range(3 if quick else 10):
-                time.sleep(TRIM_QUIET_S + 1)
-                marker = f"idle{i:04d}x"
-                creds = dict(creds, access_token=common.fake_jwt("lat-user", marker), expiry_date=expiry + writes + i + 1)
-                watcher.drain()
-                start = time.monotonic_ns()
-                common.write_atomic(ws.creds, creds)
-                stamp = watcher.wait_for("oauth_accounts.json", time.monotonic() + 2,
-                                         check=lambda: marker in _read(ws.accounts))
-                if stamp is None:
-                    misses += 1
-                else:
-                    samples.append((stamp - start) / 1e6)
-            results["creds_to_accounts_after_idle"] = _summary(samples, misses)
+            results["creds_to_accounts"] = _creds_writes(ws, watcher, creds, expiry, range(1, writes + 1), pause_s=0.003)
             # Direction 2: oauth_accounts.json rewritten by the accounts plugin → oauth_creds.json mirrored.
             results["accounts_to_creds"] = _accounts_writes(ws, watcher, expiry, writes, first=writes + 1)
             # The plugin's way: under oauth_accounts.lock, held a few ms past the rename.
             locked_writes = 50 if quick else 200
             results["accounts_to_creds_lock_held"] = _accounts_writes(
                 ws, watcher, expiry, locked_writes, first=2 * writes + 1, hold_lock_ms=LOCK_HOLD_MS)
+            # Last (its tokens are the newest): the first write after an idle spell, once the daemon
+            # has given back its code pages.
+            results["creds_to_accounts_after_idle"] = _creds_writes(
+                ws, watcher, creds, expiry, range(10 * writes, 10 * writes + (3 if quick else 10)), pause_s=TRIM_QUIET_S + 1, pause_first=True)
             results["daemon_alive"] = daemon.alive()
         finally:
             watcher.close()
@@ -120,6 +94,29 @@ def sync_latency(binaries, quick):
 # How long the lock-holding writer keeps oauth_accounts.lock after its rename (the plugin
 # removes its lock a few ms after writing).
 LOCK_HOLD_MS = 5
+
+
+def _creds_writes(ws, watcher, creds, expiry, numbers, pause_s, pause_first=False):
+    """Rewrites oauth_creds.json once per number n (temp + rename; expiry + n, so each token is
+    newer), each time timing how long the daemon takes to take it into oauth_accounts.json.
+    Pauses `pause_s` after each write, or before it with `pause_first`."""
+    samples, misses = [], 0
+    for n in numbers:
+        if pause_first:
+            time.sleep(pause_s)
+        marker = f"c{n:06d}x"
+        creds = dict(creds, access_token=common.fake_jwt("lat-user", marker), expiry_date=expiry + n)
+        watcher.drain()
+        start = time.monotonic_ns()
+        common.write_atomic(ws.creds, creds)
+        stamp = watcher.wait_for("oauth_accounts.json", time.monotonic() + 2, check=lambda: marker in _read(ws.accounts))
+        if stamp is None:
+            misses += 1
+        else:
+            samples.append((stamp - start) / 1e6)
+        if not pause_first:
+            time.sleep(pause_s)
+    return _summary(samples, misses)
 
 
 def _accounts_writes(ws, watcher, expiry, writes, first, hold_lock_ms=None):

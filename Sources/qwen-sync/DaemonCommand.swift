@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import QwenOAuth
 import QwenSyncCore
@@ -29,8 +30,9 @@ struct DaemonCommand: ParsableCommand {
     /// when that executable is missing or cannot be started.
     func run() throws {
         let settings = try global.settings()
-        var fallbackReason = "\(DaemonExecutable.name) is not installed beside qwen-sync"
-        if let path = DaemonExecutable.locate() {
+        let searched = DaemonExecutable.searchPaths()
+        var fallbackReason = "no executable \(DaemonExecutable.name) at \(searched.joined(separator: " or "))"
+        if let path = searched.first(where: { access($0, X_OK) == 0 }) {
             let environment = DaemonExecutable.environment(for: settings, refreshLeadSeconds: refreshLead, extending: .current)
             fallbackReason = "cannot start \(path): \(DaemonExecutable.execute(path, environment: environment))"
         }

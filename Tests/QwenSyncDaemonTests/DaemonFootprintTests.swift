@@ -34,7 +34,11 @@ struct DaemonFootprintTests {
         let process = try ChildProcess(lone, ["daemon"], environment: fixture.environment(), stderr: log)
         #expect(await eventually(timeoutMs: 10_000) { !process.isRunning || fixture.ping() })
         #expect(try Self.executable(of: process.pid) == (try Self.resolved(lone)))
-        #expect((DaemonFixture.read(log) ?? "").contains("qwen-syncd is not installed beside qwen-sync; running the daemon in this process"))
+        let bin = fixture.directory.appending("bin")
+        #expect(
+            (DaemonFixture.read(log) ?? "").contains(
+                "no executable qwen-syncd at \(PathNormalizer.directory(of: bin))/libexec/qwen-sync/qwen-syncd or \(bin)/qwen-syncd; running the daemon in this process"
+            ))
         #expect(await process.stop() == 0)
     }
 

@@ -18,21 +18,15 @@ public enum DaemonExecutable {
     /// The shortest refresh lead accepted, in seconds: clients refresh themselves inside the last 30 s.
     public static let minimumRefreshLeadSeconds: Int64 = 31
 
-    /// Where `qwen-syncd` is installed relative to the running executable: `../libexec/qwen-sync/`
-    /// (packages, `contrib/install.sh`), else the same directory (a build directory).
-    ///
-    /// - Returns: the first candidate that is an executable file, or `nil`.
-    public static func locate() -> String? {
+    /// Where `qwen-syncd` may be, relative to the running executable's directory: first
+    /// `../libexec/qwen-sync/` (packages, `contrib/install.sh`), then the same directory (a build
+    /// directory). Empty when `/proc/self/exe` cannot be read.
+    public static func searchPaths() -> [String] {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
+        guard length > 0 else { return [] }
         let directory = PathNormalizer.directory(of: String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        return candidates(besideExecutableIn: directory).first { access($0, X_OK) == 0 }
-    }
-
-    /// The paths ``locate()`` tries, in order, for an executable in `directory`.
-    static func candidates(besideExecutableIn directory: String) -> [String] {
-        [PathNormalizer.directory(of: directory) + "/libexec/qwen-sync/" + name, directory + "/" + name]
+        return [PathNormalizer.directory(of: directory) + "/libexec/qwen-sync/" + name, directory + "/" + name]
     }
 
     /// The environment that gives `qwen-syncd` exactly `settings` and `refreshLeadSeconds`.
