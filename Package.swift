@@ -47,6 +47,7 @@ let package = Package(
         /// JSON, paths, secure files, lock files, credentials and the accounts store.
         .target(
             name: "QwenSyncCore",
+            dependencies: ["CQwenLinux"],
             swiftSettings: strictSwift
         ),
         /// One child process run: input, capped output, a deadline, the whole group ended.

@@ -61,9 +61,9 @@ class Binaries:
         self.qwen_sync = os.path.join(self.build, "qwen-sync")
         self.standin = os.path.join(self.build, "qwen-oauth-standin")
         self.stress = os.path.join(self.build, "qwen-sync-stress")
-        # `qwen-sync daemon` hands over to it; without it the daemon runs in-process.
-        self.daemon = os.path.join(self.build, "qwen-syncd")
-        for path in (self.qwen_sync, self.standin, self.stress, self.daemon):
+        # qwen-syncd, which `qwen-sync daemon` hands over to, is not required: without it (a
+        # build from before it existed) the daemon runs in qwen-sync's process.
+        for path in (self.qwen_sync, self.standin, self.stress):
             if not os.access(path, os.X_OK):
                 sys.exit(f"missing {path}: build first (swift build -c release)")
 

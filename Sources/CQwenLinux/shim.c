@@ -17,6 +17,10 @@ int CQwenLinux_pipeCloseOnExec(int ends[2], int nonBlocking) {
     return pipe2(ends, O_CLOEXEC | (nonBlocking ? O_NONBLOCK : 0));
 }
 
+int CQwenLinux_acceptCloseOnExec(int descriptor) {
+    return accept4(descriptor, NULL, NULL, SOCK_CLOEXEC);
+}
+
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }

@@ -1,5 +1,5 @@
 // Linux (glibc) definitions that Swift's Glibc module does not import, because it is built
-// without _GNU_SOURCE: struct ucred / SO_PEERCRED, pipe2, posix_spawn_file_actions_addchdir_np.
+// without _GNU_SOURCE: struct ucred / SO_PEERCRED, pipe2, accept4, posix_spawn_file_actions_addchdir_np.
 // Each is wrapped in a function compiled with _GNU_SOURCE (shim.c), so no Swift code has to
 // re-declare a C struct's layout or look a symbol up at run time.
 //
@@ -19,6 +19,10 @@ int CQwenLinux_peerUID(int descriptor, uid_t *uid);
 /// atomically, so a process spawned by another thread meanwhile never inherits the ends.
 /// Returns 0, or -1 with errno set.
 int CQwenLinux_pipeCloseOnExec(int ends[2], int nonBlocking);
+
+/// accept4(2) with SOCK_CLOEXEC: the connection is never inherited by a child that another
+/// thread spawns meanwhile. Returns the new descriptor, or -1 with errno set.
+int CQwenLinux_acceptCloseOnExec(int descriptor);
 
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29 and later): the child starts in `path`.
 /// Returns 0 or an error number.

@@ -1,3 +1,4 @@
+import CQwenLinux
 import Glibc
 
 /// A pipe whose ends are non-blocking and close-on-exec, for waking a `poll` loop.
@@ -10,12 +11,7 @@ public struct NonBlockingPipe: Sendable {
     /// Opens the pipe (both ends `-1` if the process is out of descriptors).
     public init() {
         var ends: [Int32] = [-1, -1]
-        if pipe(&ends) == 0 {
-            for end in ends {
-                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            }
-        }
+        if CQwenLinux_pipeCloseOnExec(&ends, 1) != 0 { ends = [-1, -1] }
         readEnd = ends[0]
         writeEnd = ends[1]
     }

@@ -1,3 +1,4 @@
+import CQwenLinux
 import Glibc
 import QwenSyncCore
 
@@ -95,10 +96,9 @@ public final class ControlServer {
     ///
     /// Runs on the daemon's loop; a client gets 500 ms to send its request line.
     public func acceptOne(_ handler: (JSONValue) -> JSONValue) {
-        let client = accept(descriptor, nil, nil)
+        let client = CQwenLinux_acceptCloseOnExec(descriptor)
         guard client >= 0 else { return }
         defer { close(client) }
-        _ = fcntl(client, F_SETFD, FD_CLOEXEC)
         UnixSocket.setTimeouts(client, milliseconds: 500)
         let reply: JSONValue
         if UnixSocket.peerUID(client) != getuid() {
