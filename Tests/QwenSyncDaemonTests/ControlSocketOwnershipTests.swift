@@ -226,7 +226,7 @@ struct ControlSocketOwnershipTests {
                 c.close()
             """
         let server = try ChildProcess("/usr/bin/python3", ["-c", script, fixture.socketPath, fixture.qwenDirectory], stdout: nil)
-        #expect(server.readLine(timeoutMs: 5_000) == "ready")
+        #expect(await server.readLine(timeoutMs: 30_000) == "ready")
         let status = try await runProduct("qwen-sync", ["status"], environment: fixture.environment())
         #expect(status.exitCode == 1)
         #expect(status.standardError.contains("runs as uid \(Self.strangerUID), not as you"), "\(status.standardError)")
