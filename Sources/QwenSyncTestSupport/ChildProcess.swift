@@ -138,7 +138,7 @@ public final class ChildProcess: Sendable {
     ///
     /// - Returns: the exit code (128 + the signal number when a signal ended it), or `nil` when
     ///   the child is still running after `timeoutMs`.
-    public func waitForExit(timeoutMs: Int64 = 10_000) async -> Int32? {
+    public func waitForExit(timeoutMs: Int64 = 60_000) async -> Int32? {
         let deadline = WallClock.monotonicMs() + timeoutMs
         while true {
             if let code = reap(blocking: false) { return code }
