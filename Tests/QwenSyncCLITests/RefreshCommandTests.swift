@@ -1,4 +1,3 @@
-import Glibc
 import QwenSyncCore
 import QwenSyncTestSupport
 import Testing
