@@ -36,7 +36,7 @@ daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead
 	$(SWIFT) run qwen-sync daemon $(ARGS)
 
 test: deps ## Run the whole test suite, the short torture run and the systemd unit checks
-	$(SWIFT) test --no-parallel
+	$(SWIFT) test
 	python3 Benchmarks/torture.py --build .build/debug --quick
 	sh contrib/verify-units.sh
 	sh contrib/manpage.sh --check

@@ -155,19 +155,29 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        /// Library-level tests; `qwen-sync-stress` is their multi-process worker.
         .testTarget(
             name: "QwenSyncCoreTests",
-            dependencies: ["QwenSyncCore", "QwenSyncTestSupport", "qwen-sync-stress", "qwen-sync"],
+            dependencies: ["QwenSyncCore", "QwenSyncTestSupport", "qwen-sync-stress"],
+            swiftSettings: strictSwift
+        ),
+        /// `qwen-sync <command>` run as a user runs it: accounts, login, refresh, logs, exit codes.
+        .testTarget(
+            name: "QwenSyncCLITests",
+            dependencies: [
+                "QwenSyncCore", "QwenSystemd", "QwenSyncTestSupport", .product(name: "Logging", package: "swift-log"),
+                "qwen-sync", "qwen-sync-stress", "qwen-oauth-standin",
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "QwenOAuthTests",
-            dependencies: ["QwenOAuth", "QwenSyncTestSupport", "qwen-oauth-standin", "qwen-sync", "qwen-syncd"],
+            dependencies: ["QwenOAuth", "QwenSyncTestSupport", "qwen-oauth-standin", "qwen-syncd"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "QwenSystemdTests",
-            dependencies: ["QwenSystemd", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QwenSystemd", "QwenSyncTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .testTarget(

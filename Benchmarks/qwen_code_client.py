@@ -15,11 +15,13 @@ ran out, or SIGTERM) it unlinks oauth_creds.lock whether it holds it or not, as 
 process does, and prints one JSON object on stdout:
 
   {"id", "uses", "expired_uses", "reloads", "missing_file", "lock_waits", "refresh_attempts",
-   "refresh_failures", "min_remaining_ms", "tokens_seen", "errors"}
+   "refresh_failures", "min_remaining_ms", "tokens_seen", "token_ids", "errors"}
 
 `expired_uses` counts the times it needed a token while its cached one had already expired;
 `min_remaining_ms` is the smallest lifetime left on a token it was about to use;
-`tokens_seen` is the number of distinct access tokens it used (never the tokens themselves).
+`tokens_seen` is the number of distinct access tokens it used (never the tokens themselves);
+`token_ids` names them by the first 12 hex digits of their SHA-256, sorted, so that reports of
+several clients can be merged.
 
 `--refresh-window-ms` widens the refresh window (the accounts plugin refreshes inside the last
 30 min; the benchmark scales that down with the token lifetime); `--refresh-now` refreshes
@@ -233,6 +235,7 @@ def main():
     finally:
         client.release_lock()  # every qwen process does this on exit, held or not
         client.report["tokens_seen"] = len(client.tokens)
+        client.report["token_ids"] = sorted(digest[:12] for digest in client.tokens)
         sys.stdout.write(json.dumps(client.report) + "\n")
         sys.stdout.flush()
 

@@ -138,7 +138,7 @@ public final class ChildProcess: Sendable {
     ///
     /// - Returns: the exit code (128 + the signal number when a signal ended it), or `nil` when
     ///   the child is still running after `timeoutMs`.
-    public func waitForExit(timeoutMs: Int64 = 10_000) async -> Int32? {
+    public func waitForExit(timeoutMs: Int64 = 60_000) async -> Int32? {
         let deadline = WallClock.monotonicMs() + timeoutMs
         while true {
             if let code = reap(blocking: false) { return code }
@@ -180,14 +180,21 @@ public final class ChildProcess: Sendable {
 
     /// Reads one line from standard output (a pipe), without its newline.
     ///
-    /// - Parameter timeoutMs: how long to wait for each byte.
+    /// Waits without holding a thread of the test runner's small pool (it looks every few
+    /// milliseconds), so that a slow child does not stall other tests running in parallel.
+    /// - Parameter timeoutMs: how long to wait for the whole line.
     /// - Returns: the line, or `nil` without a pipe, on a timeout, or at end of file.
-    public func readLine(timeoutMs: Int32) -> String? {
+    public func readLine(timeoutMs: Int64) async -> String? {
         guard let stdoutReader else { return nil }
+        let deadline = WallClock.monotonicMs() + timeoutMs
         var line: [UInt8] = []
         var descriptor = pollfd(fd: stdoutReader, events: Int16(POLLIN), revents: 0)
         while true {
-            guard poll(&descriptor, 1, timeoutMs) == 1 else { return nil }
+            guard poll(&descriptor, 1, 0) == 1 else {
+                guard WallClock.monotonicMs() < deadline else { return nil }
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
             var byte: UInt8 = 0
             let count = read(stdoutReader, &byte, 1)
             if count < 0, errno == EINTR { continue }

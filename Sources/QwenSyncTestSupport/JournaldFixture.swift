@@ -38,7 +38,7 @@ public final class JournaldFixture {
     /// Takes the lock (waiting for other fixtures), then starts a journald unless one listens.
     ///
     /// - Throws: ``TestSupportError`` when the lock cannot be taken, journald cannot be spawned
-    ///   or its socket does not appear within five seconds.
+    ///   or its socket does not appear within 30 s.
     public init() async throws {
         lockFD = open(Self.lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard lockFD >= 0 else { throw TestSupportError("open \(Self.lockPath): errno \(errno)") }
@@ -49,7 +49,8 @@ public final class JournaldFixture {
         if access(Self.socket, F_OK) == 0 { return }
         do {
             try start()
-            for _ in 0..<100 where access(Self.socket, F_OK) != 0 {
+            let deadline = WallClock.monotonicMs() + 30_000
+            while access(Self.socket, F_OK) != 0, WallClock.monotonicMs() < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
             guard access(Self.socket, F_OK) == 0 else { throw TestSupportError("journald's socket never appeared") }
@@ -66,8 +67,9 @@ public final class JournaldFixture {
 
     /// The journal entries matching all of `matches`, oldest first, once there are at least `count`.
     ///
-    /// Flushes the journal (`journalctl --sync`) and queries it, up to 30 times 100 ms apart,
-    /// until `count` entries match; returns what matched by then.
+    /// Flushes the journal (`journalctl --sync`) and queries it, 100 ms apart, until `count`
+    /// entries match or 30 s have passed (journald may be slow on a busy machine); returns what
+    /// matched by then.
     ///
     /// - Parameters:
     ///   - matches: journalctl matches such as `"SYSLOG_IDENTIFIER=qwen-sync"` or `"_PID=42"`.
@@ -79,8 +81,12 @@ public final class JournaldFixture {
     public func entries(matching matches: [String], atLeast count: Int) async throws -> [[String: String]] {
         guard let journalctl = Self.journalctl else { throw TestSupportError("no journalctl") }
         var entries: [[String: String]] = []
-        for attempt in 0..<30 {
-            if attempt > 0 { try await Task.sleep(for: .milliseconds(100)) }
+        let deadline = WallClock.monotonicMs() + 30_000
+        for attempt in 0... {
+            if attempt > 0 {
+                guard WallClock.monotonicMs() < deadline else { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
             _ = try await runProduct(journalctl, ["--sync"])
             let query = try await runProduct(journalctl, ["--no-pager", "--quiet", "--output=json"] + matches)
             guard query.exitCode == 0 else {

@@ -36,14 +36,14 @@ public final class StandInServer: Sendable {
     /// Launches the built `qwen-oauth-standin` on an ephemeral port and waits for its URL.
     ///
     /// - Parameter arguments: extra command-line flags, such as `["--pending-polls", "0"]`.
-    /// - Throws: ``TestSupportError`` when it cannot start or announces no URL within 10 s.
+    /// - Throws: ``TestSupportError`` when it cannot start or announces no URL within 30 s.
     public static func start(arguments: [String] = []) async throws -> StandInServer {
         let process = try ChildProcess(
             BuiltProducts.path(of: "qwen-oauth-standin"), ["--port", "0", "--exit-on-stdin-eof"] + arguments,
             stdout: nil, stdinPipe: true
         )
         let prefix = "LISTENING http://127.0.0.1:"
-        guard let line = process.readLine(timeoutMs: 10_000), line.hasPrefix(prefix),
+        guard let line = await process.readLine(timeoutMs: 30_000), line.hasPrefix(prefix),
             let port = UInt16(line.dropFirst(prefix.count))
         else {
             throw TestSupportError("qwen-oauth-standin announced no URL (exit \(process.terminate()))")

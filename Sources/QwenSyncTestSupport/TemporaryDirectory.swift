@@ -26,6 +26,14 @@ public struct TemporaryDirectory: Sendable {
     }
 }
 
+/// Runs `body` with a fresh ``TemporaryDirectory`` that is removed afterwards, however
+/// `body` ends.
+public func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) async throws -> T) async throws -> T {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    return try await body(directory)
+}
+
 /// A failure inside a test helper, with a readable reason.
 public struct TestSupportError: Error, CustomStringConvertible {
     public let description: String

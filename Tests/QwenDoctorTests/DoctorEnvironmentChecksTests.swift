@@ -87,7 +87,7 @@ struct DoctorEnvironmentChecksTests {
                 ["daemon", "--qwen-dir", directory, "--socket", fixture.socketPath],
                 environment: ["HOME": fixture.home, "QWEN_SYNC_OAUTH_BASE_URL": "http://127.0.0.1:9"], stderr: log
             )
-            let serving = await eventually(timeoutMs: 10_000) { (try? fixture.finding("daemon"))?.status != .warn }
+            let serving = await eventually(timeoutMs: 30_000) { (try? fixture.finding("daemon"))?.status != .warn }
             #expect(serving, "the daemon did not start")
             let finding = try fixture.finding("daemon")
             #expect(finding.status == expected, "\(finding.message)")

@@ -154,13 +154,14 @@ struct ExecEndToEndTests {
         let outcome = try await fixture.exec(
             ExecFixture.request([ExecFixture.user("hi")]),
             mode: mode == "stubborn" ? "hang" : mode,
-            arguments: ["--timeout", "5"],
+            // Long enough for the stand-in CLI to start and record its pid on a busy machine.
+            arguments: ["--timeout", "15"],
             environment: ["FAKE_QWEN_GRANDCHILD_PID": grandchild, "FAKE_QWEN_IGNORE_TERM": mode == "stubborn" ? "1" : nil]
         )
         #expect(outcome.exitCode == 6)
         let error = try ExecFixture.error(in: outcome.standardOutput)
         #expect(error["code"] == "cli_timeout")
-        #expect(error["message"]?.stringValue?.contains("5 s") == true)
+        #expect(error["message"]?.stringValue?.contains("15 s") == true)
         #expect(await processEnds(try fixture.recordedPID()))
         if mode == "grandchild" {
             let text = try String(contentsOfFile: grandchild, encoding: .utf8)

@@ -112,13 +112,12 @@ struct ExecFixture {
     }
 }
 
-/// Whether process `pid` is gone or a zombie (no longer running), waiting up to 5 s for it.
+/// Whether process `pid` is gone or a zombie (no longer running), waiting up to 30 s for it.
 func processEnds(_ pid: Int32) async -> Bool {
-    for _ in 0..<100 {
+    await eventually(timeoutMs: 30_000) {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
         // The state is the field after the parenthesised command name.
-        if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
-        try? await Task.sleep(for: .milliseconds(50))
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
     }
-    return false
 }

@@ -1,4 +1,5 @@
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// Account identity from JWT claims, never from the refresh token.

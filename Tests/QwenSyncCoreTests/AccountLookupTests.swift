@@ -1,4 +1,5 @@
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// How accounts are named, shown and looked up: masked identities, label rules, ambiguity.

@@ -1,4 +1,5 @@
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// `oauth_accounts.json`: lossless rewrites, rejected entries kept, health derivation.

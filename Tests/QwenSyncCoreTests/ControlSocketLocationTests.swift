@@ -1,5 +1,6 @@
 import Glibc
 import QwenSyncCore
+import QwenSyncTestSupport
 import Testing
 
 /// The default control socket: one per qwen directory, the documented path for `~/.qwen`.

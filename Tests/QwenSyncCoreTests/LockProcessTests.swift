@@ -21,10 +21,10 @@ struct LockProcessTests {
     func slowHolderKeepsLock() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.lock")
-            // Both start at once; each holds 2.5 s, so whoever comes second waits well past the
-            // 1 s stale time while the first, alive and heartbeating, holds the lock.
-            let first = try Self.holder(directory, "first", path: path, holdMs: 2_500, staleMs: 1_000, delayMs: 20)
-            let second = try Self.holder(directory, "second", path: path, holdMs: 2_500, staleMs: 1_000, delayMs: 20)
+            // Both start at once; each holds 4 s, so whoever comes second waits well past the
+            // 2 s stale time while the first, alive and heartbeating (every 0.5 s), holds the lock.
+            let first = try Self.holder(directory, "first", path: path, holdMs: 4_000, staleMs: 2_000, delayMs: 20)
+            let second = try Self.holder(directory, "second", path: path, holdMs: 4_000, staleMs: 2_000, delayMs: 20)
             for holder in [first, second] {
                 #expect(await holder.waitForExit(timeoutMs: 120_000) == 0, "\(holder.errorOutput)")
                 #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n", "a live lock was taken over")
@@ -37,11 +37,15 @@ struct LockProcessTests {
     func waiterTimesOutOnLiveHolder() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.lock")
-            let holder = try Self.holder(directory, "slow", path: path, holdMs: 4_000, staleMs: 1_000)
+            // The holder heartbeats every 0.2 s and holds far longer than the waiter waits,
+            // however late the waiter starts; it is stopped once the waiter has given up.
+            let holder = try Self.holder(directory, "slow", path: path, holdMs: 600_000, staleMs: 800)
             try await holder.waitForOutput("HELD")
+            let held = try #require(FileIdentity.of(path))
+            let token = FileTools.text(path)
             var waiting = LockPolicy.credentials
-            waiting.staleAfterMs = 1_000
-            waiting.maxWaitMs = 1_500
+            waiting.staleAfterMs = 2_000
+            waiting.maxWaitMs = 3_000
             waiting.initialDelayMs = 20
             waiting.maxDelayMs = 50
             let policy = waiting
@@ -54,9 +58,14 @@ struct LockProcessTests {
                     return "\(error)"
                 }
             }
-            #expect(await holder.waitForExit(timeoutMs: 120_000) == 0)
-            #expect(holder.output == "HELD\nSTILL-OURS\nRELEASED\n", "a live lock was taken over")
-            #expect(outcome.hasPrefix("timed out after 1 s waiting for \(path) (held by an unknown process, "), "\(outcome)")
+            // Still the holder's lock: the same file with the same token, its holder alive.
+            #expect(FileIdentity.of(path)?.inode == held.inode, "a live lock was taken over")
+            #expect(FileTools.text(path) == token, "a live lock was taken over")
+            #expect(holder.isRunning)
+            holder.kill()
+            let waited = outcome.split(separator: " ").dropFirst(3).first.flatMap { Int($0) } ?? 0
+            #expect(outcome.hasPrefix("timed out after \(waited) s waiting for \(path) (held by an unknown process, "), "\(outcome)")
+            #expect(waited >= 3, "gave up after \(waited) s, before its 3 s: \(outcome)")
         }
     }
 
@@ -91,7 +100,9 @@ struct LockProcessTests {
             let path = directory.appending("oauth_creds.lock")
             try FileTools.write(path, "00000000-0000-4000-8000-000000000000")
             try FileTools.setModificationTime(path, milliseconds: WallClock.nowMs() - 60_000)
-            let holders = try (0..<6).map { try Self.holder(directory, "racer\($0)", path: path, holdMs: 150, staleMs: 1_500, delayMs: 20) }
+            // Each holds 150 ms; a stale time of 3 s means only a holder starved for seconds could
+            // look stale, so a lost lock can only come from a wrong takeover.
+            let holders = try (0..<6).map { try Self.holder(directory, "racer\($0)", path: path, holdMs: 150, staleMs: 3_000, delayMs: 20) }
             for holder in holders {
                 #expect(await holder.waitForExit(timeoutMs: 120_000) == 0, "\(holder.errorOutput)")
                 // Had a fresh lock been removed, its holder would find it gone (or someone else's) at the end.

@@ -8,39 +8,22 @@ import Testing
 /// sleeping through it, still takes over a stale lock on time, and reports long waits.
 @Suite("Waiting for a busy lock")
 struct LockWaitTests {
-    /// A peer written in Python: creates the lock with O_EXCL in the plugin's
-    /// `<pid>-<ms>-<hex>` form, prints `HELD`, holds it, deletes it and prints `RELEASED <ms>`,
-    /// the CLOCK_MONOTONIC milliseconds right after the unlink (the clock `WallClock.monotonicMs` reads).
-    static let pythonHolder = """
-        import os, sys, time
-        path, hold = sys.argv[1], float(sys.argv[2])
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(fd, b"%d-%d-0123abcd" % (os.getpid(), time.time_ns() // 1000000))
-        os.close(fd)
-        print("HELD", flush=True)
-        time.sleep(hold)
-        os.unlink(path)
-        print("RELEASED %d" % (time.monotonic_ns() // 1000000), flush=True)
-        """
-
-    static func startHolder(path: String, holdSeconds: Double) throws -> QwenSyncTestSupport.ChildProcess {
-        let holder = try QwenSyncTestSupport.ChildProcess(
-            "/usr/bin/env", ["python3", "-c", pythonHolder, path, String(holdSeconds)], stdout: nil)
-        #expect(holder.readLine(timeoutMs: 10_000) == "HELD")
-        return holder
-    }
-
     @Test("the waiter takes the lock within milliseconds of the holder deleting it, and hears about the wait")
     func wakesOnDeletion() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_accounts.lock")
-            // A 2.5 s hold. Without the inotify wakeup the waiter would look at 2.4 s (its third
-            // report) and next at 3.1 s, 0.6 s late (the old 100 ms × 1.5 backoff: 3.2 s).
-            let holder = try Self.startHolder(path: path, holdSeconds: 2.5)
+            // The holder deletes the lock when the waiter reports for the second time (at 1.7 s):
+            // a waiter without the inotify wakeup would look again only at its next report,
+            // 0.7 s later. The release follows what the waiter saw, not how fast this test runs.
+            let holder = try await PythonLockHolder.start(path: path)
             let reports = Mutex<[LockWait]>([])
             var policy = LockPolicy.accounts
             policy.waitObserver = LockWaitObserver(firstAfterMs: 1_000, everyMs: 700) { wait in
-                reports.withLock { $0.append(wait) }
+                let count = reports.withLock {
+                    $0.append(wait)
+                    return $0.count
+                }
+                if count == 2 { PythonLockHolder.release(holder) }
             }
             let waiting = policy
             let acquiredAtMs = try await offPool { () -> Int64 in
@@ -49,10 +32,10 @@ struct LockWaitTests {
                 lock.release()
                 return at
             }
-            let released = try #require(holder.readLine(timeoutMs: 5_000))
+            let released = try #require(await holder.readLine(timeoutMs: 30_000))
             let releasedAtMs = try #require(Int64(released.dropFirst("RELEASED ".count)), "\(released)")
             #expect(acquiredAtMs - releasedAtMs < 50, "took the lock \(acquiredAtMs - releasedAtMs) ms after its deletion")
-            #expect(await holder.waitForExit() == 0)
+            #expect(await holder.waitForExit(timeoutMs: 30_000) == 0)
 
             let seen = reports.withLock { $0 }
             #expect((2...4).contains(seen.count), "\(seen.map(\.waitedMs))")
@@ -90,7 +73,7 @@ struct LockWaitTests {
     func shortWaitIsQuiet() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.lock")
-            let holder = try Self.startHolder(path: path, holdSeconds: 0.3)
+            let holder = try await PythonLockHolder.start(path: path, holdSeconds: 0.3)
             let reports = Mutex(0)
             var policy = LockPolicy.credentials
             policy.waitObserver = LockWaitObserver(firstAfterMs: 1_000) { _ in reports.withLock { $0 += 1 } }

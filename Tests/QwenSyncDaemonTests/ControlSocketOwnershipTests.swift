@@ -80,7 +80,7 @@ struct ControlSocketOwnershipTests {
         #expect(mkdir(other, 0o700) == 0)
 
         let second = try await fixture.startDaemon(environment: ["QWEN_HOME": other], waitUntilServing: false)
-        #expect(await second.process.waitForExit(timeoutMs: 5_000) == 1)
+        #expect(await second.process.waitForExit(timeoutMs: 30_000) == 1)
         let message = DaemonFixture.read(second.log) ?? ""
         #expect(message.contains("answers on this socket"), "\(message)")
         #expect(message.contains("pid \(first.process.pid)") && message.contains(fixture.qwenDirectory), "names the daemon: \(message)")
@@ -140,7 +140,7 @@ struct ControlSocketOwnershipTests {
         let scene = try await Scene()
         let typo = scene.fixture.directory.appending("typo")
         let refused = try scene.startDaemon(["QWEN_HOME": typo], log: "typo.log")
-        #expect(await refused.process.waitForExit(timeoutMs: 5_000) == 1)
+        #expect(await refused.process.waitForExit(timeoutMs: 30_000) == 1)
         let message = DaemonFixture.read(refused.log) ?? ""
         #expect(message.contains("\(typo) does not exist"), "\(message)")
         #expect(access(typo, F_OK) != 0, "no silent mkdir")
@@ -226,7 +226,7 @@ struct ControlSocketOwnershipTests {
                 c.close()
             """
         let server = try ChildProcess("/usr/bin/python3", ["-c", script, fixture.socketPath, fixture.qwenDirectory], stdout: nil)
-        #expect(server.readLine(timeoutMs: 5_000) == "ready")
+        #expect(await server.readLine(timeoutMs: 30_000) == "ready")
         let status = try await runProduct("qwen-sync", ["status"], environment: fixture.environment())
         #expect(status.exitCode == 1)
         #expect(status.standardError.contains("runs as uid \(Self.strangerUID), not as you"), "\(status.standardError)")

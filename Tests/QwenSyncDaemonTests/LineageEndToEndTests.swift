@@ -23,14 +23,27 @@ struct LineageEndToEndTests {
     }
 
     /// Holds `oauth_accounts.lock` the way the plugin does (O_EXCL, `<pid>-<ms>-<hex>`), with
-    /// this live test process as the holder so nobody judges it stale.
-    private func holdAccountsLock(_ fixture: DaemonFixture) throws {
+    /// this live test process as the holder, and keeps it fresh as a live holder does (its mtime
+    /// every second), so nobody judges it stale however long the scene takes on a busy machine.
+    /// Returns the release: the heartbeat stops and the lock is deleted.
+    private func holdAccountsLock(_ fixture: DaemonFixture) throws -> @Sendable () async -> Void {
         let path = fixture.qwenDirectory + "/oauth_accounts.lock"
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { throw TestSupportError("lock: errno \(errno)") }
         let content = Array("\(getpid())-\(WallClock.nowMs())-0123abcd".utf8)
         _ = content.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         close(descriptor)
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                utimensat(AT_FDCWD, path, nil, 0)
+            }
+        }
+        return {
+            heartbeat.cancel()
+            await heartbeat.value
+            unlink(path)
+        }
     }
 
     /// A qwen-code-like process refreshes whatever `oauth_creds.json` holds, once, under
@@ -68,7 +81,7 @@ struct LineageEndToEndTests {
     func peerRefreshWhileCLIWaits() async throws {
         let fixture = try await DaemonFixture(standInArguments: ["--opaque-tokens"])
         _ = try twoAnonymousAccounts(fixture, aliceExpiry: WallClock.nowMs() + 20 * 60_000, bobExpiry: WallClock.nowMs() + 3_600_000)
-        try holdAccountsLock(fixture)
+        let releaseLock = try holdAccountsLock(fixture)
         let cli = try ChildProcess(
             BuiltProducts.path(of: "qwen-sync"), ["refresh"], environment: fixture.environment(),
             stdout: fixture.directory.appending("cli.out"), stderr: fixture.directory.appending("cli.err")
@@ -76,7 +89,7 @@ struct LineageEndToEndTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(cli.isRunning, "the CLI waits for oauth_accounts.lock")
         try await peerRefreshesTheFile(fixture)
-        unlink(fixture.qwenDirectory + "/oauth_accounts.lock")
+        await releaseLock()
         let exit = await cli.waitForExit(timeoutMs: 20_000)
         let output = (DaemonFixture.read(fixture.directory.appending("cli.out")) ?? "") + (DaemonFixture.read(fixture.directory.appending("cli.err")) ?? "")
         #expect(exit == 0, "\(output)")
@@ -88,18 +101,19 @@ struct LineageEndToEndTests {
     @Test("a peer refreshes the active claim-less account while the daemon's refresh waits for the accounts lock: its token is kept")
     func peerRefreshWhileDaemonWaits() async throws {
         let fixture = try await DaemonFixture(standInArguments: ["--opaque-tokens"])
-        // Lead 40 s: alice is due 12 s from now (minus up to 4 s of jitter), well after the start.
-        _ = try twoAnonymousAccounts(fixture, aliceExpiry: WallClock.nowMs() + 52_000, bobExpiry: WallClock.nowMs() + 3_600_000)
+        // Lead 40 s: alice is due 30 s from now (minus up to 4 s of jitter), well after the start
+        // even on a busy machine.
+        _ = try twoAnonymousAccounts(fixture, aliceExpiry: WallClock.nowMs() + 70_000, bobExpiry: WallClock.nowMs() + 3_600_000)
         let daemon = try await fixture.startDaemon(refreshLead: 40)
-        try holdAccountsLock(fixture)
+        let releaseLock = try holdAccountsLock(fixture)
         #expect(try fixture.standIn.counter("refresh_requests") == 0, "the daemon refreshed before the lock was taken; the scene is void")
         // The due refresh waits for the lock on the worker; after 2 s the daemon says so.
         #expect(
-            await eventually(timeoutMs: 25_000) { (DaemonFixture.read(daemon.log) ?? "").contains("waiting for oauth_accounts.lock") },
+            await eventually(timeoutMs: 60_000) { (DaemonFixture.read(daemon.log) ?? "").contains("waiting for oauth_accounts.lock") },
             "\(DaemonFixture.read(daemon.log) ?? "")"
         )
         try await peerRefreshesTheFile(fixture)
-        unlink(fixture.qwenDirectory + "/oauth_accounts.lock")
+        await releaseLock()
         let log = { DaemonFixture.read(daemon.log) ?? "" }
         #expect(await eventually(timeoutMs: 15_000) { log().contains("already refreshed by another process") }, "\(log())")
         try expectPeerTokenKept(fixture, context: log())
@@ -184,10 +198,10 @@ struct LineageEndToEndTests {
             document.activeAccountID = "acct_bob"
         }
         let log = { DaemonFixture.read(daemon.log) ?? "" }
-        #expect(await eventually(timeoutMs: 5_000) { log().contains("another process switched the active account acct_alice → acct_bob") }, "\(log())")
+        #expect(await eventually(timeoutMs: 20_000) { log().contains("another process switched the active account acct_alice → acct_bob") }, "\(log())")
         #expect(log().contains("another process put acct_alice into a cooldown (insufficient_quota)"), "\(log())")
         #expect(
-            await eventually(timeoutMs: 5_000) {
+            await eventually(timeoutMs: 20_000) {
                 fixture.credentialsOnDisk()?.refreshToken == (try? fixture.state())?.accounts.account(id: "acct_bob")?.token.refreshToken
             })
         #expect(await daemon.process.stop() == 0)

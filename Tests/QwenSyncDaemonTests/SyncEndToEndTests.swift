@@ -24,7 +24,7 @@ struct SyncEndToEndTests {
         let before = try syncs(fixture)
         let fresher = try fixture.credentials(for: "alice", expiresInMs: 2 * Self.hour)
         try fixture.writeCredentials(fresher)
-        #expect(try await eventually(timeoutMs: 2_000) { try fixture.state().accounts.account(id: aliceID)?.token == fresher })
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.account(id: aliceID)?.token == fresher })
         try await Task.sleep(for: .milliseconds(300))
         #expect(try syncs(fixture) == before + 1, "one round for one write: the daemon's own write must not trigger another")
         #expect(fixture.credentialsOnDisk() == fresher)
@@ -32,17 +32,17 @@ struct SyncEndToEndTests {
         // oauth_creds.json → store: a new identity becomes a new, active account.
         let bob = try fixture.credentials(for: "bob", expiresInMs: Self.hour)
         try fixture.writeCredentials(bob)
-        #expect(try await eventually(timeoutMs: 2_000) { try fixture.state().accounts.activeAccount?.token == bob })
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.activeAccount?.token == bob })
         #expect(try fixture.state().accounts.accounts.count == 2)
 
         // store → oauth_creds.json: the plugin makes alice active again.
         try fixture.changeAccounts { $0.activeAccountID = aliceID }
-        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk() == fresher })
+        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() == fresher })
 
         // An older token for alice never downgrades the store; the file is put right instead.
         let stale = TokenFactory.credentials(sub: "alice", refresh: "rt-old", expiry: WallClock.nowMs() + 60_000)
         try fixture.writeCredentials(stale)
-        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk() == fresher })
+        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() == fresher })
         #expect(try fixture.state().accounts.account(id: aliceID)?.token == fresher)
 
         // A burst of writes: the last one wins, in fewer rounds than writes.
@@ -53,7 +53,7 @@ struct SyncEndToEndTests {
             try fixture.writeCredentials(last)
         }
         let final = last
-        #expect(try await eventually(timeoutMs: 3_000) { try fixture.state().accounts.account(id: aliceID)?.token == final })
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.account(id: aliceID)?.token == final })
         try await Task.sleep(for: .milliseconds(300))
         #expect(fixture.credentialsOnDisk() == final)
         #expect(try syncs(fixture) - burstStart <= 30)
@@ -78,11 +78,11 @@ struct SyncEndToEndTests {
         #expect(try await eventually { try fixture.state().accounts.activeAccount?.token == alice })
 
         unlink(fixture.credentialsPath)
-        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk() != nil })
+        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() != nil })
         let restored = try #require(fixture.credentialsOnDisk())
         #expect(AccountIdentity.key(forAccessToken: restored.accessToken) == "sub:alice")
-        #expect(try await eventually(timeoutMs: 5_000) { try fixture.standIn.counter("successful_refreshes") == 1 })
-        #expect(try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk()?.refreshToken != alice.refreshToken })
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.standIn.counter("successful_refreshes") == 1 })
+        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk()?.refreshToken != alice.refreshToken })
         #expect(try fixture.standIn.counter("dead_token_reuse") == 0)
         #expect(try fixture.standIn.requestLog().allSatisfy { $0.client.hasPrefix("qwen-sync") })
         var mode = stat()
@@ -105,23 +105,23 @@ struct SyncEndToEndTests {
         // bob's refresh token was refused (as qwen-code experienced before deleting the file).
         let now = WallClock.nowMs()
         try fixture.changeAccounts { $0.update(id: bobID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
-        #expect(try await eventually(timeoutMs: 2_000) { try fixture.state().accounts.activeAccountID == aliceID })
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.activeAccountID == aliceID })
         unlink(fixture.credentialsPath)
         #expect(
-            try await eventually(timeoutMs: 2_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" },
+            try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" },
             "\(DaemonFixture.read(daemon.log) ?? "")"
         )
 
         // The restore is followed by one verifying refresh; a success would clear any auth_invalid
         // mark, so let it finish first.
-        #expect(await eventually(timeoutMs: 5_000) { DaemonFixture.read(daemon.log)?.contains("refreshed") == true })
+        #expect(await eventually(timeoutMs: 20_000) { DaemonFixture.read(daemon.log)?.contains("refreshed") == true })
 
         // Now alice is refused too: nothing can serve, the file stays deleted and the log says so.
         try fixture.changeAccounts { $0.update(id: aliceID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
         try await Task.sleep(for: .milliseconds(200))
         unlink(fixture.credentialsPath)
         #expect(
-            try await eventually(timeoutMs: 2_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true },
+            try await eventually(timeoutMs: 20_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true },
             "\(DaemonFixture.read(daemon.log) ?? "")"
         )
         try await Task.sleep(for: .milliseconds(200))
@@ -140,13 +140,14 @@ struct SyncEndToEndTests {
         let bobID = try #require(try fixture.state().accounts.activeAccountID)
         let alice = try #require(try fixture.state().accounts.accounts.first { $0.id != bobID })
 
-        // The plugin marks bob exhausted (quota) for 2 s: the daemon switches to alice.
-        let bobUntil = WallClock.nowMs() + 2_000
+        // The plugin marks bob exhausted (quota) for 10 s: the daemon switches to alice. The
+        // checks below must run before bob's cooldown ends, however busy the machine.
+        let bobUntil = WallClock.nowMs() + 10_000
         try fixture.changeAccounts {
-            $0.update(id: bobID) { $0.markExhausted(until: bobUntil, code: AccountErrorCode.insufficientQuota, nowMs: bobUntil - 2_000) }
+            $0.update(id: bobID) { $0.markExhausted(until: bobUntil, code: AccountErrorCode.insufficientQuota, nowMs: bobUntil - 10_000) }
         }
         #expect(
-            try await eventually(timeoutMs: 1_000) { try fixture.state().accounts.activeAccountID == alice.id && fixture.credentialsOnDisk() == alice.token })
+            try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.activeAccountID == alice.id && fixture.credentialsOnDisk() == alice.token })
 
         // alice is exhausted too, for longer: nobody healthy, alice stays active.
         let aliceUntil = WallClock.nowMs() + 60_000
@@ -158,9 +159,13 @@ struct SyncEndToEndTests {
         let statusWhileCooling = try fixture.status()
         let states = (statusWhileCooling["accounts"]?.arrayValue ?? []).compactMap { $0.objectValue?["state"]?.stringValue }
         #expect(states == ["cooldown", "cooldown"])
+        try #require(WallClock.nowMs() < bobUntil, "bob's cooldown ended before the checks above ran")
 
         // bob's cooldown ends: with no file event at all, the daemon makes bob active again.
-        #expect(try await eventually(timeoutMs: 4_000) { try fixture.state().accounts.activeAccountID == bobID && fixture.credentialsOnDisk() == bob })
+        #expect(
+            try await eventually(timeoutMs: bobUntil - WallClock.nowMs() + 10_000) {
+                try fixture.state().accounts.activeAccountID == bobID && fixture.credentialsOnDisk() == bob
+            })
         #expect(WallClock.nowMs() >= bobUntil)
         let bobStatus = try fixture.status()["accounts"]?.arrayValue?.compactMap { $0.objectValue }.first { $0["id"]?.stringValue == bobID }
         #expect(bobStatus?["state"]?.stringValue == "healthy")

@@ -33,7 +33,7 @@ struct SystemdEndToEndTests {
 
         daemon.process.signal(SIGTERM)
         #expect(receiver.receive(until: { $0.contains("STOPPING=1") }) != nil)
-        #expect(await daemon.process.waitForExit(timeoutMs: 5_000) == 0)
+        #expect(await daemon.process.waitForExit(timeoutMs: 30_000) == 0)
     }
 
     @Test("SIGINT stops the daemon cleanly too")
@@ -41,7 +41,7 @@ struct SystemdEndToEndTests {
         let fixture = try await DaemonFixture()
         let daemon = try await fixture.startDaemon()
         daemon.process.signal(SIGINT)
-        #expect(await daemon.process.waitForExit(timeoutMs: 5_000) == 0)
+        #expect(await daemon.process.waitForExit(timeoutMs: 30_000) == 0)
         #expect(DaemonFixture.read(daemon.log)?.contains("stop") == true)
     }
 }
@@ -58,7 +58,7 @@ struct DaemonJournaldTests {
         let fixture = try await DaemonFixture(standInArguments: ["--expires-in", "3600"])
         try fixture.loginAs("alice", expiresInMs: 60_000)
         let daemon = try await fixture.startDaemon(refreshLead: 100, environment: ["QWEN_SYNC_LOG": "journal"])
-        #expect(try await eventually(timeoutMs: 5_000) { try fixture.standIn.counter("successful_refreshes") == 1 })
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.standIn.counter("successful_refreshes") == 1 })
         let account = try #require(try fixture.state().accounts.activeAccountID)
         #expect(await daemon.process.stop() == 0)
 

@@ -2,7 +2,8 @@ import Glibc
 
 /// Sets environment variables for the duration of `body`, then restores the previous values.
 ///
-/// Suites that call it must be `.serialized`: the environment is process-wide.
+/// The environment is process-wide and other tests run in parallel: call it only in the body of
+/// an exit test (`#expect(processExitsWith:)`), which runs in a child process of its own.
 @discardableResult
 func withEnvironment<T>(_ values: [String: String?], _ body: () throws -> T) rethrows -> T {
     let previous = values.keys.map { ($0, getenv($0).map { String(cString: $0) }) }

@@ -28,19 +28,18 @@ struct JournalTimeTests {
     }
 
     @Test("local times follow TZ, and so does the printed form")
-    func localTime() {
-        let previous = getenv("TZ").map { String(cString: $0) }
-        setenv("TZ", "UTC", 1)
-        tzset()
-        defer {
-            if let previous { setenv("TZ", previous, 1) } else { unsetenv("TZ") }
-            tzset()
+    func localTime() async {
+        // TZ is process-wide: it is set in a child process of its own (an exit test).
+        await #expect(processExitsWith: .success) {
+            withEnvironment(["TZ": "UTC"]) {
+                tzset()
+                #expect(JournalTime.parse("2026-12-04 23:50:01", nowUs: 0) == Self.nowUs)
+                #expect(JournalTime.localText(us: Self.nowUs + 999_999) == "2026-12-04 23:50:01")
+                #expect(JournalTime.iso8601(us: Self.nowUs + 123_456) == "2026-12-04T23:50:01.123Z")
+                #expect(JournalTime.parse("today", nowUs: Self.nowUs) == Self.nowUs - (23 * 3600 + 50 * 60 + 1) * 1_000_000)
+                #expect(JournalTime.parse("yesterday", nowUs: Self.nowUs) == Self.nowUs - (47 * 3600 + 50 * 60 + 1) * 1_000_000)
+            }
         }
-        #expect(JournalTime.parse("2026-12-04 23:50:01", nowUs: 0) == Self.nowUs)
-        #expect(JournalTime.localText(us: Self.nowUs + 999_999) == "2026-12-04 23:50:01")
-        #expect(JournalTime.iso8601(us: Self.nowUs + 123_456) == "2026-12-04T23:50:01.123Z")
-        #expect(JournalTime.parse("today", nowUs: Self.nowUs) == Self.nowUs - (23 * 3600 + 50 * 60 + 1) * 1_000_000)
-        #expect(JournalTime.parse("yesterday", nowUs: Self.nowUs) == Self.nowUs - (47 * 3600 + 50 * 60 + 1) * 1_000_000)
     }
 
     @Test("anything else is refused", arguments: ["", "soon", "30x", "2026-13-01", "2026-12-04 25:00", "12:30", "@x", "m"])

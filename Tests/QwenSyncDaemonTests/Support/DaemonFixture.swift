@@ -52,7 +52,7 @@ final class DaemonFixture {
             environment: environment(extra), stderr: log
         )
         if waitUntilServing {
-            let serving = await eventually(timeoutMs: 10_000) { !process.isRunning || ping() }
+            let serving = await eventually(timeoutMs: 30_000) { !process.isRunning || ping() }
             guard serving, process.isRunning else {
                 throw TestSupportError("the daemon did not start: \(Self.read(log) ?? "")")
             }

@@ -2,9 +2,8 @@ import Glibc
 import Logging
 import QwenSyncCore
 import QwenSyncTestSupport
+import QwenSystemd
 import Testing
-
-@testable import QwenSystemd
 
 /// `qwen-sync logs` against a real systemd-journald, with entries written the way the daemon
 /// and the CLI write them (``JournaldLogHandler``).
@@ -82,17 +81,16 @@ struct LogsCommandTests {
         try await Self.write([("refresh", "before")], account: account, journald: journald)
         let follower = try ChildProcess(BuiltProducts.path(of: "qwen-sync"), ["logs", "--follow", "--json", "--account", account], stdout: nil)
         defer { follower.terminate() }
-        let reader = try #require(follower.stdoutReader)
-        let first = try #require(await Self.readLine(reader), "the existing entry comes first")
+        let first = try #require(await follower.readLine(timeoutMs: 30_000), "the existing entry comes first")
         #expect(try JSON.parse(first).objectValue?["message"] == "before")
 
         try await Self.write([("cooldown", "after")], account: account, total: 2, journald: journald)
-        let second = try #require(await Self.readLine(reader), "the new entry arrives while following")
+        let second = try #require(await follower.readLine(timeoutMs: 30_000), "the new entry arrives while following")
         let document = try #require(try JSON.parse(second).objectValue)
         #expect(document["message"] == "after" && document["event"] == "cooldown")
         #expect(follower.isRunning, "--follow keeps running")
         follower.signal(SIGTERM)
-        #expect(await follower.waitForExit(timeoutMs: 2000) == 128 + SIGTERM, "SIGTERM stops it, whatever mask the test runner passed down")
+        #expect(await follower.waitForExit(timeoutMs: 30_000) == 128 + SIGTERM, "SIGTERM stops it, whatever mask the test runner passed down")
     }
 
     @Test("an unknown --since is refused before reading, naming the accepted forms")
@@ -101,24 +99,6 @@ struct LogsCommandTests {
         // A usage error; its exit code (2) is checked for every command by the exit-code tests.
         #expect(outcome.exitCode != 0 && outcome.exitCode != 1)
         #expect(outcome.standardError.contains("2h ago"))
-    }
-
-    /// One line from `descriptor`, waiting up to ten seconds.
-    private static func readLine(_ descriptor: Int32) async -> String? {
-        var line: [UInt8] = []
-        let deadline = WallClock.monotonicMs() + 10_000
-        while WallClock.monotonicMs() < deadline {
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 50) > 0 else {
-                await Task.yield()
-                continue
-            }
-            var byte: UInt8 = 0
-            guard read(descriptor, &byte, 1) == 1 else { return nil }
-            if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
-            line.append(byte)
-        }
-        return nil
     }
 }
 

@@ -1,11 +1,10 @@
 import Glibc
 import QwenSyncCore
-import QwenSyncTestSupport
 
 /// Small raw file-system helpers for tests (no Foundation, so modes and mtimes are exact).
-enum FileTools {
+public enum FileTools {
     /// Writes `bytes` to `path` directly (truncating), with `mode`, bypassing SecureFile.
-    static func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
+    public static func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw TestSupportError("open \(path): errno \(errno)") }
         defer { close(fd) }
@@ -14,12 +13,12 @@ enum FileTools {
     }
 
     /// Writes `text` to `path`.
-    static func write(_ path: String, _ text: String, mode: mode_t = 0o600) throws {
+    public static func write(_ path: String, _ text: String, mode: mode_t = 0o600) throws {
         try write(path, Array(text.utf8), mode: mode)
     }
 
     /// The bytes at `path`, or `nil` when it cannot be opened.
-    static func bytes(_ path: String) -> [UInt8]? {
+    public static func bytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -34,31 +33,31 @@ enum FileTools {
     }
 
     /// The text at `path`, or `nil`.
-    static func text(_ path: String) -> String? {
+    public static func text(_ path: String) -> String? {
         bytes(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `lstat` of `path`.
-    static func status(_ path: String) -> stat? {
+    public static func status(_ path: String) -> stat? {
         var status = stat()
         return lstat(path, &status) == 0 ? status : nil
     }
 
     /// The permission bits of `path` (not following a final symlink).
-    static func mode(_ path: String) -> mode_t? {
+    public static func mode(_ path: String) -> mode_t? {
         status(path).map { $0.st_mode & 0o7777 }
     }
 
     /// Whether `path` is a regular file (not following a final symlink).
-    static func isRegularFile(_ path: String) -> Bool {
+    public static func isRegularFile(_ path: String) -> Bool {
         status(path).map { $0.st_mode & S_IFMT == S_IFREG } ?? false
     }
 
     /// Whether anything (even a dangling symlink) is at `path`.
-    static func exists(_ path: String) -> Bool { status(path) != nil }
+    public static func exists(_ path: String) -> Bool { status(path) != nil }
 
     /// Sets the mtime (and atime) of `path` to `milliseconds` since the epoch.
-    static func setModificationTime(_ path: String, milliseconds: Int64) throws {
+    public static func setModificationTime(_ path: String, milliseconds: Int64) throws {
         let time = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int(milliseconds % 1000) * 1_000_000)
         var times = [time, time]
         guard utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
@@ -67,7 +66,7 @@ enum FileTools {
     }
 
     /// Names in a directory, without `.` and `..`, sorted.
-    static func list(_ directory: String) -> [String] {
+    public static func list(_ directory: String) -> [String] {
         guard let handle = opendir(directory) else { return [] }
         defer { closedir(handle) }
         var names: [String] = []
@@ -79,16 +78,4 @@ enum FileTools {
         }
         return names.sorted()
     }
-}
-
-/// Runs `body` with a fresh temporary directory that is removed afterwards.
-func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) async throws -> T) async throws -> T {
-    let directory = try TemporaryDirectory()
-    defer { directory.remove() }
-    return try await body(directory)
-}
-
-/// Settings for a qwen dir at `directory`, with an empty environment.
-func settings(_ directory: String) throws -> Settings {
-    try Settings.resolve(qwenDir: directory, environment: ProcessEnvironment([:]))
 }

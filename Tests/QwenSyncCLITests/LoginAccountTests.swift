@@ -21,7 +21,7 @@ struct LoginAccountTests {
             let directory = try TemporaryDirectory()
             let server = try await StandInServer.start(arguments: ["--interval", "1", "--pending-polls", "0", "--login-sub", "user-1"])
             let store = CredentialStore(settings: try Settings.resolve(qwenDir: directory.appending("qwen"), environment: ProcessEnvironment([:])))
-            let mainAccess = mainIdentity.map(jwt) ?? "opaque-access-SECRET"
+            let mainAccess = mainIdentity.map(TestTokens.jwt) ?? "opaque-access-SECRET"
             try store.transaction { state in
                 let nowMs = WallClock.nowMs()
                 var main = StoredAccount(
@@ -31,16 +31,12 @@ struct LoginAccountTests {
                 state.accounts.add(
                     StoredAccount(
                         id: "acct_other",
-                        token: OAuthCredentials(accessToken: jwt(["sub": "user-2"]), refreshToken: "rt-SECRET-other", expiryDate: nowMs + 3_600_000),
+                        token: OAuthCredentials(accessToken: TestTokens.jwt(["sub": "user-2"]), refreshToken: "rt-SECRET-other", expiryDate: nowMs + 3_600_000),
                         nowMs: nowMs))
                 state.setLabel("main", of: "acct_main")
                 state.activate("acct_other")
             }
             return Fixture(directory: directory, server: server, mainID: "acct_main", otherID: "acct_other")
-        }
-
-        static func jwt(_ claims: JSONValue) -> String {
-            "\(Base64URL.encode(Array(#"{"alg":"none"}"#.utf8))).\(Base64URL.encode(claims.serializedBytes(.compact))).sig"
         }
 
         func run(_ arguments: [String]) async throws -> ProcessOutcome {

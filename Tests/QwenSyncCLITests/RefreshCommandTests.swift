@@ -1,4 +1,3 @@
-import Glibc
 import QwenSyncCore
 import QwenSyncTestSupport
 import Testing
@@ -192,11 +191,6 @@ struct RefreshCommandTests {
         )
         #expect(login.exitCode == 1)
         #expect(login.standardError.contains(flag == "--deny" ? "denied" : "expired"), "\(login.standardError)")
-        #expect(!FileManagerless.exists(directory.appending("qwen/oauth_creds.json")))
+        #expect(!FileTools.exists(directory.appending("qwen/oauth_creds.json")))
     }
-}
-
-/// File existence without Foundation.
-enum FileManagerless {
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
