@@ -35,12 +35,13 @@ struct DeviceLoginTests {
     }
 
     @Test func slowDownLengthensTheInterval() async throws {
-        // The stand-in answers slow_down to polls closer than 3/4 s apart (interval 1 s).
-        // Starting at 0.4 s, only ×1.5 growth (0.6 s, then 0.9 s) gets a poll through.
-        let server = try await StandInServer.start(arguments: ["--pending-polls", "1", "--interval", "1", "--device-expires-in", "20"])
+        // The stand-in answers slow_down to polls closer than 3 s apart (3/4 of its 4 s interval).
+        // Starting at 1.6 s, only ×1.5 growth (2.4 s, then 3.6 s) gets a poll through; each
+        // step is 0.6 s from the limit, so a busy machine's late wake-ups do not change the count.
+        let server = try await StandInServer.start(arguments: ["--pending-polls", "1", "--interval", "4", "--device-expires-in", "60"])
         defer { server.stop() }
         let presenter = RecordingPresenter()
-        _ = try Self.login(server, interval: .milliseconds(400)).run(presenter: presenter)
+        _ = try Self.login(server, interval: .milliseconds(1_600)).run(presenter: presenter)
         let results = try server.requestLog().map(\.result)
         #expect(results == ["authorization_pending", "slow_down", "slow_down", "success"])
     }

@@ -55,15 +55,17 @@ struct LockWaitTests {
             try FileTools.write(path, "00000000-0000-4000-8000-000000000000")
             let touchedMs = try #require(FileIdentity.of(path)).modificationTimeMs
             var policy = LockPolicy.credentials
-            policy.staleAfterMs = 600  // the 100 ms × 1.5 backoff would look at 475 and 812 ms
+            // The 100 ms × 1.5 backoff looks at 812 ms, just before the lock turns stale, and next
+            // at 1318 ms: a waiter that only followed it would be about 500 ms late.
+            policy.staleAfterMs = 820
             let waiting = policy
             // Timed on the waiting thread: the test's own resumption may lag on a busy machine.
             let (lock, takenAtMs) = try await offPool { () -> (HeldLock, Int64) in
                 let lock = try LockFile(path: path, policy: waiting).acquire()
                 return (lock, WallClock.nowMs())
             }
-            let lateMs = takenAtMs - touchedMs - 600
-            #expect(lateMs >= 0 && lateMs < 100, "taken over \(lateMs) ms after it turned stale")
+            let lateMs = takenAtMs - touchedMs - 820
+            #expect(lateMs >= 0 && lateMs < 250, "taken over \(lateMs) ms after it turned stale")
             #expect(lock.isStillOurs)
             lock.release()
         }
