@@ -8,7 +8,7 @@ import Testing
 /// sleeping through it, still takes over a stale lock on time, and reports long waits.
 @Suite("Waiting for a busy lock")
 struct LockWaitTests {
-    @Test("the waiter takes the lock within milliseconds of the holder deleting it, and hears about the wait")
+    @Test("the waiter takes the lock right after the holder deletes it, not at its next look, and hears about the wait")
     func wakesOnDeletion() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_accounts.lock")
@@ -34,7 +34,9 @@ struct LockWaitTests {
             }
             let released = try #require(await holder.readLine(timeoutMs: 30_000))
             let releasedAtMs = try #require(Int64(released.dropFirst("RELEASED ".count)), "\(released)")
-            #expect(acquiredAtMs - releasedAtMs < 50, "took the lock \(acquiredAtMs - releasedAtMs) ms after its deletion")
+            // Without the wakeup it would be about 700 ms; 200 ms leaves room for a thread that
+            // waits its turn for a core on a busy machine (61 ms seen with two CPU hogs running).
+            #expect(acquiredAtMs - releasedAtMs < 200, "took the lock \(acquiredAtMs - releasedAtMs) ms after its deletion")
             #expect(await holder.waitForExit(timeoutMs: 30_000) == 0)
 
             let seen = reports.withLock { $0 }
