@@ -7,17 +7,17 @@ import Testing
 @Suite("doctor: the qwen CLI, editor extensions, the daemon, and the command itself")
 struct DoctorEnvironmentChecksTests {
     @Test("the qwen CLI: missing warns; an old version is ok; a new one warns until useExternal is set")
-    func qwenCLI() throws {
+    func qwenCLI() async throws {
         let fixture = try DoctorFixture()
         defer { fixture.remove() }
         let missing = try fixture.finding("qwen_cli")
         #expect(missing.status == .warn && missing.fix?.contains("npm install -g @qwen-code/qwen-code") == true)
 
-        try fixture.installQwen(printing: "0.13.2")
+        try await fixture.installQwen(printing: "0.13.2")
         let old = try fixture.finding("qwen_cli")
         #expect(old.status == .ok && old.message.contains("qwen 0.13.2 at \(fixture.bin)/qwen"), "\(old.message)")
 
-        try fixture.installQwen(printing: "0.16.1")
+        try await fixture.installQwen(printing: "0.16.1")
         let new = try fixture.finding("qwen_cli")
         #expect(new.status == .warn && new.message.contains("useExternal"), "\(new.message)")
         #expect(new.fix?.contains("\(fixture.qwenDirectory)/settings.json") == true)
@@ -25,7 +25,7 @@ struct DoctorEnvironmentChecksTests {
         try fixture.write(fixture.qwenDirectory + "/settings.json", #"{"security": {"auth": {"useExternal": true}}}"#)
         #expect(try fixture.finding("qwen_cli").status == .ok)
 
-        try fixture.installQwen(printing: "Loaded cached credentials.")
+        try await fixture.installQwen(printing: "Loaded cached credentials.")
         #expect(try fixture.finding("qwen_cli").message.contains("printed no version"))
     }
 
@@ -63,7 +63,7 @@ struct DoctorEnvironmentChecksTests {
         "with systemctl but no user manager, the unit is not checked, and says why",
         .enabled(if: systemctlWithoutUserManager, "needs systemctl without a systemd user manager")
     )
-    func unitNotChecked() throws {
+    func unitNotChecked() async throws {
         let fixture = try DoctorFixture()
         defer { fixture.remove() }
         let finding = try fixture.finding("systemd_unit")
@@ -101,7 +101,7 @@ struct DoctorEnvironmentChecksTests {
     func command() async throws {
         let fixture = try DoctorFixture()
         defer { fixture.remove() }
-        try fixture.installQwen(printing: "0.13.0")
+        try await fixture.installQwen(printing: "0.13.0")
         let environment: [String: String?] = ["HOME": fixture.home, "PATH": fixture.bin + ":/usr/bin:/bin", "QWEN_SYNC_SOCKET": fixture.socketPath]
         let arguments = ["doctor", "--qwen-dir", fixture.qwenDirectory]
 

@@ -74,8 +74,8 @@ struct DoctorFixture {
     }
 
     /// A stand-in `qwen` in `bin` that prints `output` for `--version`.
-    func installQwen(printing output: String) throws {
-        try write(bin + "/qwen", "#!/bin/sh\nprintf '%s\\n' '\(output)'\n", mode: 0o755)
+    func installQwen(printing output: String) async throws {
+        try await writeExecutableScript(bin + "/qwen", "printf '%s\\n' '\(output)'")
     }
 
     /// Sets the mtime of `path` to `secondsAgo` in the past.

@@ -6,17 +6,13 @@ import Testing
 @Suite("BrowserOpener")
 struct BrowserOpenerTests {
     /// A fake `xdg-open` that records its arguments and where its stdout points.
-    private static func fakeXdgOpen(in directory: TemporaryDirectory) throws {
-        let script = """
-            #!/bin/sh
+    private static func fakeXdgOpen(in directory: TemporaryDirectory) async throws {
+        try await writeExecutableScript(
+            directory.appending("xdg-open"),
+            """
             target=$(readlink /proc/$$/fd/1)
             printf '%s\\n' "$#" "$1" "$target" > "\(directory.appending("record"))"
-            """
-        let path = directory.appending("xdg-open")
-        let file = try #require(fopen(path, "w"))
-        fputs(script, file)
-        fclose(file)
-        chmod(path, 0o755)
+            """)
     }
 
     private static func read(_ path: String) -> String? {
@@ -30,10 +26,10 @@ struct BrowserOpenerTests {
         return text
     }
 
-    @Test func opensWithXdgOpenWhenADisplayIsSet() throws {
+    @Test func opensWithXdgOpenWhenADisplayIsSet() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try Self.fakeXdgOpen(in: directory)
+        try await Self.fakeXdgOpen(in: directory)
         let url = "http://127.0.0.1:9/authorize?user_code=AB CD&x=$(touch pwned)"
         let opener = BrowserOpener(environment: ["PATH": directory.path + ":/usr/bin:/bin", "WAYLAND_DISPLAY": "wayland-0"])
         #expect(opener.hasDisplay)
@@ -44,10 +40,10 @@ struct BrowserOpenerTests {
         #expect(access(directory.appending("pwned"), F_OK) != 0)
     }
 
-    @Test func doesNothingWithoutADisplay() throws {
+    @Test func doesNothingWithoutADisplay() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try Self.fakeXdgOpen(in: directory)
+        try await Self.fakeXdgOpen(in: directory)
         let opener = BrowserOpener(environment: ["PATH": directory.path, "SSH_CONNECTION": "10.0.0.1 22 10.0.0.2 22"])
         #expect(!opener.hasDisplay)
         #expect(opener.open("https://chat.qwen.ai/authorize") == nil)
@@ -55,10 +51,10 @@ struct BrowserOpenerTests {
         #expect(Self.read(directory.appending("record")) == nil)
     }
 
-    @Test func refusesNonHTTPURLsAndAMissingXdgOpen() throws {
+    @Test func refusesNonHTTPURLsAndAMissingXdgOpen() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try Self.fakeXdgOpen(in: directory)
+        try await Self.fakeXdgOpen(in: directory)
         let opener = BrowserOpener(environment: ["PATH": directory.path, "DISPLAY": ":0"])
         #expect(opener.open("file:///etc/passwd") == nil)
         #expect(opener.open("--help") == nil)

@@ -37,11 +37,11 @@ struct HTTPExchangeTests {
     }
 
     @Test("the refresh token reaches the child on standard input only, never in its arguments or environment")
-    func secretsOnlyOnThePipe() throws {
+    func secretsOnlyOnThePipe() async throws {
         let directory = try TemporaryDirectory(prefix: "http-exchange")
         defer { directory.remove() }
         let seen = directory.appending("seen")
-        let helper = try script(
+        let helper = try await script(
             in: directory,
             #"{ printf 'ARGS:'; printf ' %s' "$@"; printf '\nENV:\n'; env; printf 'STDIN:\n'; cat; } > "\#(seen)"; exit 3"#
         )
@@ -69,10 +69,10 @@ struct HTTPExchangeTests {
             (#"printf '{"status":200,"headers":{},"body_bytes":10}\nabc'"#, .connectionReset, "cut short (3 of 10 body bytes)"),
             (#"printf '{"error":{"kind":"tls","description":"TLS failure with example.org"}}\n'"#, .tls, "TLS failure with example.org"),
         ])
-    func misbehavingHelper(body: String, kind: HTTPTransportError.Kind, reason: String) throws {
+    func misbehavingHelper(body: String, kind: HTTPTransportError.Kind, reason: String) async throws {
         let directory = try TemporaryDirectory(prefix: "http-exchange")
         defer { directory.remove() }
-        let helper = try script(in: directory, "cat > /dev/null; " + body)
+        let helper = try await script(in: directory, "cat > /dev/null; " + body)
         let error = try #require(throws: HTTPTransportError.self) {
             try HTTPClient(userAgent: "t", isolation: .childProcess(executable: helper)).postForm(url: "http://127.0.0.1:9/", fields: [])
         }
@@ -81,10 +81,10 @@ struct HTTPExchangeTests {
     }
 
     @Test("a helper that hangs is ended at the request's timeout plus the start-up allowance")
-    func hangingHelper() throws {
+    func hangingHelper() async throws {
         let directory = try TemporaryDirectory(prefix: "http-exchange")
         defer { directory.remove() }
-        let helper = try script(in: directory, "exec sleep 60")
+        let helper = try await script(in: directory, "exec sleep 60")
         let started = WallClock.monotonicMs()
         let error = try #require(throws: HTTPTransportError.self) {
             try HTTPClient(userAgent: "t", isolation: .childProcess(executable: helper))
@@ -125,10 +125,9 @@ struct HTTPExchangeTests {
     }
 
     /// An executable shell script in `directory` running `body`.
-    private func script(in directory: TemporaryDirectory, _ body: String) throws -> String {
+    private func script(in directory: TemporaryDirectory, _ body: String) async throws -> String {
         let path = directory.appending("helper.sh")
-        try SecureFile.replace(path, with: Array("#!/bin/sh\n\(body)\n".utf8))
-        chmod(path, 0o700)
+        try await writeExecutableScript(path, body)
         return path
     }
 }
