@@ -57,7 +57,7 @@ struct LineageEndToEndTests {
             ],
             stdout: fixture.directory.appending("peer.json"), stderr: fixture.directory.appending("peer.err")
         )
-        #expect(await peer.waitForExit(timeoutMs: 20_000) == 0)
+        #expect(await peer.waitForExit(timeoutMs: 60_000) == 0)
         let report = try JSON.parse(DaemonFixture.read(fixture.directory.appending("peer.json")) ?? "").objectValue
         #expect(
             report?["refresh_attempts"]?.int64Value == 1 && report?["refresh_failures"]?.int64Value == 0,
@@ -90,7 +90,7 @@ struct LineageEndToEndTests {
         #expect(cli.isRunning, "the CLI waits for oauth_accounts.lock")
         try await peerRefreshesTheFile(fixture)
         await releaseLock()
-        let exit = await cli.waitForExit(timeoutMs: 20_000)
+        let exit = await cli.waitForExit(timeoutMs: 60_000)
         let output = (DaemonFixture.read(fixture.directory.appending("cli.out")) ?? "") + (DaemonFixture.read(fixture.directory.appending("cli.err")) ?? "")
         #expect(exit == 0, "\(output)")
         #expect(output.contains("already refreshed by another process"), "\(output)")
