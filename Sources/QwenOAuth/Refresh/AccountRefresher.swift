@@ -1,3 +1,4 @@
+import Glibc
 import QwenSyncCore
 
 /// Refreshes one account's tokens under the shared locks, the way every qwen client should.
@@ -182,11 +183,25 @@ public struct AccountRefresher: Sendable {
 
     /// New tokens that could not be written through the locks: kept in our own file, so the
     /// next refresh finds them among the account's candidates.
+    ///
+    /// The locks could not be had, so the write is a compare-and-swap against the version read,
+    /// retried from a fresh read when another process wrote the file in between: a transaction
+    /// that keeps tokens there at the same time loses nothing, and neither does this write.
     private func keepAsLastResort(_ renewed: OAuthCredentials, of accountID: String) {
         let path = store.settings.recoveredPath
-        var recovered = ((try? SecureFile.read(path)).flatMap { $0 }).map { RecoveredTokens(bytes: $0.bytes) } ?? RecoveredTokens()
-        recovered.keep(.init(accountID: accountID, label: nil, reason: "unsaved", savedAtMs: WallClock.nowMs(), token: renewed))
-        try? SecureFile.replace(path, with: recovered.encoded())
+        for _ in 0..<10 {
+            let current = (try? SecureFile.read(path)) ?? nil
+            var recovered = current.map { RecoveredTokens(bytes: $0.bytes) } ?? RecoveredTokens()
+            recovered.keep(.init(accountID: accountID, label: nil, reason: "unsaved", savedAtMs: WallClock.nowMs(), token: renewed))
+            do {
+                try SecureFile.replace(path, with: recovered.encoded(), expected: .some(current?.identity))
+                break
+            } catch  where error.code == EAGAIN {
+                continue
+            } catch {
+                break
+            }
+        }
         store.notice?("could not store \(accountID)'s new tokens through the locks; kept them in \(PathNormalizer.fileName(of: path))")
     }
 }
