@@ -19,9 +19,7 @@ struct FileFacts {
         guard (status.st_mode & S_IFMT) == S_IFLNK else {
             return FileFacts(type: status.st_mode & S_IFMT, permissions: status.st_mode & 0o777, owner: status.st_uid, linkTarget: nil)
         }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink(path, &buffer, buffer.count - 1)
-        let raw = length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let raw = SymbolicLink.target(of: path) ?? ""
         let target = raw.hasPrefix("/") ? raw : PathNormalizer.directory(of: path) + "/" + raw
         var targetStatus = stat()
         let resolved = stat(path, &targetStatus) == 0

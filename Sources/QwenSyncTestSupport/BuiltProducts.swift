@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 import Subprocess
 import SystemPackage
 
@@ -6,10 +7,7 @@ import SystemPackage
 public enum BuiltProducts {
     /// The build products directory (the directory of the running test executable).
     public static let directory: String = {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        precondition(length > 0, "cannot read /proc/self/exe")
-        let executable = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let executable = SymbolicLink.target(of: "/proc/self/exe") else { preconditionFailure("cannot read /proc/self/exe") }
         var directory = String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
         // On Linux the test runner is `<products>/<package>PackageTests.xctest`.
         if directory.hasSuffix(".xctest") { directory = String(directory[..<directory.lastIndex(of: "/")!]) }

@@ -22,10 +22,8 @@ public enum DaemonExecutable {
     /// `../libexec/qwen-sync/` (packages, `contrib/install.sh`), then the same directory (a build
     /// directory). Empty when `/proc/self/exe` cannot be read.
     public static func searchPaths() -> [String] {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return [] }
-        let directory = PathNormalizer.directory(of: String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        guard let executable = SymbolicLink.target(of: "/proc/self/exe") else { return [] }
+        let directory = PathNormalizer.directory(of: executable)
         return [PathNormalizer.directory(of: directory) + "/libexec/qwen-sync/" + name, directory + "/" + name]
     }
 
