@@ -98,15 +98,15 @@ starts_and_answers() {
     active_running
 }
 check "systemctl --user start: active (running), and the control socket answers as soon as start returns" starts_and_answers
-ready_after_serving() {
-    local ready serving
-    ready=$(prop "$unit" ActiveEnterTimestampMonotonic)
-    um_wait 30 journal_has -u "$unit" QWEN_EVENT=start || true
-    serving=$(jn -u "$unit" QWEN_EVENT=start -o json -n 1 --reverse | sed -n 's/.*"__MONOTONIC_TIMESTAMP":"\([0-9]*\)".*/\1/p' | head -1)
-    [ -n "$serving" ] || { echo "no QWEN_EVENT=start entry in the journal"; return 1; }
-    [ "$serving" -le "$ready" ] || { echo "READY=1 (active at $ready us) came before the daemon served ($serving us)"; return 1; }
+# READY=1 is judged by what it promises, in one ordered source: `start` returns only after the
+# manager received READY=1, and the very next connect must find the socket served (above). Comparing
+# the manager's READY timestamp with journald's *receive* time of the daemon's log line compared two
+# receivers, and could fail on a busy machine while the daemon was right.
+start_logged() {
+    um_wait 30 journal_has -u "$unit" QWEN_EVENT=start || { echo "no QWEN_EVENT=start entry in the journal"; return 1; }
+    journal_has -u "$unit" -g "control socket" || { echo "the start entry does not name the control socket"; return 1; }
 }
-check "READY=1 only after the daemon logged that it serves the socket" ready_after_serving
+check "the daemon logged that it serves the control socket (QWEN_EVENT=start)" start_logged
 status_text() { expect_contains StatusText "$(prop "$unit" StatusText)" "accounts"; }
 check "STATUS= line reported to systemd" status_text
 first_start() { expect_eq "~/.qwen mode and owner" "$(stat -c '%a %U' "$UM_HOME/.qwen")" "700 $UM_USER"; }
