@@ -9,6 +9,7 @@
 #define C_QWEN_LINUX_H
 
 #include <spawn.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /// The uid of the process at the other end of a connected AF_UNIX socket (SO_PEERCRED).
@@ -27,5 +28,14 @@ int CQwenLinux_acceptCloseOnExec(int descriptor);
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29 and later): the child starts in `path`.
 /// Returns 0 or an error number.
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// An AF_NETLINK / NETLINK_ROUTE socket (non-blocking, close-on-exec) subscribed to the
+/// kernel's IPv4/IPv6 address and route groups: it becomes readable when an address or a
+/// route appears or goes. Returns the descriptor, or -1 with errno set.
+int CQwenLinux_openRouteMonitor(void);
+
+/// Whether the rtnetlink messages in `buffer` (one datagram of `length` bytes) announce a new
+/// address or a new route (RTM_NEWADDR, RTM_NEWROUTE): the network may have come back.
+int CQwenLinux_routeMessagesAnnounceReturn(const void *buffer, size_t length);
 
 #endif
