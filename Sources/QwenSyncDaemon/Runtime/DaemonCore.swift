@@ -123,8 +123,8 @@ struct DaemonCore {
     private(set) var startedMs: Int64 = 0
     /// The account the worker is refreshing.
     private(set) var refreshingID: String?
-    /// Why syncing fails, while it keeps failing (the `sync_error` of `status`).
-    var syncError: String? { syncFailure?.message }
+    /// Why syncing fails and how often it has, while it keeps failing (the `sync_error` of `status`).
+    var syncError: String? { syncFailure.map { "\($0.message) (\($0.attempts) failed attempts so far)" } }
     /// Whether the loop should keep running.
     private(set) var running = true
 
