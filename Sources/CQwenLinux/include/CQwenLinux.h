@@ -29,6 +29,16 @@ int CQwenLinux_acceptCloseOnExec(int descriptor);
 /// Returns 0 or an error number.
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// A timerfd on CLOCK_REALTIME (close-on-exec, non-blocking), for deadlines that follow the
+/// wall clock. Returns the descriptor, or -1 with errno set.
+int CQwenLinux_wallClockTimer(void);
+
+/// Arms `descriptor` (from CQwenLinux_wallClockTimer) to expire at `atMs` milliseconds since
+/// the epoch, with TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET: a read then fails with
+/// ECANCELED when the clock is set (a step) or the machine resumed. An `atMs` at or before
+/// now expires at once. Returns 0, or -1 with errno set.
+int CQwenLinux_armWallClockTimer(int descriptor, long long atMs);
+
 /// An AF_NETLINK / NETLINK_ROUTE socket (non-blocking, close-on-exec) subscribed to the
 /// kernel's IPv4/IPv6 address and route groups: it becomes readable when an address or a
 /// route appears or goes. Returns the descriptor, or -1 with errno set.
