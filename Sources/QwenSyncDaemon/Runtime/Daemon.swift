@@ -5,7 +5,9 @@ import QwenSyncCore
 import QwenSystemd
 
 /// `qwen-sync daemon`: one thread, one `poll` loop over inotify, the control socket, a signal
-/// pipe, the worker's completion pipe and a wall-clock `timerfd`. The loop only gathers
+/// pipe, the worker's completion pipe, a wall-clock `timerfd`, and where they exist logind's
+/// sleep announcements (``SleepWatcher``) and the kernel's route events (``NetworkWatcher``).
+/// The loop only gathers
 /// events, hands them with the time to ``DaemonCore``, performs the actions it returns, and
 /// sleeps until the earliest deadline: refreshes and cooldown ends on the wall-clock timer
 /// (which a clock step or a resume cancels, waking the loop), the watchdog, the code trim and
@@ -26,6 +28,10 @@ public final class Daemon {
     private let wallTimer = WallClockTimer()
     /// When the loop wakes up next on the monotonic clock.
     private var monotonicWakeUpMs: Int64?
+    /// logind's sleep announcements, when there is a logind.
+    private var sleepWatcher: SleepWatcher?
+    /// The machine announced a sleep: release the inhibitor once nothing is in flight.
+    private var sleepPending = false
 
     /// A daemon for `configuration`, logging through `logger`.
     public init(configuration: DaemonConfiguration, logger: Logger) {
@@ -83,6 +89,7 @@ public final class Daemon {
             "qwen-sync \(QwenSyncVersion.current) serving \(settings.qwenDirectory), control socket \(server.path)",
             metadata: ["event": "start"]
         )
+        let networkWatcher = watchLaptopEvents()
         let watchdogMs = notifier.watchdogInterval().map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
         var running = perform(core.handle(.started(watchdogIntervalMs: watchdogMs), at: .now()))
 
@@ -92,8 +99,13 @@ public final class Daemon {
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: worker.completionDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wallTimer.descriptor, events: Int16(POLLIN), revents: 0),
+            // Absent sources are -1, which poll skips.
+            pollfd(fd: sleepWatcher?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: networkWatcher?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while running {
+            descriptors[5].fd = sleepWatcher?.descriptor ?? -1
+            descriptors[5].events = sleepWatcher?.pollEvents ?? Int16(POLLIN)
             let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
             if ready < 0 && errno != EINTR { break }
             var events: [DaemonEvent] = ready == 0 ? [.timerFired] : []
@@ -116,7 +128,14 @@ public final class Daemon {
             }
             if descriptors[3].revents != 0, let output = worker.takeResult() { events.append(.finished(output)) }
             if descriptors[4].revents != 0 { events.append(wallTimer.acknowledge() ? .clockChanged : .timerFired) }
+            if descriptors[5].revents != 0 { events += sleepEvents() }
+            if descriptors[6].revents != 0, networkWatcher?.drain() == true { events.append(.networkReturned) }
             for event in events where running { running = perform(core.handle(event, at: .now())) }
+            if sleepPending, core.isQuiescent {
+                sleepPending = false
+                sleepWatcher?.releaseInhibitor()
+                logger.debug("ready to sleep: nothing in flight, no lock held", metadata: ["event": "sleep"])
+            }
             // Answered after the events of this turn: the document shows what they changed.
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
         }
@@ -124,6 +143,50 @@ public final class Daemon {
         _ = try? notifier.stopping()
         worker.stop()
         if let output = worker.takeResult() { _ = perform(core.handle(.finished(output), at: .now())) }
+    }
+
+    // MARK: Laptop events
+
+    /// Connects to logind and to the kernel's route events; either may be absent (a container,
+    /// a plain run without a system bus): that is logged once at debug level, and clock steps
+    /// and resumes are still followed by the wall-clock timer.
+    private func watchLaptopEvents() -> NetworkWatcher? {
+        do { sleepWatcher = try SleepWatcher() } catch {
+            logger.debug("no logind to announce sleeps (\(error)); resumes are seen by the wall-clock timer", metadata: ["event": "start"])
+        }
+        do { return try NetworkWatcher() } catch {
+            logger.debug("no route events (\(error)); failed refreshes wait out their back-off", metadata: ["event": "start"])
+            return nil
+        }
+    }
+
+    /// logind's announcements since the last look. Before a sleep the inhibitor is released once
+    /// nothing is in flight (see the loop); after the resume it is taken again for the next one.
+    private func sleepEvents() -> [DaemonEvent] {
+        guard let watcher = sleepWatcher else { return [] }
+        var events: [DaemonEvent] = []
+        do {
+            // Taking the inhibitor again may read further signals off the bus: drain until none.
+            while case let announced = try watcher.drain(), !announced.isEmpty {
+                for event in announced {
+                    switch event {
+                    case .preparingForSleep:
+                        sleepPending = true
+                        events.append(.suspending)
+                    case .resumed:
+                        sleepPending = false
+                        do { try watcher.takeInhibitor() } catch {
+                            logger.warning("cannot take logind's sleep inhibitor again: \(error)", metadata: ["event": "resume"])
+                        }
+                        events.append(.resumed)
+                    }
+                }
+            }
+        } catch {
+            logger.warning("lost the system bus (\(error)); resumes are still seen by the wall-clock timer", metadata: ["event": "resume"])
+            sleepWatcher = nil
+        }
+        return events
     }
 
     // MARK: Actions
@@ -233,7 +296,8 @@ public final class Daemon {
             startedMs: core.startedMs,
             refreshingID: core.refreshingID,
             lastEvent: core.lastEvent,
-            syncError: core.syncError
+            syncError: core.syncError,
+            clock: core.lastClockEvent
         ).json(nowMs: WallClock.nowMs())
     }
 }

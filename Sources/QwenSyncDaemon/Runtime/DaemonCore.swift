@@ -35,8 +35,11 @@ enum DaemonEvent: Sendable {
     case timerFired
     /// The wall clock was set or the machine resumed (the wall-clock timer was cancelled).
     case clockChanged
-    /// The machine is about to sleep (logind's `PrepareForSleep(true)`).
+    /// The machine is about to sleep (logind's `PrepareForSleep(true)`): nothing new starts
+    /// until it has resumed.
     case suspending
+    /// The machine woke up (logind's `PrepareForSleep(false)`).
+    case resumed
     /// The network came back: retry failed refreshes now rather than after their back-off.
     case networkReturned
     /// ``DaemonAction/readFiles(_:inline:)``: the qwen directory is gone.
@@ -81,6 +84,19 @@ enum DaemonAction: Sendable, Equatable {
     case arm(wallMs: Int64?, monotonicMs: Int64?)
 }
 
+/// The last resume or clock step and what the daemon did about it (the `clock` of `status`).
+struct DaemonClockEvent: Sendable, Equatable {
+    /// A resume from sleep, or the wall clock set while the machine ran.
+    enum Kind: String, Sendable { case resume, step }
+    /// When it was seen, on the wall clock (after the step).
+    let atMs: Int64
+    let kind: Kind
+    /// How far the wall clock moved against the monotonic clock (a resume: at least the sleep).
+    let stepMs: Int64
+    /// What the daemon did, e.g. "refreshing 2 due accounts, the active (a) first".
+    let action: String
+}
+
 /// One line for the journal; `event` becomes `QWEN_EVENT`, `account` `QWEN_ACCOUNT`.
 struct DaemonLogLine: Sendable, Equatable {
     let level: Logger.Level
@@ -107,8 +123,14 @@ struct DaemonCore {
     static let syncRetryFirstMs: Int64 = 1_000
     /// The longest wait between retries of a sync that keeps failing.
     static let syncRetryCapMs: Int64 = 10_000
+    /// Awake this long after the sleep was announced, with no resume seen, the sleep did not
+    /// happen (the monotonic clock stops while asleep): work starts again.
+    static let sleepNeverCameMs: Int64 = 60_000
     /// A disagreement between the clocks beyond this is a step, not a reading's jitter.
     static let clockStepToleranceMs: Int64 = 1_000
+    /// A resume is announced twice (logind's signal and the cancelled wall-clock timer, in either
+    /// order): the second within this time is the same resume.
+    static let resumeEchoMs: Int64 = 10_000
 
     /// When each account is refreshed next.
     private(set) var schedule: RefreshSchedule
@@ -127,6 +149,16 @@ struct DaemonCore {
     var syncError: String? { syncFailure.map { "\($0.message) (\($0.attempts) failed attempts so far)" } }
     /// Whether the loop should keep running.
     private(set) var running = true
+    /// Between ``DaemonEvent/suspending`` and the resume: nothing new starts, so no lock file
+    /// is held across the sleep.
+    private(set) var suspended = false
+    /// When the sleep was announced, on the monotonic clock (which stops while asleep).
+    private var suspendedAtMonotonicMs: Int64 = 0
+    /// The last resume or clock step, for `status`.
+    private(set) var lastClockEvent: DaemonClockEvent?
+    /// Whether nothing is in flight: no job on the worker, no sync between read and write
+    /// (so no lock file is held). The loop lets the machine sleep once this holds.
+    var isQuiescent: Bool { !workerBusy && syncTrigger == nil }
 
     private var refreshing: StoredAccount?
     /// Whether the worker runs a job (a refresh, or a sync waiting for a peer's lock).
@@ -144,6 +176,8 @@ struct DaemonCore {
     private var codeTrimAtMs: Int64?
     private var lastInstant: DaemonInstant?
     private var syncFailure: (message: String, attempts: Int, retryAtMs: Int64?)?
+    /// When the last resume was noted, on the monotonic clock (see ``resumeEchoMs``).
+    private var resumeNotedAtMonotonicMs: Int64?
 
     /// A core refreshing `leadMs` before expiry.
     init(leadMs: Int64) { schedule = RefreshSchedule(leadMs: leadMs) }
@@ -176,12 +210,14 @@ struct DaemonCore {
         case .controlRequest, .timerFired:
             break
         case .clockChanged:
-            log(
-                .notice, "the wall clock was set or the machine resumed (\(stepMs / 1000) s off the monotonic clock); re-checking every account",
-                event: "clock", at: now, into: &actions)
+            noteClockEvent(suspended ? .resume : .step, stepMs: stepMs, at: now, into: &actions)
+        case .resumed:
+            noteClockEvent(.resume, stepMs: stepMs, at: now, into: &actions)
         case .suspending:
             // Nothing new starts now; work in flight finishes and no lock is held after it.
-            log(.info, "the machine is going to sleep", event: "clock", at: now, into: &actions)
+            suspended = true
+            suspendedAtMonotonicMs = now.monotonicMs
+            log(.info, "the machine is going to sleep: finishing the work in flight, starting none", event: "sleep", at: now, into: &actions)
         case .networkReturned:
             schedule.retryNow(nowMs: now.wallMs)
         case .directoryMissing:
@@ -200,7 +236,7 @@ struct DaemonCore {
             finish(output, at: now, into: &actions)
         }
         if !event.isFromTimerOrLoop { codeTrimAtMs = now.monotonicMs.plus(Self.codeTrimQuietMs) }
-        runDueWork(at: now, suspending: event.isSuspending, into: &actions)
+        runDueWork(at: now, into: &actions)
         let wakeUps = nextWakeUps(at: now)
         actions.append(.arm(wallMs: wakeUps.wallMs, monotonicMs: wakeUps.monotonicMs))
         return actions
@@ -231,13 +267,39 @@ struct DaemonCore {
         return stepMs
     }
 
+    /// A resume or a clock step: one log line and one status record, a rescan after a resume,
+    /// and every due account refreshed at once (by ``runDueWork(at:into:)``), the active first.
+    private mutating func noteClockEvent(_ kind: DaemonClockEvent.Kind, stepMs: Int64, at now: DaemonInstant, into actions: inout [DaemonAction]) {
+        suspended = false
+        if let noted = resumeNotedAtMonotonicMs, now.monotonicMs.minus(noted) < Self.resumeEchoMs {
+            return  // the same resume, announced the other way too
+        }
+        let due = dueAccounts(at: now)
+        let action =
+            due.first.map { first in
+                "refreshing \(due.count) due account\(due.count == 1 ? "" : "s")"
+                    + (first.id == state?.accounts.activeAccountID ? ", the active (\(first.id)) first" : ", \(first.id) first")
+            } ?? "nothing was due"
+        lastClockEvent = DaemonClockEvent(atMs: now.wallMs, kind: kind, stepMs: stepMs, action: action)
+        switch kind {
+        case .resume:
+            resumeNotedAtMonotonicMs = now.monotonicMs
+            log(.notice, "the machine resumed; re-checking every account: \(action)", event: "resume", at: now, into: &actions)
+            requestSync(.fullScan, inline: false, into: &actions)
+        case .step:
+            log(
+                .notice, "the wall clock was set (\(stepMs / 1000) s off the monotonic clock); re-checking every account: \(action)",
+                event: "clock", at: now, into: &actions)
+        }
+    }
+
     // MARK: Syncs
 
     /// Starts a sync round, or defers it while the worker or another round is busy, or while a
     /// failing sync waits out its back-off.
     private mutating func requestSync(_ trigger: SyncTrigger, inline: Bool, into actions: inout [DaemonAction]) {
         guard running else { return }
-        guard !workerBusy, syncTrigger == nil, syncFailure?.retryAtMs == nil else {
+        guard !suspended, !workerBusy, syncTrigger == nil, syncFailure?.retryAtMs == nil else {
             deferredTrigger.formUnion(trigger)
             return
         }
@@ -405,7 +467,7 @@ struct DaemonCore {
 
     /// Whatever has come due: the watchdog, a code trim, a sync retry, the most urgent refresh
     /// (the active account first, then the earliest due) and cooldown ends.
-    private mutating func runDueWork(at now: DaemonInstant, suspending: Bool, into actions: inout [DaemonAction]) {
+    private mutating func runDueWork(at now: DaemonInstant, into actions: inout [DaemonAction]) {
         if let due = watchdogAtMs, now.monotonicMs >= due, let interval = watchdogIntervalMs {
             actions.append(.pingWatchdog)
             watchdogAtMs = now.monotonicMs.plus(interval)
@@ -415,27 +477,27 @@ struct DaemonCore {
             actions.append(.trimCode)
             codeTrimAtMs = nil
         }
-        guard !suspending else { return }
+        if suspended, now.monotonicMs.minus(suspendedAtMonotonicMs) >= Self.sleepNeverCameMs {
+            suspended = false
+            log(
+                .warning, "the announced sleep never came (no resume after \(Self.sleepNeverCameMs / 1000) s awake); working again", event: "sleep", at: now,
+                into: &actions)
+            requestSync(.fullScan, inline: false, into: &actions)
+        }
+        guard !suspended else { return }
         if let retry = syncFailure?.retryAtMs, now.monotonicMs >= retry {
             syncFailure?.retryAtMs = nil
             runDeferred(into: &actions)
         }
-        if let state, !workerBusy, syncTrigger == nil {
-            let activeID = state.accounts.activeAccountID
-            let due = state.accounts.accounts
-                .compactMap { account in schedule.dueTime(of: account, nowMs: now.wallMs).map { (account, $0) } }
-                .filter { $0.1 <= now.wallMs }
-                .min { ($0.0.id == activeID ? 0 : 1, $0.1) < ($1.0.id == activeID ? 0 : 1, $1.1) }
-            if let (account, _) = due {
-                let policy: RefreshPolicy =
-                    schedule.retryAtMs[account.id] != nil
-                    ? .unlessRotatedSince(refreshToken: schedule.failedRefreshTokens[account.id] ?? account.token.refreshToken)
-                    : .ifExpiringWithin(milliseconds: schedule.earliestDueBeforeExpiryMs + 1_000)
-                refreshing = account
-                refreshingID = account.id
-                workerBusy = true
-                actions.append(.refresh(accountID: account.id, policy: policy))
-            }
+        if !workerBusy, syncTrigger == nil, let account = dueAccounts(at: now).first {
+            let policy: RefreshPolicy =
+                schedule.retryAtMs[account.id] != nil
+                ? .unlessRotatedSince(refreshToken: schedule.failedRefreshTokens[account.id] ?? account.token.refreshToken)
+                : .ifExpiringWithin(milliseconds: schedule.earliestDueBeforeExpiryMs + 1_000)
+            refreshing = account
+            refreshingID = account.id
+            workerBusy = true
+            actions.append(.refresh(accountID: account.id, policy: policy))
         }
         if let state {
             let checkedUpTo = cooldownCheckedUpToMs ?? now.wallMs
@@ -448,18 +510,30 @@ struct DaemonCore {
         }
     }
 
+    /// The accounts due now, most urgent first: the active account, then the earliest due.
+    private func dueAccounts(at now: DaemonInstant) -> [StoredAccount] {
+        guard let state else { return [] }
+        let activeID = state.accounts.activeAccountID
+        return state.accounts.accounts
+            .compactMap { account in schedule.dueTime(of: account, nowMs: now.wallMs).map { (account, $0) } }
+            .filter { $0.1 <= now.wallMs }
+            .sorted { ($0.0.id == activeID ? 0 : 1, $0.1) < ($1.0.id == activeID ? 0 : 1, $1.1) }
+            .map(\.0)
+    }
+
     /// The next wall-clock deadline (a refresh or a cooldown end) and the next monotonic one
     /// (watchdog, code trim, sync retry).
     func nextWakeUps(at now: DaemonInstant) -> (wallMs: Int64?, monotonicMs: Int64?) {
         var wall: [Int64] = []
         for account in state?.accounts.accounts ?? [] {
-            if !workerBusy, syncTrigger == nil, let due = schedule.dueTime(of: account, nowMs: now.wallMs) { wall.append(due) }
+            if !workerBusy, syncTrigger == nil, !suspended, let due = schedule.dueTime(of: account, nowMs: now.wallMs) { wall.append(due) }
             if account.exhaustedUntil > now.wallMs { wall.append(account.exhaustedUntil) }
         }
         var monotonic: [Int64] = []
         if let watchdogAtMs { monotonic.append(watchdogAtMs) }
         if running, !workerBusy, let codeTrimAtMs { monotonic.append(codeTrimAtMs) }
         if running, let retry = syncFailure?.retryAtMs { monotonic.append(retry) }
+        if running, suspended { monotonic.append(suspendedAtMonotonicMs.plus(Self.sleepNeverCameMs)) }
         return (running ? wall.min() : nil, monotonic.min())
     }
 
@@ -481,9 +555,5 @@ extension DaemonEvent {
         case .timerFired, .filesRead, .readFailed, .directoryMissing, .writeQueued: true
         default: false
         }
-    }
-
-    fileprivate var isSuspending: Bool {
-        if case .suspending = self { true } else { false }
     }
 }

@@ -7,7 +7,8 @@ import QwenSyncCore
 /// `accounts [{id, label, identity, active, state, expires_at_ms, cooldown_until_ms,
 /// next_refresh_at_ms, last_refresh {at_ms, result}}]`, `counters {syncs, refreshes,
 /// refresh_failures}`, plus `locks`, `refresh_in_flight`, `last_event`,
-/// `credentials_problem` and `sync_error`. Never a token.
+/// `credentials_problem`, `sync_error` and `clock {last_jump_at_ms, kind, step_s, action}`
+/// (the last resume or clock step, `null` before the first). Never a token.
 struct DaemonStatusDocument {
     let settings: Settings
     let state: CredentialState?
@@ -18,6 +19,8 @@ struct DaemonStatusDocument {
     let lastEvent: (atMs: Int64, message: String)?
     /// Why syncing keeps failing, while it does (``DaemonCore/syncError``).
     let syncError: String?
+    /// The last resume or clock step (``DaemonCore/lastClockEvent``).
+    var clock: DaemonClockEvent? = nil
 
     func json(nowMs: Int64) -> JSONValue {
         let summaries: [JSONValue] =
@@ -62,6 +65,16 @@ struct DaemonStatusDocument {
                 ("last_event", lastEvent.map { .object(JSONObject([("at_ms", .int($0.atMs)), ("message", .string($0.message))])) } ?? .null),
                 ("credentials_problem", .optionalString(state?.credentialsProblem)),
                 ("sync_error", .optionalString(syncError)),
+                (
+                    "clock",
+                    clock.map { clock in
+                        .object(
+                            JSONObject([
+                                ("last_jump_at_ms", .int(clock.atMs)), ("kind", .string(clock.kind.rawValue)), ("step_s", .int(clock.stepMs / 1000)),
+                                ("action", .string(clock.action)),
+                            ]))
+                    } ?? .null
+                ),
             ]))
     }
 }
