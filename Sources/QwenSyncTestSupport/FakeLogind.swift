@@ -7,7 +7,8 @@ import QwenSyncCore
 ///
 /// Point the code under test at it with ``address`` (for a process:
 /// `DBUS_SYSTEM_BUS_ADDRESS`). The stand-in is Debian's `python3-dbus` and `python3-gi` run
-/// by `/usr/bin/python3`; ``unavailableReason`` says when they are missing.
+/// by `/usr/bin/python3` (`Benchmarks/fake_logind.py`); ``unavailableReason`` says when they
+/// are missing.
 ///
 /// ```swift
 /// let logind = try await FakeLogind.start()
@@ -21,77 +22,8 @@ public final class FakeLogind: Sendable {
     private let bus: ChildProcess
     private let service: ChildProcess?
 
-    /// The stand-in: `/usr/bin/python3 -c script <logind>`; reads `sleep`, `wake` and `count`
-    /// lines on standard input and answers each on standard output.
-    static let script = """
-        import os, sys, time, dbus, dbus.service, dbus.mainloop.glib
-        from gi.repository import GLib
-        dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-        bus = dbus.bus.BusConnection(os.environ["FAKE_LOGIND_BUS"])
-        held = {}
-        waiting = []
-
-        def say(text):
-            print(text, flush=True)
-
-        def released(fd, condition):
-            os.close(fd)
-            held.pop(fd, None)
-            say("RELEASED %d" % len(held))
-            if not held and waiting:
-                started = waiting.pop()
-                say("SLEEPING released %d" % int((time.monotonic() - started) * 1000))
-            return False
-
-        class Manager(dbus.service.Object):
-            @dbus.service.method("org.freedesktop.login1.Manager", in_signature="ssss", out_signature="h")
-            def Inhibit(self, what, who, why, mode):
-                read_end, write_end = os.pipe()
-                held[read_end] = (what, mode)
-                GLib.io_add_watch(read_end, GLib.IO_HUP | GLib.IO_ERR, released)
-                say("INHIBIT %s %s %s %d" % (what, who, mode, len(held)))
-                handed = dbus.types.UnixFd(write_end)
-                os.close(write_end)
-                return handed
-
-            @dbus.service.signal("org.freedesktop.login1.Manager", signature="b")
-            def PrepareForSleep(self, start):
-                pass
-
-        name = dbus.service.BusName("org.freedesktop.login1", bus)
-        manager = Manager(bus, "/org/freedesktop/login1")
-
-        def too_late(started):
-            if waiting and waiting[-1] is started:
-                waiting.pop()
-                say("SLEEPING timeout %d" % len(held))
-            return False
-
-        def command(source, condition):
-            line = sys.stdin.readline().strip()
-            if not line:
-                loop.quit()
-                return False
-            if line == "sleep":
-                manager.PrepareForSleep(True)
-                if held:
-                    started = time.monotonic()
-                    waiting.append(started)
-                    GLib.timeout_add(5000, too_late, started)
-                else:
-                    say("SLEEPING released 0")
-            elif line == "wake":
-                manager.PrepareForSleep(False)
-                say("WOKE %d" % (time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000000))
-            elif line == "count":
-                say("HELD %d" % len(held))
-            return True
-
-        GLib.io_add_watch(sys.stdin, GLib.IO_IN | GLib.IO_HUP, command)
-        say("READY")
-        loop = GLib.MainLoop()
-        loop.run()
-        """
+    /// The stand-in's script, shared with the benchmarks (`Benchmarks/fake_logind.py`).
+    static let script = PathNormalizer.directory(of: #filePath) + "/../../Benchmarks/fake_logind.py"
 
     private init(address: String, bus: ChildProcess, service: ChildProcess?) {
         self.address = address
@@ -129,7 +61,7 @@ public final class FakeLogind: Sendable {
         }
         guard withService else { return FakeLogind(address: address, bus: bus, service: nil) }
         let service = try ChildProcess(
-            "/usr/bin/python3", ["-c", script], environment: ["FAKE_LOGIND_BUS": address], stdout: nil, stdinPipe: true)
+            "/usr/bin/python3", [script], environment: ["FAKE_LOGIND_BUS": address], stdout: nil, stdinPipe: true)
         let logind = FakeLogind(address: address, bus: bus, service: service)
         guard let line = await service.readLine(timeoutMs: 30_000), line == "READY" else {
             throw TestSupportError("the logind stand-in did not start (exit \(service.terminate()))")

@@ -36,6 +36,13 @@ public final class NetworkNamespace: Sendable {
         try await Self.ip(["-n", name] + arguments)
     }
 
+    /// Runs `ip arguments…` in the test's own namespace (the machine's side of a veth pair).
+    ///
+    /// - Throws: ``TestSupportError`` when `ip` fails.
+    public static func hostIP(_ arguments: [String]) async throws {
+        try await ip(arguments)
+    }
+
     /// Runs `command` inside the namespace (`ip netns exec`) and waits for it to succeed.
     ///
     /// - Throws: ``TestSupportError`` when it fails.
@@ -73,7 +80,8 @@ public final class NetworkNamespace: Sendable {
         return try result.get()
     }
 
-    private static var ipPath: String { access("/usr/sbin/ip", X_OK) == 0 ? "/usr/sbin/ip" : "/sbin/ip" }
+    /// The `ip` command's path.
+    public static var ipPath: String { access("/usr/sbin/ip", X_OK) == 0 ? "/usr/sbin/ip" : "/sbin/ip" }
 
     private static func ip(_ arguments: [String]) async throws {
         let errors = try TemporaryDirectory(prefix: "qwen-sync-ip")

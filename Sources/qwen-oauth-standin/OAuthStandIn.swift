@@ -23,9 +23,10 @@ final class OAuthStandIn: Sendable {
     ///   - port: the port, 0 for an ephemeral one.
     ///   - config: the initial options.
     ///   - verbose: whether to log one line per request to stderr (never a secret).
+    ///   - listenAny: listen on every address, not only 127.0.0.1.
     /// - Throws: ``StandInError`` when the socket cannot be bound.
-    init(port: UInt16, config: StandInConfig, verbose: Bool) throws(StandInError) {
-        socket = try ListeningSocket(port: port)
+    init(port: UInt16, config: StandInConfig, verbose: Bool, listenAny: Bool = false) throws(StandInError) {
+        socket = try ListeningSocket(port: port, anyAddress: listenAny)
         state = Mutex(OAuthServerState(config: config))
         self.verbose = verbose
         baseURL = "http://127.0.0.1:\(socket.port)"

@@ -69,6 +69,18 @@ struct SleepResumeCoreTests {
         #expect(scene.refreshInFlight?.accountID == "A")
     }
 
+    @Test("a clock set to the time it showed, while asleep or awake, is neither a resume nor an entry")
+    func zeroStep() throws {
+        var scene = Scene(accounts: [DaemonCoreTests.account("A", expiry: Self.start + 2 * Self.hour)], active: "A")
+        scene.handle(.suspending)
+        scene.now.monotonicMs += 10
+        scene.now.wallMs += 10
+        let actions = scene.handle(.clockChanged)
+        #expect(scene.core.suspended, "still waiting for the sleep")
+        #expect(Self.lines(actions, event: "clock").isEmpty && Self.lines(actions, event: "resume").isEmpty)
+        #expect(scene.core.lastClockEvent == nil)
+    }
+
     @Test("a clock step while awake is a step: one clock entry, recorded for status")
     func stepWhileAwake() throws {
         var scene = Scene(accounts: [DaemonCoreTests.account("A", expiry: Self.start + 3 * Self.hour)], active: "A")

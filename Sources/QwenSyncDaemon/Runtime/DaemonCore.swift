@@ -210,7 +210,11 @@ struct DaemonCore {
         case .controlRequest, .timerFired:
             break
         case .clockChanged:
-            noteClockEvent(suspended ? .resume : .step, stepMs: stepMs, at: now, into: &actions)
+            // A clock set to about the time it showed (another process's clock_settime, an NTP
+            // nudge) is nothing to tell, and no resume: a resume moves the wall clock by the sleep.
+            if abs(stepMs) > Self.clockStepToleranceMs {
+                noteClockEvent(suspended && stepMs > 0 ? .resume : .step, stepMs: stepMs, at: now, into: &actions)
+            }
         case .resumed:
             noteClockEvent(.resume, stepMs: stepMs, at: now, into: &actions)
         case .suspending:
