@@ -2,7 +2,8 @@
 SWIFT ?= swift
 # Release builds link the Swift runtime statically: `status` starts in ~12 ms instead of ~21 ms.
 RELEASE := -c release --static-swift-stdlib
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev systemd
+# faketime: the clock-step tests run qwen-syncd under libfaketime (skipped without it).
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev systemd faketime
 # `make deb`: dpkg-shlibdeps and strip (`make deb-test` also installs lintian).
 DEB_APT_PACKAGES := dpkg-dev binutils
 ARGS ?=

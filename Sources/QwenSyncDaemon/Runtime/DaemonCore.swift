@@ -143,6 +143,8 @@ struct DaemonCore {
     private var watchdogAtMs: Int64?
     private var codeTrimAtMs: Int64?
     private var lastInstant: DaemonInstant?
+    /// Between ``DaemonEvent/suspending`` and the resume (``DaemonEvent/clockChanged``).
+    private var asleep = false
     private var syncFailure: (message: String, attempts: Int, retryAtMs: Int64?)?
 
     /// A core refreshing `leadMs` before expiry.
@@ -176,11 +178,13 @@ struct DaemonCore {
         case .controlRequest, .timerFired:
             break
         case .clockChanged:
+            asleep = false
             log(
                 .notice, "the wall clock was set or the machine resumed (\(stepMs / 1000) s off the monotonic clock); re-checking every account",
                 event: "clock", at: now, into: &actions)
         case .suspending:
-            // Nothing new starts now; work in flight finishes and no lock is held after it.
+            // Nothing new starts until the resume; work in flight finishes, and no lock is held after it.
+            asleep = true
             log(.info, "the machine is going to sleep", event: "clock", at: now, into: &actions)
         case .networkReturned:
             schedule.retryNow(nowMs: now.wallMs)
@@ -200,7 +204,7 @@ struct DaemonCore {
             finish(output, at: now, into: &actions)
         }
         if !event.isFromTimerOrLoop { codeTrimAtMs = now.monotonicMs.plus(Self.codeTrimQuietMs) }
-        runDueWork(at: now, suspending: event.isSuspending, into: &actions)
+        runDueWork(at: now, into: &actions)
         let wakeUps = nextWakeUps(at: now)
         actions.append(.arm(wallMs: wakeUps.wallMs, monotonicMs: wakeUps.monotonicMs))
         return actions
@@ -405,7 +409,7 @@ struct DaemonCore {
 
     /// Whatever has come due: the watchdog, a code trim, a sync retry, the most urgent refresh
     /// (the active account first, then the earliest due) and cooldown ends.
-    private mutating func runDueWork(at now: DaemonInstant, suspending: Bool, into actions: inout [DaemonAction]) {
+    private mutating func runDueWork(at now: DaemonInstant, into actions: inout [DaemonAction]) {
         if let due = watchdogAtMs, now.monotonicMs >= due, let interval = watchdogIntervalMs {
             actions.append(.pingWatchdog)
             watchdogAtMs = now.monotonicMs.plus(interval)
@@ -415,7 +419,7 @@ struct DaemonCore {
             actions.append(.trimCode)
             codeTrimAtMs = nil
         }
-        guard !suspending else { return }
+        guard !asleep else { return }
         if let retry = syncFailure?.retryAtMs, now.monotonicMs >= retry {
             syncFailure?.retryAtMs = nil
             runDeferred(into: &actions)
@@ -453,13 +457,13 @@ struct DaemonCore {
     func nextWakeUps(at now: DaemonInstant) -> (wallMs: Int64?, monotonicMs: Int64?) {
         var wall: [Int64] = []
         for account in state?.accounts.accounts ?? [] {
-            if !workerBusy, syncTrigger == nil, let due = schedule.dueTime(of: account, nowMs: now.wallMs) { wall.append(due) }
+            if !workerBusy, syncTrigger == nil, !asleep, let due = schedule.dueTime(of: account, nowMs: now.wallMs) { wall.append(due) }
             if account.exhaustedUntil > now.wallMs { wall.append(account.exhaustedUntil) }
         }
         var monotonic: [Int64] = []
         if let watchdogAtMs { monotonic.append(watchdogAtMs) }
         if running, !workerBusy, let codeTrimAtMs { monotonic.append(codeTrimAtMs) }
-        if running, let retry = syncFailure?.retryAtMs { monotonic.append(retry) }
+        if running, !asleep, let retry = syncFailure?.retryAtMs { monotonic.append(retry) }
         return (running ? wall.min() : nil, monotonic.min())
     }
 
@@ -481,9 +485,5 @@ extension DaemonEvent {
         case .timerFired, .filesRead, .readFailed, .directoryMissing, .writeQueued: true
         default: false
         }
-    }
-
-    fileprivate var isSuspending: Bool {
-        if case .suspending = self { true } else { false }
     }
 }
