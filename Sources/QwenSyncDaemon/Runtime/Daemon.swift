@@ -148,7 +148,8 @@ public final class Daemon {
         switch action {
         case .readFiles(_, _):
             // Never re-create a directory someone removed; the watcher rescans when it returns.
-            guard access(configuration.settings.qwenDirectory, F_OK) == 0 else { return .directoryMissing }
+            let directory = configuration.settings.qwenDirectory
+            guard access(directory, F_OK) == 0 else { return .directoryMissing(directory) }
             do { return .filesRead(try store.read()) } catch { return .readFailed(error.description) }
         case .write(let trigger, let remembered, let inline):
             return write(trigger, remembered: remembered, inline: inline)

@@ -3,20 +3,14 @@ import QwenOAuth
 import QwenSyncCore
 
 /// The wall clock and the monotonic clock, read at one instant by the loop.
-public struct DaemonInstant: Sendable, Equatable {
+struct DaemonInstant: Sendable, Equatable {
     /// Milliseconds since the Unix epoch (the unit of `expiry_date`); jumps when the clock is set.
-    public var wallMs: Int64
+    var wallMs: Int64
     /// Monotonic milliseconds: never set, and stopped while the machine sleeps.
-    public var monotonicMs: Int64
-
-    /// An instant with these readings.
-    public init(wallMs: Int64, monotonicMs: Int64) {
-        self.wallMs = wallMs
-        self.monotonicMs = monotonicMs
-    }
+    var monotonicMs: Int64
 
     /// Both clocks, now.
-    public static func now() -> DaemonInstant { DaemonInstant(wallMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs()) }
+    static func now() -> DaemonInstant { DaemonInstant(wallMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs()) }
 }
 
 /// What happened, as the loop tells ``DaemonCore``.
@@ -39,8 +33,8 @@ enum DaemonEvent: Sendable {
     case suspending
     /// The network came back: retry failed refreshes now rather than after their back-off.
     case networkReturned
-    /// ``DaemonAction/readFiles(_:inline:)``: the qwen directory is gone.
-    case directoryMissing
+    /// ``DaemonAction/readFiles(_:inline:)``: the qwen directory (this path) is gone.
+    case directoryMissing(String)
     /// ``DaemonAction/readFiles(_:inline:)``: the files as read.
     case filesRead(CredentialState)
     /// ``DaemonAction/readFiles(_:inline:)``: the files could not be read.
@@ -55,7 +49,7 @@ enum DaemonEvent: Sendable {
 /// What ``DaemonCore`` asks the loop to do, in order.
 enum DaemonAction: Sendable, Equatable {
     /// Read the files (answer ``DaemonEvent/filesRead(_:)``, ``DaemonEvent/readFailed(_:)`` or
-    /// ``DaemonEvent/directoryMissing``).
+    /// ``DaemonEvent/directoryMissing(_:)``).
     case readFiles(SyncTrigger, inline: Bool)
     /// Apply the sync rules under the locks (answer ``DaemonEvent/finished(_:)`` or
     /// ``DaemonEvent/writeQueued``); `inline` waits for a peer's lock on the loop.
@@ -188,10 +182,10 @@ struct DaemonCore {
             log(.info, "the machine is going to sleep", event: "clock", at: now, into: &actions)
         case .networkReturned:
             schedule.retryNow(nowMs: now.wallMs)
-        case .directoryMissing:
+        case .directoryMissing(let path):
             syncTrigger = nil
             state = nil
-            log(.warning, "the qwen directory was removed; waiting for it to come back", event: "sync", at: now, into: &actions)
+            log(.warning, "\(path) was removed; waiting for it to come back", event: "sync", at: now, into: &actions)
             actions.append(.status(statusLine(at: now)))
         case .filesRead(let current):
             compare(current, at: now, into: &actions)
