@@ -22,8 +22,9 @@ public final class Daemon {
     private let storeWithoutWaiting: CredentialStore
     private let refresher: AccountRefresher
     private let worker = BackgroundWorker()
-    /// The wall-clock timer (`CLOCK_REALTIME`, cancelled when the clock is set or the machine resumes).
-    private let wallTimer = WallClockTimer()
+    /// The wall-clock timer (`CLOCK_REALTIME`, cancelled when the clock is set or the machine
+    /// resumes), created by ``run()``.
+    private var wallTimer: WallClockTimer?
     /// When the loop wakes up next on the monotonic clock.
     private var monotonicWakeUpMs: Int64?
 
@@ -71,6 +72,8 @@ public final class Daemon {
             }
         }
         let signals = SignalSource()
+        let timer = try WallClockTimer()
+        wallTimer = timer
         let watcher: DirectoryWatcher
         let server: ControlServer
         do {
@@ -91,7 +94,7 @@ public final class Daemon {
             pollfd(fd: server.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: worker.completionDescriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: wallTimer.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: timer.descriptor, events: Int16(POLLIN), revents: 0),
         ]
         while running {
             let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
@@ -115,7 +118,7 @@ public final class Daemon {
                 events.append(.controlRequest)
             }
             if descriptors[3].revents != 0, let output = worker.takeResult() { events.append(.finished(output)) }
-            if descriptors[4].revents != 0 { events.append(wallTimer.acknowledge() ? .clockChanged : .timerFired) }
+            if descriptors[4].revents != 0 { events.append(timer.acknowledge() ? .clockChanged : .timerFired) }
             for event in events where running { running = perform(core.handle(event, at: .now())) }
             // Answered after the events of this turn: the document shows what they changed.
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
@@ -175,7 +178,7 @@ public final class Daemon {
         case .stop:
             keepRunning = false
         case .arm(let wallMs, let monotonicMs):
-            wallTimer.arm(atMs: wallMs)
+            wallTimer?.arm(atMs: wallMs)
             monotonicWakeUpMs = monotonicMs
         }
         return nil
