@@ -259,6 +259,17 @@ struct DaemonCoreTests {
         #expect(scene.refreshInFlight?.accountID == "A")
     }
 
+    @Test("suspending: nothing new starts before the resume; at the resume every due account is refreshed")
+    func suspendAndResume() {
+        var scene = Scene(accounts: [Self.account("A", expiry: Self.start + 3 * Self.hour)], active: "A")
+        scene.handle(.suspending)
+        scene.now.wallMs += 3 * Self.hour  // asleep: only the wall clock moves
+        scene.handle(.filesChanged(.accountsChanged))
+        #expect(scene.refreshInFlight == nil, "not while the machine goes to sleep")
+        scene.handle(.clockChanged)
+        #expect(scene.refreshInFlight?.accountID == "A")
+    }
+
     // MARK: Cooldowns
 
     @Test("cooldown expiry: the loop wakes when a cooldown ends, logs it and rescans")

@@ -24,8 +24,9 @@ public final class Daemon {
     private let storeWithoutWaiting: CredentialStore
     private let refresher: AccountRefresher
     private let worker = BackgroundWorker()
-    /// The wall-clock timer (`CLOCK_REALTIME`, cancelled when the clock is set or the machine resumes).
-    private let wallTimer = WallClockTimer()
+    /// The wall-clock timer (`CLOCK_REALTIME`, cancelled when the clock is set or the machine
+    /// resumes), created by ``run()``.
+    private var wallTimer: WallClockTimer?
     /// When the loop wakes up next on the monotonic clock.
     private var monotonicWakeUpMs: Int64?
     /// logind's sleep announcements, when there is a logind.
@@ -77,6 +78,8 @@ public final class Daemon {
             }
         }
         let signals = SignalSource()
+        let timer = try WallClockTimer()
+        wallTimer = timer
         let watcher: DirectoryWatcher
         let server: ControlServer
         do {
@@ -98,7 +101,7 @@ public final class Daemon {
             pollfd(fd: server.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: worker.completionDescriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: wallTimer.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: timer.descriptor, events: Int16(POLLIN), revents: 0),
             // Absent sources are -1, which poll skips.
             pollfd(fd: sleepWatcher?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
             pollfd(fd: networkWatcher?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
@@ -127,7 +130,7 @@ public final class Daemon {
                 events.append(.controlRequest)
             }
             if descriptors[3].revents != 0, let output = worker.takeResult() { events.append(.finished(output)) }
-            if descriptors[4].revents != 0 { events.append(wallTimer.acknowledge() ? .clockChanged : .timerFired) }
+            if descriptors[4].revents != 0 { events.append(timer.acknowledge() ? .clockChanged : .timerFired) }
             if descriptors[5].revents != 0 { events += sleepEvents() }
             if descriptors[6].revents != 0, networkWatcher?.drain() == true { events.append(.networkReturned) }
             for event in events where running { running = perform(core.handle(event, at: .now())) }
@@ -211,7 +214,8 @@ public final class Daemon {
         switch action {
         case .readFiles(_, _):
             // Never re-create a directory someone removed; the watcher rescans when it returns.
-            guard access(configuration.settings.qwenDirectory, F_OK) == 0 else { return .directoryMissing }
+            let directory = configuration.settings.qwenDirectory
+            guard access(directory, F_OK) == 0 else { return .directoryMissing(directory) }
             do { return .filesRead(try store.read()) } catch { return .readFailed(error.description) }
         case .write(let trigger, let remembered, let inline):
             return write(trigger, remembered: remembered, inline: inline)
@@ -237,7 +241,7 @@ public final class Daemon {
         case .stop:
             keepRunning = false
         case .arm(let wallMs, let monotonicMs):
-            wallTimer.arm(atMs: wallMs)
+            wallTimer?.arm(atMs: wallMs)
             monotonicWakeUpMs = monotonicMs
         }
         return nil

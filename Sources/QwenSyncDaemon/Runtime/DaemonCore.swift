@@ -3,20 +3,14 @@ import QwenOAuth
 import QwenSyncCore
 
 /// The wall clock and the monotonic clock, read at one instant by the loop.
-public struct DaemonInstant: Sendable, Equatable {
+struct DaemonInstant: Sendable, Equatable {
     /// Milliseconds since the Unix epoch (the unit of `expiry_date`); jumps when the clock is set.
-    public var wallMs: Int64
+    var wallMs: Int64
     /// Monotonic milliseconds: never set, and stopped while the machine sleeps.
-    public var monotonicMs: Int64
-
-    /// An instant with these readings.
-    public init(wallMs: Int64, monotonicMs: Int64) {
-        self.wallMs = wallMs
-        self.monotonicMs = monotonicMs
-    }
+    var monotonicMs: Int64
 
     /// Both clocks, now.
-    public static func now() -> DaemonInstant { DaemonInstant(wallMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs()) }
+    static func now() -> DaemonInstant { DaemonInstant(wallMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs()) }
 }
 
 /// What happened, as the loop tells ``DaemonCore``.
@@ -42,8 +36,8 @@ enum DaemonEvent: Sendable {
     case resumed
     /// The network came back: retry failed refreshes now rather than after their back-off.
     case networkReturned
-    /// ``DaemonAction/readFiles(_:inline:)``: the qwen directory is gone.
-    case directoryMissing
+    /// ``DaemonAction/readFiles(_:inline:)``: the qwen directory (this path) is gone.
+    case directoryMissing(String)
     /// ``DaemonAction/readFiles(_:inline:)``: the files as read.
     case filesRead(CredentialState)
     /// ``DaemonAction/readFiles(_:inline:)``: the files could not be read.
@@ -58,7 +52,7 @@ enum DaemonEvent: Sendable {
 /// What ``DaemonCore`` asks the loop to do, in order.
 enum DaemonAction: Sendable, Equatable {
     /// Read the files (answer ``DaemonEvent/filesRead(_:)``, ``DaemonEvent/readFailed(_:)`` or
-    /// ``DaemonEvent/directoryMissing``).
+    /// ``DaemonEvent/directoryMissing(_:)``).
     case readFiles(SyncTrigger, inline: Bool)
     /// Apply the sync rules under the locks (answer ``DaemonEvent/finished(_:)`` or
     /// ``DaemonEvent/writeQueued``); `inline` waits for a peer's lock on the loop.
@@ -178,6 +172,10 @@ struct DaemonCore {
     private var syncFailure: (message: String, attempts: Int, retryAtMs: Int64?)?
     /// When the last resume was noted, on the monotonic clock (see ``resumeEchoMs``).
     private var resumeNotedAtMonotonicMs: Int64?
+    /// The wall clock minus the monotonic clock when the clock was last checked for a step (at
+    /// start, a resume or a cancelled timer): how far it moved since then is the step, however
+    /// many other events came between.
+    private var clockOffsetMs: Int64?
 
     /// A core refreshing `leadMs` before expiry.
     init(leadMs: Int64) { schedule = RefreshSchedule(leadMs: leadMs) }
@@ -186,10 +184,11 @@ struct DaemonCore {
     /// ``DaemonAction/arm(wallMs:monotonicMs:)``.
     mutating func handle(_ event: DaemonEvent, at now: DaemonInstant) -> [DaemonAction] {
         var actions: [DaemonAction] = []
-        let stepMs = followClocks(to: now)
+        followClocks(to: now)
         switch event {
         case .started(let interval):
             startedMs = now.wallMs
+            clockOffsetMs = now.wallMs.minus(now.monotonicMs)
             cooldownCheckedUpToMs = now.wallMs
             watchdogIntervalMs = interval
             watchdogAtMs = interval.map { now.monotonicMs.plus($0) }
@@ -212,11 +211,12 @@ struct DaemonCore {
         case .clockChanged:
             // A clock set to about the time it showed (another process's clock_settime, an NTP
             // nudge) is nothing to tell, and no resume: a resume moves the wall clock by the sleep.
-            if abs(stepMs) > Self.clockStepToleranceMs {
-                noteClockEvent(suspended && stepMs > 0 ? .resume : .step, stepMs: stepMs, at: now, into: &actions)
+            let movedMs = clockMovement(at: now)
+            if abs(movedMs) > Self.clockStepToleranceMs {
+                noteClockEvent(suspended && movedMs > 0 ? .resume : .step, stepMs: movedMs, at: now, into: &actions)
             }
         case .resumed:
-            noteClockEvent(.resume, stepMs: stepMs, at: now, into: &actions)
+            noteClockEvent(.resume, stepMs: clockMovement(at: now), at: now, into: &actions)
         case .suspending:
             // Nothing new starts now; work in flight finishes and no lock is held after it.
             suspended = true
@@ -224,10 +224,10 @@ struct DaemonCore {
             log(.info, "the machine is going to sleep: finishing the work in flight, starting none", event: "sleep", at: now, into: &actions)
         case .networkReturned:
             schedule.retryNow(nowMs: now.wallMs)
-        case .directoryMissing:
+        case .directoryMissing(let path):
             syncTrigger = nil
             state = nil
-            log(.warning, "the qwen directory was removed; waiting for it to come back", event: "sync", at: now, into: &actions)
+            log(.warning, "\(path) was removed; waiting for it to come back", event: "sync", at: now, into: &actions)
             actions.append(.status(statusLine(at: now)))
         case .filesRead(let current):
             compare(current, at: now, into: &actions)
@@ -258,17 +258,23 @@ struct DaemonCore {
 
     // MARK: Clocks
 
-    /// Notes `now` and returns how far the wall clock moved against the monotonic clock since
-    /// the last event; moves this daemon's own wall-clock times back with a backward step.
-    private mutating func followClocks(to now: DaemonInstant) -> Int64 {
+    /// Notes `now`; moves this daemon's own wall-clock times back when the wall clock went back
+    /// against the monotonic clock since the last event.
+    private mutating func followClocks(to now: DaemonInstant) {
         defer { lastInstant = now }
-        guard let last = lastInstant else { return 0 }
+        guard let last = lastInstant else { return }
         let stepMs = now.wallMs.minus(last.wallMs).minus(now.monotonicMs.minus(last.monotonicMs))
         if stepMs < -Self.clockStepToleranceMs {
             schedule.shift(by: stepMs)
             cooldownCheckedUpToMs = cooldownCheckedUpToMs.map { $0.plus(stepMs) }
         }
-        return stepMs
+    }
+
+    /// How far the wall clock moved against the monotonic clock since it was last checked.
+    private mutating func clockMovement(at now: DaemonInstant) -> Int64 {
+        let offset = now.wallMs.minus(now.monotonicMs)
+        defer { clockOffsetMs = offset }
+        return offset.minus(clockOffsetMs ?? offset)
     }
 
     /// A resume or a clock step: one log line and one status record, a rescan after a resume,
@@ -536,7 +542,7 @@ struct DaemonCore {
         var monotonic: [Int64] = []
         if let watchdogAtMs { monotonic.append(watchdogAtMs) }
         if running, !workerBusy, let codeTrimAtMs { monotonic.append(codeTrimAtMs) }
-        if running, let retry = syncFailure?.retryAtMs { monotonic.append(retry) }
+        if running, !suspended, let retry = syncFailure?.retryAtMs { monotonic.append(retry) }
         if running, suspended { monotonic.append(suspendedAtMonotonicMs.plus(Self.sleepNeverCameMs)) }
         return (running ? wall.min() : nil, monotonic.min())
     }

@@ -15,9 +15,10 @@ final class WallClockTimer {
     let descriptor: Int32
     private var armedAtMs: Int64?
 
-    init() {
+    /// - Throws: ``DaemonError/startup(_:)`` when the kernel gives no timer (e.g. out of descriptors).
+    init() throws(DaemonError) {
         descriptor = CQwenLinux_wallClockTimer()
-        precondition(descriptor >= 0, "timerfd_create(CLOCK_REALTIME) failed: errno \(errno)")
+        guard descriptor >= 0 else { throw .startup("cannot create a wall-clock timer (timerfd_create: \(String(cString: strerror(errno))))") }
     }
 
     deinit { close(descriptor) }
