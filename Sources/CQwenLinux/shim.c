@@ -2,6 +2,7 @@
 #include "CQwenLinux.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,4 +24,9 @@ int CQwenLinux_acceptCloseOnExec(int descriptor) {
 
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int CQwenLinux_dieWithParent(int signal, pid_t parent) {
+    if (prctl(PR_SET_PDEATHSIG, signal) != 0) return -1;
+    return getppid() == parent ? 0 : 1;
 }

@@ -28,4 +28,9 @@ int CQwenLinux_acceptCloseOnExec(int descriptor);
 /// Returns 0 or an error number.
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when its parent exits.
+/// Returns 0 when set and the parent is still `parent` (else it died before: 1), or -1 with
+/// errno set.
+int CQwenLinux_dieWithParent(int signal, pid_t parent);
+
 #endif
