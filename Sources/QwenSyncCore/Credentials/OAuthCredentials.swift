@@ -62,7 +62,7 @@ public struct OAuthCredentials: Sendable, Equatable {
             throw .wrongType("expiry_date", expected: "a number of milliseconds", found: expiry.typeName)
         }
         expiryDate = OutsideNumbers.epochMilliseconds(number)
-        expiryLiteral = Int64(number.literal) == expiryDate ? nil : number
+        expiryLiteral = String(expiryDate) == number.literal ? nil : number
         resourceURL = try optionalString("resource_url")
         idToken = try optionalString("id_token")
         extraFields = JSONObject(object.members.filter { !Self.knownKeys.contains($0.key) }.map { ($0.key, $0.value) })

@@ -49,14 +49,15 @@ public struct RotationJournal: Sendable {
             self.response = response
         }
 
-        /// One line of the file, newline included.
+        /// One line of the file, between newlines: the leading one ends a line a crash may
+        /// have left torn, so that this entry is never glued to it.
         public var line: [UInt8] {
             let object: JSONValue = .object(
                 JSONObject([
                     ("account", .string(accountID)), ("replaces", .string(replaces)), ("at_ms", .int(receivedAtMs)),
                     ("response", response.json),
                 ]))
-            return object.serializedBytes(.compact) + [UInt8(ascii: "\n")]
+            return [UInt8(ascii: "\n")] + object.serializedBytes(.compact) + [UInt8(ascii: "\n")]
         }
 
         /// Reads one line; `nil` for a line that is not an entry (a line torn by a crash).
@@ -77,6 +78,12 @@ public struct RotationJournal: Sendable {
         public var entries: [Entry] = []
         /// The bytes read (0 when the file does not exist).
         public var byteCount = 0
+
+        /// Contents with these values (none by default: no file).
+        public init(entries: [Entry] = [], byteCount: Int = 0) {
+            self.entries = entries
+            self.byteCount = byteCount
+        }
     }
 
     /// Where a request's answer is to be recorded: the journal and the account whose token is
@@ -136,15 +143,18 @@ public struct RotationJournal: Sendable {
     /// Empties the journal once its entries are in the store, unless it grew since it was read
     /// (`read`) or a request is in flight (its process may append at any moment). Call with the
     /// store's locks held, after the store was written.
+    ///
+    /// The file is opened read-only and truncated by path, so compacting (or failing to) never
+    /// raises the `IN_CLOSE_WRITE` that an append raises and that wakes the daemon to fold.
     public func compact(ifStill read: Contents) {
         guard read.byteCount > 0 else { return }
-        let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
         var status = stat()
         guard fstat(fd, &status) == 0, Int(status.st_size) == read.byteCount else { return }
-        if ftruncate(fd, 0) == 0 { fsync(fd) }
+        if truncate(path, 0) == 0 { fsync(fd) }
     }
 
     /// A shared `flock` on the journal, held by a process while its token request is in flight.
@@ -269,6 +279,12 @@ extension CredentialState {
 }
 
 extension CredentialState {
+    /// Whether the write-ahead held rotations when last folded in: a state from
+    /// ``CredentialStore/read()`` with this set shows them in memory only, and a transaction
+    /// must run to put them into the files (the daemon runs one at start and whenever the
+    /// journal changes).
+    public var hasUnwrittenRotations: Bool { !foldedJournal.entries.isEmpty }
+
     /// Reads `journal` and folds every entry in (``foldRotations(_:nowMs:)``). Every
     /// ``CredentialStore`` transaction does this after taking in `oauth_creds.json`; a refresh
     /// does it again right after its request.

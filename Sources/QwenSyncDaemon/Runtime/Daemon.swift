@@ -203,7 +203,9 @@ public final class Daemon {
         state = current
         var preview = current
         let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs, remembered: remembered)
-        let changes = preview.accounts != current.accounts || preview.credentials != current.credentials || preview.recovered != current.recovered
+        let changes =
+            preview.accounts != current.accounts || preview.credentials != current.credentials || preview.recovered != current.recovered
+            || current.hasUnwrittenRotations
         if !changes {
             for event in previewEvents where event.eventName == "error" { note(event.description, event: event.eventName, level: .warning) }
             updateStatus()
