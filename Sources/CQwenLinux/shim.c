@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -68,4 +69,9 @@ int CQwenLinux_routeMessagesAnnounceReturn(const void *buffer, size_t length) {
         if (message->nlmsg_type == RTM_NEWADDR || message->nlmsg_type == RTM_NEWROUTE) return 1;
     }
     return 0;
+}
+
+int CQwenLinux_dieWithParent(int signal, pid_t parent) {
+    if (prctl(PR_SET_PDEATHSIG, signal) != 0) return -1;
+    return getppid() == parent ? 0 : 1;
 }

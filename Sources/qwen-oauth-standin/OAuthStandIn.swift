@@ -94,16 +94,14 @@ final class OAuthStandIn: Sendable {
         let grantType = form["grant_type"] ?? ""
         let client = request.header("User-Agent") ?? ""
         let fault = state.withLock { $0.beginTokenRequest(grantType: grantType) }
-        if let fault, fault.kind != .delay {
+        if let fault, fault.kind != .delay, fault.kind != .tamper {
             state.withLock { $0.recordFault(fault, grantType: grantType, client: client) }
             if let response = fault.response { return .respond(response) }
             return fault.kind == .hang ? .hang : .reset
         }
         if let fault { usleep(useconds_t(min(fault.delayMilliseconds, 600_000)) * 1000) }
-        return .respond(
-            state.withLock {
-                $0.token(form, client: client, fault: fault?.kind.rawValue, now: WallClock.monotonicMs())
-            })
+        let response = state.withLock { $0.token(form, client: client, fault: fault?.kind.rawValue, now: WallClock.monotonicMs()) }
+        return .respond(fault?.tampered(response) ?? response)
     }
 
     private func admin(

@@ -48,4 +48,9 @@ int CQwenLinux_openRouteMonitor(void);
 /// address or a new route (RTM_NEWADDR, RTM_NEWROUTE): the network may have come back.
 int CQwenLinux_routeMessagesAnnounceReturn(const void *buffer, size_t length);
 
+/// prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when its parent exits.
+/// Returns 0 when set and the parent is still `parent` (else it died before: 1), or -1 with
+/// errno set.
+int CQwenLinux_dieWithParent(int signal, pid_t parent);
+
 #endif

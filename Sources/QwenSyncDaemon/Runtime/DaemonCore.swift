@@ -327,7 +327,10 @@ struct DaemonCore {
         state = current
         var preview = current
         let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: now.wallMs, remembered: remembered)
-        let changes = preview.accounts != current.accounts || preview.credentials != current.credentials || preview.recovered != current.recovered
+        // Rotated tokens in the write-ahead journal that the store does not hold yet must be folded in.
+        let changes =
+            preview.accounts != current.accounts || preview.credentials != current.credentials || preview.recovered != current.recovered
+            || current.hasUnwrittenRotations
         if changes {
             actions.append(.write(trigger, remembered: remembered, inline: syncInline))
             return
