@@ -2,7 +2,10 @@
 SWIFT ?= swift
 # Release builds link the Swift runtime statically: `status` starts in ~12 ms instead of ~21 ms.
 RELEASE := -c release --static-swift-stdlib
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev systemd
+# The laptop tests (suspend, clock steps, network return; #18): libfaketime, a private D-Bus bus
+# with a logind stand-in in Debian's python3, network namespaces.
+LAPTOP_TEST_PACKAGES := faketime dbus python3-dbus python3-gi iproute2
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev systemd $(LAPTOP_TEST_PACKAGES)
 # `make deb`: dpkg-shlibdeps and strip (`make deb-test` also installs lintian).
 DEB_APT_PACKAGES := dpkg-dev binutils
 ARGS ?=

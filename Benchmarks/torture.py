@@ -4,7 +4,7 @@
     python3 Benchmarks/torture.py --build .build/release [--quick] [--only NAME[,NAME]]
         [--fuzzer PATH | --build-fuzzer] [--seed N] [--json-out FILE]
 
-Sections (see Benchmarks/README.md): kill9, fuzz, faults, secrets. Every subprocess output
+Sections (see Benchmarks/README.md): kill9, rotation, fuzz, faults, secrets. Every subprocess output
 and log of every section is kept and grepped for tokens at the end. Exit status 1 when any
 check fails. --quick (for CI) runs the same checks with fewer iterations, well under 2 minutes.
 """
@@ -577,6 +577,116 @@ def daemon_fault(binaries, kind, options):
         ws.remove()
 
 
+# ---------------------------------------------------------------- rotation
+
+ROTATION_ANSWER_MS = 3000
+
+
+def rotation_flock_free(path, timeout):
+    """Waits until no process holds the write-ahead's in-flight lock (an orphaned request)."""
+    import fcntl
+    deadline = time.monotonic() + timeout
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.02)
+    finally:
+        os.close(fd)
+
+
+def rotation_instant(binaries, who, index, instants):
+    """kill -9 of `who` ("cli" or "daemon") at instant `index` of `instants` spread over a slow
+    rotating refresh; then a fresh process must refresh with the rotated token."""
+    tag = f"rot-{who}-{index}"
+    ws, standin, access, refresh = new_session(binaries, tag)
+    try:
+        expiry = common.now_ms() + (3600_000 if who == "cli" else 38_000)
+        common.write_atomic(ws.creds, common.credentials(access, refresh, expiry))
+        env = common.isolated_env(ws.qwen, ws.socket, standin.url)
+        run([binaries.qwen_sync, "accounts", "import"], f"{tag} import", env=env)
+        standin.config(faults=[dict(kind="delay", delay_ms=ROTATION_ANSWER_MS, grant_type="refresh_token")])
+        offset = index * (ROTATION_ANSWER_MS + 1000) / 1000 / max(1, instants - 1)
+        if who == "cli":
+            process = subprocess.Popen([binaries.qwen_sync, "refresh"], env=env, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(offset)
+            process.kill()
+            process.wait()
+        else:
+            daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon.log"), base_url=standin.url, lead=40)
+            deadline = time.monotonic() + 20
+            while standin.stats()["refresh_requests"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(offset)
+            daemon.process.kill()
+            daemon.process.wait()
+            capture_file(f"{tag} daemon log", ws.path("daemon.log"))
+        orphan_done = rotation_flock_free(os.path.join(ws.qwen, "qwen-sync-rotations.jsonl"), 20)
+        if who == "cli":
+            again = run([binaries.qwen_sync, "refresh"], f"{tag} refresh again", env=env, timeout=60)
+            usable = again.returncode == 0
+        else:
+            daemon = common.Daemon(binaries, ws.qwen, ws.socket, ws.path("daemon2.log"), base_url=standin.url, lead=40)
+            deadline = time.monotonic() + 60
+            live = []
+            while time.monotonic() < deadline:
+                live = standin.stats()["live_refresh_tokens"].get(f"fault-{tag}", [])
+                creds = common.read_json(ws.creds) or {}
+                if creds.get("refresh_token") in live:
+                    break
+                time.sleep(0.1)
+            daemon.stop()
+            capture_file(f"{tag} daemon 2 log", ws.path("daemon2.log"))
+            usable = (common.read_json(ws.creds) or {}).get("refresh_token") in live
+        stats = standin.stats()
+        ISSUED_TOKENS.update(standin.issued_tokens())
+        listing = run([binaries.qwen_sync, "accounts", "list", "--json"], f"{tag} list", env=env)
+        try:
+            states = [a.get("state") for a in json.loads(listing.stdout)["accounts"]]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            states = []
+        entry = {"offset_s": round(offset, 2), "orphan_done": orphan_done, "superseded_presented": stats["dead_token_reuse"],
+                 "invalidated": states.count("auth_invalid"), "usable": usable}
+        check(orphan_done, f"rotation {tag}: an orphaned request was still in flight after 20 s")
+        check(entry["superseded_presented"] == 0, f"rotation {tag}: {entry['superseded_presented']} superseded token(s) presented")
+        check(entry["invalidated"] == 0, f"rotation {tag}: account marked auth_invalid")
+        check(usable, f"rotation {tag}: the account is not usable after the restart")
+        return entry
+    finally:
+        capture_file(f"{tag} standin log", ws.path("standin.log"))
+        standin.stop()
+        ws.remove()
+
+
+def rotation(binaries, quick):
+    """kill -9 of `qwen-sync refresh` and of the daemon at evenly spread instants of a slow
+    (3 s) rotating refresh: 0 superseded tokens presented, 0 accounts invalidated (issue 20)."""
+    instants = 4 if quick else 20
+    result = {"instants": instants, "answer_ms": ROTATION_ANSWER_MS}
+    rows = []
+    for who in ("cli", "daemon"):
+        entries = [rotation_instant(binaries, who, index, instants) for index in range(instants)]
+        presented = sum(e["superseded_presented"] for e in entries)
+        invalidated = sum(e["invalidated"] for e in entries)
+        usable = sum(1 for e in entries if e["usable"])
+        result[who] = {"superseded_presented": presented, "invalidated": invalidated, "usable": usable, "runs": entries}
+        rows.append((f"kill -9 of {'qwen-sync refresh' if who == 'cli' else 'the daemon'} x{instants}",
+                     f"{presented} superseded presented, {invalidated} invalidated, {usable}/{instants} usable",
+                     "0, 0, all", common.verdict(presented == 0 and invalidated == 0 and usable == instants)))
+    common.print_table("write-ahead: kill -9 during a slow rotating refresh", rows)
+    result["ok"] = not any(f.startswith("rotation") for f in FAILURES)
+    return result
+
+
 # ---------------------------------------------------------------- secrets
 
 def secrets(binaries, quick):
@@ -669,7 +779,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default=".build/release")
     parser.add_argument("--quick", action="store_true", help="the short CI version (well under 2 minutes)")
-    parser.add_argument("--only", default="", help="comma-separated: kill9,fuzz,faults,secrets")
+    parser.add_argument("--only", default="", help="comma-separated: kill9,rotation,fuzz,faults,secrets")
     parser.add_argument("--fuzzer", help="a libFuzzer binary built by Benchmarks/Fuzz/build.sh")
     parser.add_argument("--build-fuzzer", action="store_true", help="build the libFuzzer binary first (minutes)")
     parser.add_argument("--seed", type=int, default=None)
@@ -683,7 +793,7 @@ def main():
     if args.build_fuzzer:
         subprocess.run(["sh", os.path.join(FUZZ_DIR, "build.sh"), "/tmp/qwen-sync-fuzz"], check=True)
         fuzzer = "/tmp/qwen-sync-fuzz/fuzz"
-    sections = {"kill9": lambda: kill9(binaries, args.quick, rng), "fuzz": lambda: fuzz(binaries, args.quick, rng, fuzzer, args.exec_inputs),
+    sections = {"kill9": lambda: kill9(binaries, args.quick, rng), "rotation": lambda: rotation(binaries, args.quick), "fuzz": lambda: fuzz(binaries, args.quick, rng, fuzzer, args.exec_inputs),
                 "faults": lambda: faults(binaries, args.quick), "secrets": lambda: secrets(binaries, args.quick)}
     names = [n for n in args.only.split(",") if n] or list(sections)
     if "secrets" in names:  # the grep covers every section's output: run it last

@@ -5,13 +5,16 @@
 @testable import QwenExec
 import QwenSyncCore
 
-/// One fuzz input: the JSON layer, both credential files, the chat request and the CLI's output.
+/// One fuzz input: the JSON layer, both credential files, a token answer, the rotation journal,
+/// the chat request and the CLI's output.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     checkJSON(bytes)
     checkCredentials(bytes)
     checkAccounts(bytes)
+    checkTokenResponse(bytes)
+    checkRotationJournal(bytes)
     _ = try? ChatRequestParser.parse(bytes)
     for code: Int32 in [0, 1, 41, 53] {
         let outcome = ChildProcessOutcome(
@@ -100,4 +103,42 @@ func checkAccounts(_ bytes: [UInt8]) {
     guard again.accounts == document.accounts, again.activeAccountID == document.activeAccountID else {
         fatalError("accounts store round trip changed it")
     }
+}
+
+/// A token answer never traps: its lifetime is within 1 s … a year, its expiry saturates for
+/// any arrival time, and a refresh token it carries is never lost by the journal's form of it.
+func checkTokenResponse(_ bytes: [UInt8]) {
+    guard let response = TokenResponse(body: bytes) else { return }
+    guard (1...OutsideNumbers.maximumLifetimeSeconds).contains(response.lifetime.seconds) else {
+        fatalError("lifetime \(response.lifetime.seconds) out of range")
+    }
+    for now in [Int64.min, -1, 0, 1_795_321_151_953, Int64.max] { _ = response.expiryDate(receivedAtMs: now) }
+    guard response.refreshToken != nil else { return }
+    let entry = RotationJournal.Entry(accountID: "acct_fuzz", replaces: "f", receivedAtMs: 0, response: response)
+    guard let again = RotationJournal.Entry(line: entry.line.dropFirst().dropLast()), again.response.refreshToken == response.refreshToken,
+        again.response.accessToken == response.accessToken, again.response.lifetime.seconds == response.lifetime.seconds
+    else { fatalError("a journal entry does not read back") }
+}
+
+/// The journal reader takes any bytes: every line it accepts carries a refresh token and reads
+/// back the same after being written again; folding what it read never traps.
+func checkRotationJournal(_ bytes: [UInt8]) {
+    var entries: [RotationJournal.Entry] = []
+    for line in bytes.split(separator: UInt8(ascii: "\n")) {
+        guard let entry = RotationJournal.Entry(line: line) else { continue }
+        guard entry.response.refreshToken != nil, RotationJournal.Entry(line: entry.line.dropFirst().dropLast()) == entry else {
+            fatalError("a journal line does not round-trip")
+        }
+        entries.append(entry)
+    }
+    guard !entries.isEmpty else { return }
+    var accounts = AccountsDocument()
+    for id in Set(entries.map(\.accountID)).sorted().prefix(4) {
+        accounts.add(StoredAccount(id: id, token: OAuthCredentials(accessToken: "at", refreshToken: "rt-\(id)", expiryDate: 0), nowMs: 0))
+    }
+    var state = CredentialState(accounts: accounts, credentials: nil)
+    state.foldRotations(entries, nowMs: 1_795_321_151_953)
+    let before = state.accounts
+    state.foldRotations(entries, nowMs: 1_795_321_151_954)
+    guard state.accounts == before else { fatalError("folding the journal twice changed the store") }
 }

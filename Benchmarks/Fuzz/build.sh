@@ -16,9 +16,12 @@ for name in AuthErrorDetector CLIOutcome CLIResultInterpreter ChatMessage ChatRe
     ChatRole ChildProcessOutcome CLIAnswer ExecFailure QuotaErrorDetector TokenUsage; do
     execfiles="$execfiles $root/Sources/QwenExec/$name.swift"
 done
+# QwenSyncCore's C shim (pipe2, prctl, ...): a module map for swiftc and an object to link.
+printf 'module CQwenLinux {\n    header "%s"\n    export *\n}\n' "$root/Sources/CQwenLinux/include/CQwenLinux.h" > "$out/module.modulemap"
+clang -O1 -g -fsanitize=fuzzer-no-link,address -I "$root/Sources/CQwenLinux/include" -c "$root/Sources/CQwenLinux/shim.c" -o "$out/CQwenLinux.o"
 swiftc $flags -wmo -module-name QwenSyncCore -emit-module -emit-module-path "$out/QwenSyncCore.swiftmodule" \
     -c $core -o "$out/QwenSyncCore.o"
 swiftc $flags -wmo -enable-testing -module-name QwenExec -emit-module -emit-module-path "$out/QwenExec.swiftmodule" \
     -c $execfiles -o "$out/QwenExec.o"
-swiftc $flags "$root/Benchmarks/Fuzz/Fuzz.swift" "$root/Benchmarks/Fuzz/WideDeepMutator.swift" "$out/QwenSyncCore.o" "$out/QwenExec.o" -o "$out/fuzz"
+swiftc $flags "$root/Benchmarks/Fuzz/Fuzz.swift" "$root/Benchmarks/Fuzz/WideDeepMutator.swift" "$out/QwenSyncCore.o" "$out/QwenExec.o" "$out/CQwenLinux.o" -o "$out/fuzz"
 echo "$out/fuzz"

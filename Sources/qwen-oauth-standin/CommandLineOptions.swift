@@ -80,6 +80,9 @@ struct CommandLineOptions: ParsableCommand {
     @Flag(help: "Log one line per request to stderr (never a secret).")
     var verbose = false
 
+    @Flag(name: .customLong("listen-any"), help: "Listen on every address, not only 127.0.0.1 (the URL printed stays 127.0.0.1's).")
+    var listenAny = false
+
     /// The `POST /__admin/config` keys the flags set.
     var configOverrides: JSONObject {
         var overrides = JSONObject()

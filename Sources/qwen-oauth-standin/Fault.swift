@@ -3,7 +3,8 @@ import QwenSyncCore
 /// An injected failure for the next token requests.
 ///
 /// JSON: `{"kind": "status_429", "count": 2, "retry_after": 3, "delay_ms": 500, "grant_type": "refresh_token"}`;
-/// only `kind` is required. `count` defaults to 1; `grant_type` limits the fault to token
+/// only `kind` is required. A `tamper` fault also takes `fields`: `{"expires_in": 1e400,
+/// "access_token": null}` sets those fields of the normal answer (`null` removes one). `count` defaults to 1; `grant_type` limits the fault to token
 /// requests with that grant (`refresh_token` or `urn:ietf:params:oauth:grant-type:device_code`).
 struct Fault: Sendable, Equatable {
     /// What the fault does to a token request.
@@ -24,6 +25,9 @@ struct Fault: Sendable, Equatable {
         case status401 = "status_401"
         /// 400 `invalid_grant`.
         case invalidGrant = "invalid_grant"
+        /// Answers normally (the token rotates), after `delay_ms` (default 0), with `fields`
+        /// changed in a successful answer's body.
+        case tamper
     }
 
     /// What happens.
@@ -36,12 +40,14 @@ struct Fault: Sendable, Equatable {
     let retryAfter: Int
     /// The grant type it is limited to, or `nil` for every token request.
     let grantType: String?
+    /// For ``Kind/tamper``: the fields set in the answer (`null` removes one).
+    let fields: JSONObject
 
     /// Reads a fault from its JSON object.
     /// - Throws: ``StandInError`` for an unknown kind, key or a mistyped value.
     init(json: JSONValue) throws(StandInError) {
         guard let object = json.objectValue else { throw StandInError("a fault must be an object") }
-        for key in object.keys where !["kind", "count", "delay_ms", "retry_after", "grant_type"].contains(key) {
+        for key in object.keys where !["kind", "count", "delay_ms", "retry_after", "grant_type", "fields"].contains(key) {
             throw StandInError("unknown fault key \(key)")
         }
         guard let name = object["kind"]?.stringValue, let kind = Kind(rawValue: name) else {
@@ -50,7 +56,13 @@ struct Fault: Sendable, Equatable {
         }
         self.kind = kind
         remaining = try Self.integer(object["count"], "count", default: 1)
-        delayMilliseconds = try Self.integer(object["delay_ms"], "delay_ms", default: 1000)
+        delayMilliseconds = try Self.integer(object["delay_ms"], "delay_ms", default: kind == .tamper ? 0 : 1000)
+        if let value = object["fields"], !value.isNull {
+            guard let fields = value.objectValue else { throw StandInError("fields must be an object") }
+            self.fields = fields
+        } else {
+            fields = JSONObject()
+        }
         retryAfter = try Self.integer(object["retry_after"], "retry_after", default: 1)
         if let grant = object["grant_type"], !grant.isNull {
             guard let text = grant.stringValue else { throw StandInError("grant_type must be a string") }
@@ -63,7 +75,8 @@ struct Fault: Sendable, Equatable {
     /// The fault as JSON, with its remaining count.
     var json: JSONValue {
         var object = JSONObject([("kind", .string(kind.rawValue)), ("count", .int(Int64(remaining)))])
-        if kind == .delay { object["delay_ms"] = .int(Int64(delayMilliseconds)) }
+        if kind == .delay || kind == .tamper { object["delay_ms"] = .int(Int64(delayMilliseconds)) }
+        if kind == .tamper { object["fields"] = .object(fields) }
         if kind == .status429 { object["retry_after"] = .int(Int64(retryAfter)) }
         if let grantType { object["grant_type"] = .string(grantType) }
         return .object(object)
@@ -72,7 +85,7 @@ struct Fault: Sendable, Equatable {
     /// The canned response for the faults that answer without processing, else `nil`.
     var response: HTTPResponse? {
         switch kind {
-        case .delay, .hang, .reset:
+        case .delay, .hang, .reset, .tamper:
             return nil
         case .status500:
             return .oauthError(500, "server_error", "Internal server error")
@@ -95,5 +108,15 @@ struct Fault: Sendable, Equatable {
         guard let value else { return fallback }
         guard let number = value.int64Value, number >= 0 else { throw StandInError("\(key) must be a non-negative integer") }
         return Int(number)
+    }
+}
+
+extension Fault {
+    /// `response` with ``fields`` applied, when this is a ``Kind/tamper`` fault and the answer
+    /// is a successful JSON object; otherwise `response` itself.
+    func tampered(_ response: HTTPResponse) -> HTTPResponse {
+        guard kind == .tamper, response.status == 200, var body = try? JSON.parse(response.body).objectValue else { return response }
+        for (key, value) in fields { body[key] = value.isNull ? nil : value }
+        return .json(response.status, .object(body))
     }
 }

@@ -1,16 +1,18 @@
 import Glibc
 
-/// A TCP socket listening on 127.0.0.1.
+/// A TCP socket listening on 127.0.0.1 (or on every address, for tests across network namespaces).
 struct ListeningSocket {
     /// The listening descriptor.
     let descriptor: Int32
     /// The bound port (the kernel's choice when 0 was asked for).
     let port: UInt16
 
-    /// Binds 127.0.0.1:`port` and listens.
-    /// - Parameter port: the port, or 0 for an ephemeral one.
+    /// Binds 127.0.0.1:`port` (or every address's) and listens.
+    /// - Parameters:
+    ///   - port: the port, or 0 for an ephemeral one.
+    ///   - anyAddress: bind 0.0.0.0, so clients on another interface (a veth) reach it too.
     /// - Throws: ``StandInError`` naming the failing call and errno.
-    init(port: UInt16) throws(StandInError) {
+    init(port: UInt16, anyAddress: Bool = false) throws(StandInError) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StandInError("socket failed: errno \(errno)") }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
@@ -19,7 +21,7 @@ struct ListeningSocket {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        address.sin_addr.s_addr = anyAddress ? 0 : UInt32(0x7F00_0001).bigEndian
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

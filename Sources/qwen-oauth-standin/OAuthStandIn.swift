@@ -23,9 +23,10 @@ final class OAuthStandIn: Sendable {
     ///   - port: the port, 0 for an ephemeral one.
     ///   - config: the initial options.
     ///   - verbose: whether to log one line per request to stderr (never a secret).
+    ///   - listenAny: listen on every address, not only 127.0.0.1.
     /// - Throws: ``StandInError`` when the socket cannot be bound.
-    init(port: UInt16, config: StandInConfig, verbose: Bool) throws(StandInError) {
-        socket = try ListeningSocket(port: port)
+    init(port: UInt16, config: StandInConfig, verbose: Bool, listenAny: Bool = false) throws(StandInError) {
+        socket = try ListeningSocket(port: port, anyAddress: listenAny)
         state = Mutex(OAuthServerState(config: config))
         self.verbose = verbose
         baseURL = "http://127.0.0.1:\(socket.port)"
@@ -93,16 +94,14 @@ final class OAuthStandIn: Sendable {
         let grantType = form["grant_type"] ?? ""
         let client = request.header("User-Agent") ?? ""
         let fault = state.withLock { $0.beginTokenRequest(grantType: grantType) }
-        if let fault, fault.kind != .delay {
+        if let fault, fault.kind != .delay, fault.kind != .tamper {
             state.withLock { $0.recordFault(fault, grantType: grantType, client: client) }
             if let response = fault.response { return .respond(response) }
             return fault.kind == .hang ? .hang : .reset
         }
         if let fault { usleep(useconds_t(min(fault.delayMilliseconds, 600_000)) * 1000) }
-        return .respond(
-            state.withLock {
-                $0.token(form, client: client, fault: fault?.kind.rawValue, now: WallClock.monotonicMs())
-            })
+        let response = state.withLock { $0.token(form, client: client, fault: fault?.kind.rawValue, now: WallClock.monotonicMs()) }
+        return .respond(fault?.tampered(response) ?? response)
     }
 
     private func admin(

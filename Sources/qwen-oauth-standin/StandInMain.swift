@@ -17,7 +17,7 @@ enum StandInMain {
 
         let server: OAuthStandIn
         do {
-            server = try OAuthStandIn(port: options.port, config: options.config(), verbose: options.verbose)
+            server = try OAuthStandIn(port: options.port, config: options.config(), verbose: options.verbose, listenAny: options.listenAny)
         } catch {
             Console.error("qwen-oauth-standin: \(error.description)\n")
             exit(1)

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Glibc
 import QwenOAuth
 import QwenSyncCore
+import QwenSyncDaemon
 
 /// `qwen-sync refresh [ID|LABEL | --all] [--json]`: refresh now, under the locks, without a daemon.
 struct RefreshCommand: ParsableCommand {
@@ -19,10 +21,20 @@ struct RefreshCommand: ParsableCommand {
         if all && account != nil { throw ValidationError("give an account or --all, not both") }
     }
 
+    /// The requests run in a `qwen-syncd --http-exchange` child when `qwen-syncd` is installed
+    /// beside this executable: a kill -9 or Ctrl-C of this command while the server rotates the
+    /// token then leaves the child to record the new one (``RotationJournal``) instead of
+    /// losing it with this process. Without `qwen-syncd`, in this process.
+    static var isolation: HTTPIsolation {
+        guard let helper = DaemonExecutable.searchPaths().first(where: { access($0, X_OK) == 0 }) else { return .inProcess }
+        return .childProcess(executable: helper)
+    }
+
     func run() throws {
         let settings = try global.settings()
         let store = settings.commandStore
-        let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
+        let refresher = AccountRefresher(
+            store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings, httpIsolation: Self.isolation)))
         var state = try CommandFailure.wrap { try store.read() }
         if case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) {
             // oauth_creds.json holds a login the store does not know (qwen-code alone wrote it):

@@ -41,6 +41,10 @@ enum StatusReport {
         if let event = root["last_event"]?.objectValue {
             lines.append("last event: \(event["message"]?.stringValue ?? "") (\(Duration.relative((event["at_ms"]?.int64Value ?? nowMs) - nowMs)))")
         }
+        if let clock = root["clock"]?.objectValue, let atMs = clock["last_jump_at_ms"]?.int64Value {
+            let what = clock["kind"]?.stringValue == "resume" ? "the machine resumed" : "the clock was set (\(clock["step_s"]?.int64Value ?? 0) s)"
+            lines.append("\(what) \(Duration.relative(atMs - nowMs)): \(clock["action"]?.stringValue ?? "?")")
+        }
         if let problem = root["credentials_problem"]?.stringValue { lines.append("warning: oauth_creds.json: \(problem)") }
         return lines.joined(separator: "\n")
     }

@@ -47,7 +47,9 @@ struct LifecycleEndToEndTests {
         #expect(try await eventually { try fixture.state().accounts.accounts.count == 1 })
 
         #expect(await Self.remove(fixture.qwenDirectory))
-        try await Task.sleep(for: .milliseconds(300))
+        // The daemon saw the removal and decided: wait for the directory, never re-create it.
+        let waiting = "\(fixture.qwenDirectory) was removed; waiting for it to come back"
+        #expect(await eventually(timeoutMs: 20_000) { DaemonFixture.read(daemon.log)?.contains(waiting) == true }, "\(DaemonFixture.read(daemon.log) ?? "")")
         #expect(daemon.process.isRunning)
         #expect(fixture.ping())
         #expect(access(fixture.qwenDirectory, F_OK) != 0, "the daemon does not re-create a directory the user removed")

@@ -156,4 +156,19 @@ struct RefreshScheduleTests {
         schedule.recordTransientFailure(of: a, retryAfterMs: nil, nowMs: Self.now)
         #expect(schedule.dueTime(of: b, nowMs: Self.now) == normalB)
     }
+
+    @Test("an expiry_date at either end of Int64 saturates instead of trapping (issue #20, item 2)", arguments: [Int64.min, .min + 1, -1, .max - 1, .max])
+    func extremeExpirySaturates(expiry: Int64) throws {
+        var schedule = RefreshSchedule(leadMs: RefreshSchedule.defaultLeadMs)
+        let subject = account(expiry: expiry)
+        let due = try #require(schedule.dueTime(of: subject, nowMs: Self.now))
+        #expect(expiry < Self.now ? due <= Self.now : due > Self.now, "expired: due at once; far off: not yet")
+        _ = RefreshSchedule.hardDeadline(of: subject)
+        let retry = schedule.recordTransientFailure(of: subject, retryAfterMs: .max, nowMs: Self.now)
+        #expect(retry > Self.now)
+        schedule.recordRefreshed(subject.id, nowMs: Self.now)
+        _ = schedule.dueTime(of: subject, nowMs: Self.now)
+        schedule.shift(by: .min)
+        schedule.shift(by: .max)
+    }
 }

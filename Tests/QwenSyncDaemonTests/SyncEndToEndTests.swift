@@ -12,6 +12,16 @@ struct SyncEndToEndTests {
         try fixture.status()["counters"]?.objectValue?["syncs"]?.int64Value ?? -1
     }
 
+    /// Waits until the daemon has handled every file event queued before this call, instead of
+    /// sleeping for "nothing happened": writes an older token of `sub` over `oauth_creds.json`,
+    /// which the daemon puts right (back to `current`) in one sync round. inotify delivers events
+    /// in order, so whatever was queued before was handled by then.
+    private func barrier(_ fixture: DaemonFixture, sub: String, current: OAuthCredentials) async throws -> Bool {
+        let older = TokenFactory.credentials(sub: sub, refresh: "rt-barrier-\(WallClock.nowMs())", expiry: WallClock.nowMs() + 60_000)
+        try fixture.writeCredentials(older)
+        return await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() == current }
+    }
+
     @Test("writes to either file are mirrored into the other, once, and a burst converges")
     func mirroring() async throws {
         let fixture = try await DaemonFixture()
@@ -25,8 +35,8 @@ struct SyncEndToEndTests {
         let fresher = try fixture.credentials(for: "alice", expiresInMs: 2 * Self.hour)
         try fixture.writeCredentials(fresher)
         #expect(try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.account(id: aliceID)?.token == fresher })
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(try syncs(fixture) == before + 1, "one round for one write: the daemon's own write must not trigger another")
+        #expect(try await barrier(fixture, sub: "alice", current: fresher))
+        #expect(try syncs(fixture) == before + 2, "one round for the write, one for the barrier: the daemon's own write must not trigger another")
         #expect(fixture.credentialsOnDisk() == fresher)
 
         // oauth_creds.json → store: a new identity becomes a new, active account.
@@ -54,16 +64,15 @@ struct SyncEndToEndTests {
         }
         let final = last
         #expect(try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.account(id: aliceID)?.token == final })
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(fixture.credentialsOnDisk() == final)
-        #expect(try syncs(fixture) - burstStart <= 30)
+        #expect(try await barrier(fixture, sub: "alice", current: final))
+        #expect(try syncs(fixture) - burstStart <= 31)
 
         // Temp, stale and lock files are not the credentials.
         let quiet = try syncs(fixture)
         try DaemonFixture.replace(fixture.credentialsPath + ".tmp.1234", with: Array("{}".utf8))
         try DaemonFixture.replace(fixture.qwenDirectory + "/oauth_creds.lock.stale.abc", with: Array("x".utf8))
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(try syncs(fixture) == quiet)
+        #expect(try await barrier(fixture, sub: "alice", current: final))
+        #expect(try syncs(fixture) == quiet + 1, "only the barrier's round")
         #expect(fixture.credentialsOnDisk() == final)
 
         #expect(await daemon.process.stop() == 0)
@@ -117,14 +126,14 @@ struct SyncEndToEndTests {
         #expect(await eventually(timeoutMs: 20_000) { DaemonFixture.read(daemon.log)?.contains("refreshed") == true })
 
         // Now alice is refused too: nothing can serve, the file stays deleted and the log says so.
+        // (The mark is queued before the deletion: the daemon reads both, together or in turn.)
         try fixture.changeAccounts { $0.update(id: aliceID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
-        try await Task.sleep(for: .milliseconds(200))
         unlink(fixture.credentialsPath)
         #expect(
             try await eventually(timeoutMs: 20_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true },
             "\(DaemonFixture.read(daemon.log) ?? "")"
         )
-        try await Task.sleep(for: .milliseconds(200))
+        // The round that logged it decided not to restore: no later round is due without an event.
         #expect(access(fixture.credentialsPath, F_OK) != 0, "no account can refresh: nothing is restored")
         #expect(await daemon.process.stop() == 0)
     }
@@ -154,7 +163,7 @@ struct SyncEndToEndTests {
         try fixture.changeAccounts {
             $0.update(id: alice.id) { $0.markExhausted(until: aliceUntil, code: AccountErrorCode.insufficientQuota, nowMs: aliceUntil - 60_000) }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await barrier(fixture, sub: "alice", current: alice.token))
         #expect(try fixture.state().accounts.activeAccountID == alice.id)
         let statusWhileCooling = try fixture.status()
         let states = (statusWhileCooling["accounts"]?.arrayValue ?? []).compactMap { $0.objectValue?["state"]?.stringValue }
@@ -170,6 +179,34 @@ struct SyncEndToEndTests {
         let bobStatus = try fixture.status()["accounts"]?.arrayValue?.compactMap { $0.objectValue }.first { $0["id"]?.stringValue == bobID }
         #expect(bobStatus?["state"]?.stringValue == "healthy")
         #expect(DaemonFixture.read(daemon.log)?.contains("cooldown has ended") == true)
+        #expect(await daemon.process.stop() == 0)
+    }
+
+    @Test("oauth_creds.json a dangling symlink: the write keeps failing, the daemon keeps running and answering, one log line, healed when fixed")
+    func persistentWriteFailure() async throws {
+        let fixture = try await DaemonFixture()
+        let alice = try fixture.loginAs("alice", expiresInMs: Self.hour)
+        let daemon = try await fixture.startDaemon()
+        #expect(try await eventually { try fixture.state().accounts.activeAccount?.token == alice })
+
+        let target = fixture.directory.appending("gone/oauth_creds.json")
+        unlink(fixture.credentialsPath)
+        #expect(symlink(target, fixture.credentialsPath) == 0)
+        let syncError = { try fixture.status()["sync_error"]?.stringValue }
+        #expect(try await eventually(timeoutMs: 20_000) { try syncError() != nil }, "\(DaemonFixture.read(daemon.log) ?? "")")
+        // status keeps answering while the daemon retries (1 s, 2 s, 4 s…), and says how often it failed.
+        #expect(try await eventually(timeoutMs: 30_000) { try syncError()?.contains("(3 failed attempts") == true }, "\((try? syncError()) ?? "none")")
+        #expect(daemon.process.isRunning)
+        let log = { DaemonFixture.read(daemon.log) ?? "" }
+        let lines = { (text: String) in log().split(separator: "\n").filter { $0.contains(text) }.count }
+        #expect(lines("sync failed") == 1, "one line per state change, not per attempt: \(log())")
+        #expect(lines("") < 100, "\(log())")
+
+        // Fixed: the next retry writes the file, and the failure is over.
+        unlink(fixture.credentialsPath)
+        let healed = { try fixture.credentialsOnDisk() == alice && syncError() == nil }
+        #expect(try await eventually(timeoutMs: 20_000) { try healed() }, "\(log())")
+        #expect(log().contains("syncing works again"))
         #expect(await daemon.process.stop() == 0)
     }
 }

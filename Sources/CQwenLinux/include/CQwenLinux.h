@@ -9,6 +9,7 @@
 #define C_QWEN_LINUX_H
 
 #include <spawn.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /// The uid of the process at the other end of a connected AF_UNIX socket (SO_PEERCRED).
@@ -27,5 +28,29 @@ int CQwenLinux_acceptCloseOnExec(int descriptor);
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29 and later): the child starts in `path`.
 /// Returns 0 or an error number.
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// A timerfd on CLOCK_REALTIME (close-on-exec, non-blocking), for deadlines that follow the
+/// wall clock. Returns the descriptor, or -1 with errno set.
+int CQwenLinux_wallClockTimer(void);
+
+/// Arms `descriptor` (from CQwenLinux_wallClockTimer) to expire at `atMs` milliseconds since
+/// the epoch, with TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET: a read then fails with
+/// ECANCELED when the clock is set (a step) or the machine resumed. An `atMs` at or before
+/// now expires at once. Returns 0, or -1 with errno set.
+int CQwenLinux_armWallClockTimer(int descriptor, long long atMs);
+
+/// An AF_NETLINK / NETLINK_ROUTE socket (non-blocking, close-on-exec) subscribed to the
+/// kernel's IPv4/IPv6 address and route groups: it becomes readable when an address or a
+/// route appears or goes. Returns the descriptor, or -1 with errno set.
+int CQwenLinux_openRouteMonitor(void);
+
+/// Whether the rtnetlink messages in `buffer` (one datagram of `length` bytes) announce a new
+/// address or a new route (RTM_NEWADDR, RTM_NEWROUTE): the network may have come back.
+int CQwenLinux_routeMessagesAnnounceReturn(const void *buffer, size_t length);
+
+/// prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when its parent exits.
+/// Returns 0 when set and the parent is still `parent` (else it died before: 1), or -1 with
+/// errno set.
+int CQwenLinux_dieWithParent(int signal, pid_t parent);
 
 #endif

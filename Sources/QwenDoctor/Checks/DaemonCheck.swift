@@ -51,6 +51,14 @@ enum DaemonCheck {
         let pid = daemon?["pid"]?.int64Value.map { "pid \($0)" } ?? "unknown pid"
         let version = daemon?["version"]?.stringValue.map { "version \($0)" } ?? "unknown version"
         let uptime = daemon?["uptime_s"]?.int64Value.map { ", up \(durationText(ms: $0 * 1000))" } ?? ""
-        return (DoctorFinding("daemon", .ok, "the daemon answers (\(pid), \(version)\(uptime)) and serves \(directory)"), true)
+        let clock = status?["clock"]?.objectValue
+        let jump =
+            clock.flatMap { clock in
+                clock["last_jump_at_ms"]?.int64Value.map { atMs in
+                    let what = clock["kind"]?.stringValue == "resume" ? "the machine resumed" : "the clock was set"
+                    return "; \(what) \(durationText(ms: WallClock.nowMs() - atMs)) ago: \(clock["action"]?.stringValue ?? "?")"
+                }
+            } ?? ""
+        return (DoctorFinding("daemon", .ok, "the daemon answers (\(pid), \(version)\(uptime)) and serves \(directory)\(jump)"), true)
     }
 }

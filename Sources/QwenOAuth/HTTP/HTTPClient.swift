@@ -1,3 +1,5 @@
+import QwenSyncCore
+
 /// A blocking HTTP client: one form POST per call, over libcurl.
 ///
 /// Each call runs one transfer and returns when it is complete or has failed: the daemon is a
@@ -40,19 +42,22 @@ public struct HTTPClient: Sendable {
     ///   - fields: the form fields, in order.
     ///   - headers: extra request headers by name.
     ///   - timeout: the longest the whole request may take (default 8 s).
+    ///   - rotationJournal: for a token refresh, where the process that receives the answer
+    ///     records a rotated refresh token before anything else happens to it.
     /// - Throws: ``HTTPTransportError`` when no complete response arrived in time, or
     ///   (kind ``HTTPTransportError/Kind/libraryMissing``) when libcurl cannot be loaded.
     public func postForm(
         url: String,
         fields: [(String, String)],
         headers: [String: String] = [:],
-        timeout: Duration = .seconds(8)
+        timeout: Duration = .seconds(8),
+        rotationJournal: RotationJournal.Destination? = nil
     ) throws(HTTPTransportError) -> HTTPResponse {
         let request = HTTPRequest(
             url: url, fields: fields, headers: headers, userAgent: userAgent,
-            connectTimeoutMs: connectTimeout.milliseconds, timeoutMs: timeout.milliseconds)
+            connectTimeoutMs: connectTimeout.milliseconds, timeoutMs: timeout.milliseconds, rotationJournal: rotationJournal)
         switch isolation {
-        case .inProcess: return try CurlTransfer.perform(request)
+        case .inProcess: return try request.performRecordingRotation()
         case .childProcess(let executable): return try HTTPExchange.perform(request, executable: executable)
         }
     }
@@ -62,6 +67,6 @@ extension Duration {
     /// The duration in whole milliseconds, rounded down.
     var milliseconds: Int {
         let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        return Int(seconds.multipliedSaturated(by: 1000).addingSaturated(attoseconds / 1_000_000_000_000_000))
     }
 }

@@ -21,6 +21,9 @@ public enum HTTPExchange {
     /// The largest request accepted on standard input (form fields are a few hundred bytes).
     static let requestLimit = 64 << 10
 
+    /// The longest timeout a request may ask for (one hour).
+    static let maximumTimeoutMs: Int64 = 3_600_000
+
     /// Runs `request` in a child process started from `executable`.
     ///
     /// - Throws: ``HTTPTransportError``: the child's own error, or kind `other` (or
@@ -35,8 +38,11 @@ public enum HTTPExchange {
             outputLimit: HTTPClient.responseBodyLimit + (64 << 10),
             errorLimit: 4096
         )
+        // The child inherits this lock with the descriptor: a refresh is known in flight from
+        // before the child starts until it exits, even when this process is killed meanwhile.
+        let inFlight = RotationJournal.InFlight(path: request.rotationJournal?.path, inheritable: true)
         let outcome: ChildProcessOutcome
-        do { outcome = try runner.run(input: encode(request)) } catch {
+        do { outcome = try withExtendedLifetime(inFlight) { () throws(ChildProcessError) in try runner.run(input: encode(request)) } } catch {
             throw HTTPTransportError(.other, "could not start the HTTP helper: \(error.description)")
         }
         if outcome.interruption == .timedOut {
@@ -51,16 +57,23 @@ public enum HTTPExchange {
     /// Serves one exchange: reads the request from standard input, makes it, writes the answer
     /// to standard output.
     ///
+    /// A token refresh is recorded in its ``RotationJournal`` before the answer is written
+    /// (``HTTPRequest/performRecordingRotation()``), and only then does the child arrange to
+    /// die with its parent: a parent killed while the request is in flight leaves the child to
+    /// finish it and keep the rotated token.
+    ///
     /// - Returns: the exit status: 0 when an answer (a response or a transport error) was
     ///   written, 2 when standard input held no valid request, 1 when the answer could not
-    ///   be written.
+    ///   be written (or the parent had gone).
     public static func serve() -> Int32 {
+        let parent = getppid()
         guard let input = try? DescriptorInput.readAll(STDIN_FILENO, limit: requestLimit), let request = decodeRequest(input) else {
             DescriptorOutput.writeAll("qwen-sync: \(argument) expects one request object on standard input\n", to: STDERR_FILENO)
             return 2
         }
         let answer: [UInt8]
-        do { answer = encode(try CurlTransfer.perform(request)) } catch { answer = encode(error) }
+        do { answer = encode(try request.performRecordingRotation()) } catch { answer = encode(error) }
+        guard RotationJournal.dieWithParent(originalParent: parent) else { return 1 }
         return DescriptorOutput.writeAll(answer, to: STDOUT_FILENO) ? 0 : 1
     }
 
@@ -75,7 +88,9 @@ public enum HTTPExchange {
             "connect_timeout_ms": .int(Int64(request.connectTimeoutMs)),
             "timeout_ms": .int(Int64(request.timeoutMs)),
         ]
-        return document.serializedBytes(.compact)
+        guard var object = document.objectValue, let journal = request.rotationJournal else { return document.serializedBytes(.compact) }
+        object["rotation_journal"] = ["path": .string(journal.path), "account": .string(journal.accountID)]
+        return JSONValue.object(object).serializedBytes(.compact)
     }
 
     static func decodeRequest(_ bytes: [UInt8]) -> HTTPRequest? {
@@ -84,9 +99,14 @@ public enum HTTPExchange {
             let fieldValues = object["fields"]?.arrayValue,
             let headerObject = object["headers"]?.objectValue,
             let userAgent = object["user_agent"]?.stringValue,
-            let connectTimeoutMs = object["connect_timeout_ms"]?.int64Value, connectTimeoutMs > 0,
-            let timeoutMs = object["timeout_ms"]?.int64Value, timeoutMs > 0
+            let connectTimeoutMs = OutsideNumbers.clamped(object["connect_timeout_ms"], to: 0...maximumTimeoutMs), connectTimeoutMs > 0,
+            let timeoutMs = OutsideNumbers.clamped(object["timeout_ms"], to: 0...maximumTimeoutMs), timeoutMs > 0
         else { return nil }
+        var journal: RotationJournal.Destination?
+        if let value = object["rotation_journal"], !value.isNull {
+            guard let path = value.objectValue?["path"]?.stringValue, let account = value.objectValue?["account"]?.stringValue else { return nil }
+            journal = RotationJournal.Destination(path: path, accountID: account)
+        }
         var fields: [(String, String)] = []
         for value in fieldValues {
             guard let pair = value.arrayValue, pair.count == 2, let name = pair[0].stringValue, let text = pair[1].stringValue else { return nil }
@@ -99,7 +119,7 @@ public enum HTTPExchange {
         }
         return HTTPRequest(
             url: url, fields: fields, headers: headers, userAgent: userAgent,
-            connectTimeoutMs: Int(connectTimeoutMs), timeoutMs: Int(timeoutMs))
+            connectTimeoutMs: Int(connectTimeoutMs), timeoutMs: Int(timeoutMs), rotationJournal: journal)
     }
 
     static func encode(_ response: HTTPResponse) -> [UInt8] {
@@ -128,8 +148,8 @@ public enum HTTPExchange {
             throw HTTPTransportError(kind, description)
         }
         let body = Array(bytes[(newline + 1)...])
-        guard let status = head["status"]?.int64Value, let headerObject = head["headers"]?.objectValue,
-            let bodyBytes = head["body_bytes"]?.int64Value
+        guard let status = OutsideNumbers.clamped(head["status"], to: 0...999), let headerObject = head["headers"]?.objectValue,
+            let bodyBytes = OutsideNumbers.clamped(head["body_bytes"], to: 0...Int64(Int32.max))
         else { throw garbled }
         guard bodyBytes == body.count else {
             throw HTTPTransportError(.connectionReset, "the HTTP helper's answer was cut short (\(body.count) of \(bodyBytes) body bytes)")

@@ -60,13 +60,9 @@ public struct DeviceAuthorization: Sendable, Equatable, CustomStringConvertible 
 }
 
 extension JSONValue {
-    /// An integer from a JSON number or a string of digits (some servers quote numbers).
+    /// A number of seconds from a JSON number or a string holding one (some servers quote
+    /// numbers), rounded down and at most a day; `nil` for anything else.
     var flexibleInt: Int? {
-        if let value = int64Value { return Int(exactly: value) }
-        if let value = doubleValue, value.isFinite, value >= Double(Int.min), value <= Double(Int.max) {
-            return Int(value)
-        }
-        if let text = stringValue { return Int(text) }
-        return nil
+        OutsideNumbers.clamped(self, to: Int64.min...86_400).map { Int($0) }
     }
 }

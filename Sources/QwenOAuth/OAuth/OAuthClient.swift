@@ -91,12 +91,16 @@ public struct OAuthClient: Sendable {
     /// When the response carries no `refresh_token`, ``TokenGrant/refreshToken`` is `nil`
     /// and the caller keeps `refreshToken`.
     ///
-    /// - Parameter refreshToken: the current refresh token.
+    /// - Parameters:
+    ///   - refreshToken: the current refresh token.
+    ///   - rotationJournal: where the process that receives the answer records a rotated
+    ///     refresh token first (``RotationJournal``); an answer whose other fields are unusable
+    ///     (no `access_token`) is then a transient failure whose new refresh token is kept there.
     /// - Returns: the new tokens.
     /// - Throws: ``RefreshError/terminal(reason:)`` when the server refused the token
     ///   (HTTP 400/401, `invalid_grant`, `invalid_request`, `invalid_client`);
     ///   ``RefreshError/transient(reason:retryAfter:)`` for everything that may pass.
-    public func refresh(refreshToken: String) throws(RefreshError) -> TokenGrant {
+    public func refresh(refreshToken: String, rotationJournal: RotationJournal.Destination? = nil) throws(RefreshError) -> TokenGrant {
         let response: HTTPResponse
         do {
             response = try http.postForm(
@@ -106,7 +110,8 @@ public struct OAuthClient: Sendable {
                     ("refresh_token", refreshToken),
                     ("client_id", configuration.clientID),
                 ],
-                timeout: configuration.requestTimeout
+                timeout: configuration.requestTimeout,
+                rotationJournal: rotationJournal
             )
         } catch {
             throw .transient(reason: error.description, retryAfter: nil)
@@ -117,7 +122,10 @@ public struct OAuthClient: Sendable {
                 throw .transient(reason: "HTTP 200 with a body that is not a JSON object", retryAfter: nil)
             }
             guard let grant = TokenGrant(object) else {
-                throw .transient(reason: "HTTP 200 without access_token", retryAfter: nil)
+                let rotated = object["refresh_token"]?.stringValue.map { !$0.isEmpty && $0 != refreshToken } ?? false
+                throw .transient(
+                    reason: "HTTP 200 without access_token" + (rotated && rotationJournal != nil ? " (its new refresh token was kept)" : ""),
+                    retryAfter: nil)
             }
             return grant
         }

@@ -5,7 +5,7 @@ public struct TokenGrant: Sendable, Equatable, CustomStringConvertible {
     /// The assumed lifetime when a response carries an access token but no `expires_in`.
     ///
     /// Dropping such a response instead would lose a rotated refresh token for good.
-    public static let assumedLifetimeSeconds = 3600
+    public static let assumedLifetimeSeconds = Int(TokenResponse.assumedLifetimeSeconds)
 
     /// The new access token.
     public let accessToken: String
@@ -21,6 +21,8 @@ public struct TokenGrant: Sendable, Equatable, CustomStringConvertible {
     public let resourceURL: String?
     /// The OpenID Connect ID token, when sent.
     public let idToken: String?
+    /// Why the server's `expires_in` was not used as sent (clamped or assumed), for the log.
+    public let lifetimeProblem: String?
 
     /// Creates a grant from its parts.
     public init(
@@ -30,7 +32,8 @@ public struct TokenGrant: Sendable, Equatable, CustomStringConvertible {
         expiresIn: Int,
         scope: String? = nil,
         resourceURL: String? = nil,
-        idToken: String? = nil
+        idToken: String? = nil,
+        lifetimeProblem: String? = nil
     ) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
@@ -39,13 +42,14 @@ public struct TokenGrant: Sendable, Equatable, CustomStringConvertible {
         self.scope = scope
         self.resourceURL = resourceURL
         self.idToken = idToken
+        self.lifetimeProblem = lifetimeProblem
     }
 
-    /// The `expiry_date` to store: `nowMilliseconds + expiresIn * 1000`.
+    /// The `expiry_date` to store: `nowMilliseconds + expiresIn * 1000`, saturating.
     ///
     /// - Parameter nowMilliseconds: the wall-clock time the response arrived, epoch ms.
     public func expiryDate(nowMilliseconds: Int64) -> Int64 {
-        nowMilliseconds + Int64(expiresIn) * 1000
+        nowMilliseconds.addingSaturated(Int64(expiresIn).multipliedSaturated(by: 1000))
     }
 
     /// The shape and lifetime, never a token.
@@ -53,22 +57,18 @@ public struct TokenGrant: Sendable, Equatable, CustomStringConvertible {
         "TokenGrant(tokenType: \(tokenType), expiresIn: \(expiresIn), rotated: \(refreshToken != nil))"
     }
 
-    /// Reads a token response; `nil` when it has no non-empty `access_token`.
+    /// Reads a token response (``TokenResponse``); `nil` when it has no non-empty `access_token`.
     init?(_ object: JSONObject) {
-        guard let accessToken = object["access_token"]?.stringValue, !accessToken.isEmpty else { return nil }
-        func text(_ key: String) -> String? {
-            guard let value = object[key]?.stringValue, !value.isEmpty else { return nil }
-            return value
-        }
-        let lifetime = object["expires_in"]?.flexibleInt ?? 0
+        guard let response = TokenResponse(object), let accessToken = response.accessToken else { return nil }
         self.init(
             accessToken: accessToken,
-            refreshToken: text("refresh_token"),
-            tokenType: text("token_type") ?? "Bearer",
-            expiresIn: lifetime > 0 ? lifetime : Self.assumedLifetimeSeconds,
-            scope: text("scope"),
-            resourceURL: text("resource_url"),
-            idToken: text("id_token")
+            refreshToken: response.refreshToken,
+            tokenType: response.tokenType,
+            expiresIn: Int(response.lifetime.seconds),
+            scope: response.scope,
+            resourceURL: response.resourceURL,
+            idToken: response.idToken,
+            lifetimeProblem: response.lifetime.problem
         )
     }
 }

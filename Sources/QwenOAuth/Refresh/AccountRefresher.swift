@@ -14,6 +14,12 @@ import QwenSyncCore
 ///    the account is tried first; only if all are refused is the account marked
 ///    `auth_invalid` (with the cooldown) and, if it was active, the next healthy one mirrored.
 ///    `oauth_creds.json` is never deleted.
+///
+/// Every request records a rotated refresh token in the ``RotationJournal`` before its answer
+/// is handed on, and the answer is folded in at once: a new refresh token reaches the disk even
+/// when the rest of the answer is unusable or the store cannot be written. Before the
+/// transaction, a request still in flight from a process that was killed is waited for, so the
+/// token it is replacing is not presented a second time.
 public struct AccountRefresher: Sendable {
     /// The files.
     public let store: CredentialStore
@@ -42,6 +48,11 @@ public struct AccountRefresher: Sendable {
     public func refreshReportingState(accountID: String, policy: RefreshPolicy) throws(StoreError) -> (outcome: RefreshOutcome, state: CredentialState) {
         var exchange = Exchange()
         let started = WallClock.monotonicMs()
+        if !journal.waitForRequestsInFlight(timeoutMs: Int64(client.configuration.requestTimeout.milliseconds) + 2_000) {
+            let outcome = RefreshOutcome.transientFailure(
+                accountID: accountID, reason: "a refresh started by an earlier process is still in flight", retryAfterMs: 2_000)
+            return (outcome, try store.read())
+        }
         while true {
             do {
                 return try store.transaction { state in (try run(&exchange, on: &state, accountID: accountID, policy: policy), state) }
@@ -56,7 +67,7 @@ public struct AccountRefresher: Sendable {
                     default: break
                     }
                 }
-                keepAsLastResort(renewed, of: accountID)
+                keepAsLastResort(renewed, replacing: exchange.presented, of: accountID)
                 throw error
             }
         }
@@ -108,10 +119,11 @@ public struct AccountRefresher: Sendable {
                 token = next
                 continue
             }
-            let answer = exchange.answers[token.refreshToken] ?? request(token.refreshToken)
+            let answer = exchange.answers[token.refreshToken] ?? request(token.refreshToken, of: accountID, into: &state)
             exchange.answers[token.refreshToken] = answer
             switch answer {
             case .success(let grant):
+                if let problem = grant.lifetimeProblem { store.notice?("the server's answer for \(accountID): \(problem)") }
                 let renewed = OAuthCredentials(
                     accessToken: grant.accessToken,
                     refreshToken: grant.refreshToken ?? token.refreshToken,
@@ -126,7 +138,7 @@ public struct AccountRefresher: Sendable {
             case .failure(.transient(let reason, let retryAfter)):
                 let outcome = RefreshOutcome.transientFailure(
                     accountID: accountID, reason: reason,
-                    retryAfterMs: retryAfter.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+                    retryAfterMs: retryAfter.map { Int64($0.milliseconds) }
                 )
                 note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
                 return outcome
@@ -136,8 +148,19 @@ public struct AccountRefresher: Sendable {
         }
     }
 
-    private func request(_ refreshToken: String) -> Result<TokenGrant, RefreshError> {
-        do { return .success(try client.refresh(refreshToken: refreshToken)) } catch { return .failure(error) }
+    /// The write-ahead of this store's rotations.
+    private var journal: RotationJournal { RotationJournal(path: store.settings.rotationJournalPath) }
+
+    /// Presents `refreshToken` of `accountID`; the answer's rotation, if any, is in the journal
+    /// and folded into `state` when this returns.
+    private func request(_ refreshToken: String, of accountID: String, into state: inout CredentialState) -> Result<TokenGrant, RefreshError> {
+        let destination = RotationJournal.Destination(path: journal.path, accountID: accountID)
+        let answer: Result<TokenGrant, RefreshError>
+        do { answer = .success(try client.refresh(refreshToken: refreshToken, rotationJournal: destination)) } catch { answer = .failure(error) }
+        do { try state.foldRotationJournal(journal, nowMs: WallClock.nowMs()) } catch {
+            store.notice?("could not read \(RotationJournal.fileName): \(error.description)")
+        }
+        return answer
     }
 
     /// Stores new tokens: the presented token is recorded rotated out (unless the server kept
@@ -187,12 +210,24 @@ public struct AccountRefresher: Sendable {
     /// The locks could not be had, so the write is a compare-and-swap against the version read,
     /// retried from a fresh read when another process wrote the file in between: a transaction
     /// that keeps tokens there at the same time loses nothing, and neither does this write.
-    private func keepAsLastResort(_ renewed: OAuthCredentials, of accountID: String) {
+    ///
+    /// The entry names the token it replaces, so the next transaction puts it in place of that
+    /// one (never presenting the replaced token again). A file that cannot be read whole is
+    /// never written over: the token is then only in the ``RotationJournal``.
+    private func keepAsLastResort(_ renewed: OAuthCredentials, replacing presented: OAuthCredentials?, of accountID: String) {
         let path = store.settings.recoveredPath
         for _ in 0..<10 {
-            let current = (try? SecureFile.read(path)) ?? nil
+            let current: SecureFile.Contents?
+            do { current = try SecureFile.read(path, limit: CredentialStore.ownFileReadLimit) } catch {
+                store.notice?(
+                    "could not store \(accountID)'s new tokens, nor read \(PathNormalizer.fileName(of: path)) (\(error.description)); they are in \(RotationJournal.fileName)"
+                )
+                return
+            }
             var recovered = current.map { RecoveredTokens(bytes: $0.bytes) } ?? RecoveredTokens()
-            recovered.keep(.init(accountID: accountID, label: nil, reason: "unsaved", savedAtMs: WallClock.nowMs(), token: renewed))
+            var entry = RecoveredTokens.Entry(accountID: accountID, label: nil, reason: "unsaved", savedAtMs: WallClock.nowMs(), token: renewed)
+            entry.replaces = presented.map { TokenLedger.fingerprint(of: $0.refreshToken) }
+            recovered.keep(entry)
             do {
                 try SecureFile.replace(path, with: recovered.encoded(), expected: .some(current?.identity))
                 break

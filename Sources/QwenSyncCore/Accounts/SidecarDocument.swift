@@ -43,7 +43,7 @@ public struct SidecarDocument: Sendable, Equatable {
             guard let object = value.objectValue else { continue }
             notes[id] = AccountNotes(
                 label: object["label"]?.stringValue,
-                lastRefreshAtMs: object["last_refresh_at_ms"]?.int64Value,
+                lastRefreshAtMs: object["last_refresh_at_ms"]?.epochMilliseconds,
                 lastRefreshResult: object["last_refresh_result"]?.stringValue
             )
         }

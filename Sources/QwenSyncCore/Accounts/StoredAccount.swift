@@ -38,7 +38,7 @@ public struct StoredAccount: Sendable, Equatable {
     }
 
     /// Until when the account cools down (ms; 0 = healthy).
-    public var exhaustedUntil: Int64 { raw["exhaustedUntil"]?.int64Value ?? 0 }
+    public var exhaustedUntil: Int64 { raw["exhaustedUntil"]?.epochMilliseconds ?? 0 }
 
     /// The last error the plugin or qwen-sync recorded.
     public var lastErrorCode: String? { raw["lastErrorCode"]?.stringValue }

@@ -20,6 +20,8 @@ public struct Settings: Sendable {
     public var sidecarPath: String { qwenDirectory + "/qwen-sync-accounts.json" }
     /// Refresh tokens kept so that none that may still work is lost (`qwen-sync-recovered.json`).
     public var recoveredPath: String { qwenDirectory + "/qwen-sync-recovered.json" }
+    /// `qwen-sync-rotations.jsonl`: the write-ahead of rotated refresh tokens (``RotationJournal``).
+    public var rotationJournalPath: String { qwenDirectory + "/" + RotationJournal.fileName }
     /// The daemon's control socket: `--socket`, `$QWEN_SYNC_SOCKET`, else one per qwen
     /// directory (see ``ControlSocketLocation``).
     public var socketPath: String

@@ -44,7 +44,7 @@ public enum CredentialsFile {
     /// The tokens of an invalid file whose refresh token may still work (say, `expiry_date`
     /// written as a string), read leniently so that writing over the file loses nothing.
     public static func salvage(_ path: String) -> OAuthCredentials? {
-        guard let bytes = (try? SecureFile.read(path))??.bytes, let object = (try? JSON.parse(bytes))?.objectValue,
+        guard let bytes = (try? SecureFile.read(path, limit: CredentialStore.ownFileReadLimit))??.bytes, let object = (try? JSON.parse(bytes))?.objectValue,
             let refreshToken = object["refresh_token"]?.stringValue, !refreshToken.isEmpty
         else { return nil }
         let expiry = object["expiry_date"].flatMap { value -> Int64? in

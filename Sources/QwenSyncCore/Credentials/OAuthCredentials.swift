@@ -6,8 +6,13 @@ public struct OAuthCredentials: Sendable, Equatable {
     public var refreshToken: String
     /// Always `Bearer` in practice.
     public var tokenType: String
-    /// When the access token expires, in milliseconds since the epoch.
+    /// When the access token expires, in milliseconds since the epoch, within
+    /// ``OutsideNumbers/epochMillisecondsRange`` when read from a file.
     public var expiryDate: Int64
+    /// The `expiry_date` literal read, when it was not exactly ``expiryDate`` (a fraction, or out
+    /// of range like `-9223372036854775808` or `1e400`): written back as it was while
+    /// ``expiryDate`` keeps the value it was read as, so a peer's file is not rewritten gratuitously.
+    var expiryLiteral: JSONNumber?
     /// The API host for this account, e.g. `portal.qwen.ai`.
     public var resourceURL: String?
     /// An OpenID id token, when the server sent one.
@@ -32,7 +37,8 @@ public struct OAuthCredentials: Sendable, Equatable {
     static let knownKeys: Set<String> = ["access_token", "token_type", "refresh_token", "resource_url", "expiry_date", "id_token"]
 
     /// Reads credentials with qwen-code's validity rules: `access_token`, `refresh_token` and
-    /// `token_type` non-empty strings, `expiry_date` a number of milliseconds.
+    /// `token_type` non-empty strings, `expiry_date` a number of milliseconds (any JSON number,
+    /// as for qwen-code: one out of range is interpreted clamped, see ``expiryLiteral``).
     ///
     /// - Throws: ``CredentialsError`` naming the first field that is missing or of the wrong type.
     public init(json value: JSONValue) throws(CredentialsError) {
@@ -55,8 +61,8 @@ public struct OAuthCredentials: Sendable, Equatable {
         guard case .number(let number) = expiry else {
             throw .wrongType("expiry_date", expected: "a number of milliseconds", found: expiry.typeName)
         }
-        guard let milliseconds = number.int64 else { throw .wrongType("expiry_date", expected: "a whole number of milliseconds", found: "fraction") }
-        expiryDate = milliseconds
+        expiryDate = OutsideNumbers.epochMilliseconds(number)
+        expiryLiteral = String(expiryDate) == number.literal ? nil : number
         resourceURL = try optionalString("resource_url")
         idToken = try optionalString("id_token")
         extraFields = JSONObject(object.members.filter { !Self.knownKeys.contains($0.key) }.map { ($0.key, $0.value) })
@@ -69,7 +75,7 @@ public struct OAuthCredentials: Sendable, Equatable {
         object["token_type"] = .string(tokenType)
         object["refresh_token"] = .string(refreshToken)
         if let resourceURL { object["resource_url"] = .string(resourceURL) }
-        object["expiry_date"] = .int(expiryDate)
+        object["expiry_date"] = expiryLiteral.flatMap { OutsideNumbers.epochMilliseconds($0) == expiryDate ? .number($0) : nil } ?? .int(expiryDate)
         if let idToken { object["id_token"] = .string(idToken) }
         for (key, value) in extraFields { object[key] = value }
         return .object(object)

@@ -181,9 +181,9 @@ private struct Parser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits(&self) > 0 else { throw error("invalid number") }
         }
-        let literal = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard Double(literal)?.isFinite == true else { throw error("number out of range") }
-        return JSONNumber(validatedLiteral: literal)
+        // A literal beyond Double (`1e400`) is kept as written, as JavaScript reads it (as
+        // ±Infinity): qwen-code accepts it, and a token answer holding one still carries a token.
+        return JSONNumber(validatedLiteral: String(decoding: bytes[start..<index], as: UTF8.self))
     }
 
     mutating func parseString() throws(JSONParseError) -> String {

@@ -19,15 +19,23 @@ public struct RecoveredTokens: Sendable, Equatable {
         public var token: OAuthCredentials
         /// The account's whole store entry, for a removed account (restored as it was).
         public var storeEntry: JSONObject?
+        /// For new tokens that could not be stored (`unsaved`): the fingerprint of the token they
+        /// replace. The next transaction puts them in its place
+        /// (``CredentialState/foldRotations(_:nowMs:)``), so the replaced one is never presented.
+        public var replaces: String?
 
         /// An entry with these values.
-        public init(accountID: String, label: String?, reason: String, savedAtMs: Int64, token: OAuthCredentials, storeEntry: JSONObject? = nil) {
+        public init(
+            accountID: String, label: String?, reason: String, savedAtMs: Int64, token: OAuthCredentials, storeEntry: JSONObject? = nil,
+            replaces: String? = nil
+        ) {
             self.accountID = accountID
             self.label = label
             self.reason = reason
             self.savedAtMs = savedAtMs
             self.token = token
             self.storeEntry = storeEntry
+            self.replaces = replaces
         }
     }
 
@@ -82,9 +90,10 @@ extension RecoveredTokens {
                     accountID: accountID,
                     label: object["label"]?.stringValue,
                     reason: object["reason"]?.stringValue ?? "kept",
-                    savedAtMs: object["saved_at_ms"]?.int64Value ?? 0,
+                    savedAtMs: object["saved_at_ms"]?.epochMilliseconds ?? 0,
                     token: token,
-                    storeEntry: object["store_entry"]?.objectValue
+                    storeEntry: object["store_entry"]?.objectValue,
+                    replaces: object["replaces"]?.stringValue
                 ))
         }
     }
@@ -99,6 +108,7 @@ extension RecoveredTokens {
             object["saved_at_ms"] = .int(entry.savedAtMs)
             object["token"] = entry.token.json
             if let storeEntry = entry.storeEntry { object["store_entry"] = .object(storeEntry) }
+            if let replaces = entry.replaces { object["replaces"] = .string(replaces) }
             return .object(object)
         }
         return JSONValue.object(JSONObject([("version", 1), ("entries", .array(list))])).serializedBytes(.pretty)

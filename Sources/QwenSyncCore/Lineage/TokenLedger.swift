@@ -63,7 +63,12 @@ public struct TokenLedger: Sendable, Equatable {
     /// and an account has one current token: recording a new current one marks the previous
     /// current one superseded (unless it was already known dead).
     public mutating func record(_ refreshToken: String, of accountID: String, fate: TokenFate, nowMs: Int64) {
-        let print = Self.fingerprint(of: refreshToken)
+        record(fingerprint: Self.fingerprint(of: refreshToken), of: accountID, fate: fate, nowMs: nowMs)
+    }
+
+    /// ``record(_:of:fate:nowMs:)`` for a token known only by its fingerprint (a
+    /// ``RotationJournal`` entry's replaced token).
+    public mutating func record(fingerprint print: String, of accountID: String, fate: TokenFate, nowMs: Int64) {
         if let index = entries.lastIndex(where: { $0.fingerprint == print }) {
             if entries[index].fate.isDead && !fate.isDead { return }
             if entries[index].fate == fate && entries[index].accountID == accountID { return }
@@ -105,7 +110,7 @@ extension TokenLedger {
                 let account = object["account"]?.stringValue,
                 let fate = object["fate"]?.stringValue.flatMap(TokenFate.init(rawValue:))
             else { continue }
-            entries.append(Entry(fingerprint: print, accountID: account, fate: fate, atMs: object["at_ms"]?.int64Value ?? 0))
+            entries.append(Entry(fingerprint: print, accountID: account, fate: fate, atMs: object["at_ms"]?.epochMilliseconds ?? 0))
         }
     }
 

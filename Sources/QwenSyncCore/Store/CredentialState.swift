@@ -17,6 +17,9 @@ public struct CredentialState: Sendable {
     public var recovered: RecoveredTokens
     /// What ``reconcileCredentialsFile(nowMs:)`` did, once it ran.
     public internal(set) var credentialsAdoption: CredentialsAdoption?
+    /// The write-ahead as last folded in (``foldRotationJournal(_:nowMs:)``); emptied after the
+    /// store is written when it has not grown since.
+    public internal(set) var foldedJournal = RotationJournal.Contents()
 
     /// A state from parts (for tests and pure decision logic).
     public init(

@@ -4,7 +4,8 @@ import Glibc
 ///
 /// ``transaction(_:)`` takes `oauth_accounts.lock` then `oauth_creds.lock` (the plugin's
 /// order), reads all files, first takes in what `oauth_creds.json` holds (by lineage, see
-/// ``CredentialState/reconcileCredentialsFile(nowMs:)``), lets the body change a copy, keeps
+/// ``CredentialState/reconcileCredentialsFile(nowMs:)``) and the rotations the write-ahead
+/// holds (``RotationJournal``), lets the body change a copy, keeps
 /// every refresh token the change would drop without knowing it dead, and writes back only
 /// what changed, each write a compare-and-swap against the version read. A lock unlinked
 /// under us while nobody else holds it (every exiting qwen process unlinks
@@ -22,15 +23,22 @@ public struct CredentialStore: Sendable {
     /// Told, in a sentence without secrets, whenever a token is kept in `qwen-sync-recovered.json`.
     public var notice: (@Sendable (String) -> Void)?
 
+    /// The largest `qwen-sync-accounts.json` or `qwen-sync-recovered.json` read (64 MiB: 64
+    /// kept accounts with large unknown fields fit); a larger one is an error, never empty.
+    public static let ownFileReadLimit = 64 << 20
+
     /// A store over the files named by `settings`.
     public init(settings: Settings) { self.settings = settings }
 
-    /// Reads the files without locking (for listing and status). Every write is atomic, so
-    /// each file is seen whole, though two files may be from different moments.
+    /// Reads the files without locking (for listing and status), with the rotations of the
+    /// write-ahead not yet in the store folded in (in memory). Every write is atomic, so each
+    /// file is seen whole, though two files may be from different moments.
     ///
-    /// - Throws: ``StoreError`` when the accounts store exists but cannot be read.
+    /// - Throws: ``StoreError`` when a file exists but cannot be read whole.
     public func read() throws(StoreError) -> CredentialState {
-        try readFiles().state
+        var state = try readFiles().state
+        try state.foldRotationJournal(RotationJournal(path: settings.rotationJournalPath), nowMs: WallClock.nowMs())
+        return state
     }
 
     /// Runs `body` on the current state under both locks and writes back what it changed.
@@ -39,6 +47,7 @@ public struct CredentialStore: Sendable {
     ///   or whatever `body` throws (wrapped as ``StoreError/aborted(_:)``); nothing is written then.
     public func transaction<T>(_ body: (inout CredentialState) throws -> T) throws(StoreError) -> T {
         try SecureFile.ensureDirectory(settings.qwenDirectory, or: StoreError.file)
+        let journal = RotationJournal(path: settings.rotationJournalPath)
         var attempt = 0
         while true {
             attempt += 1
@@ -56,6 +65,7 @@ public struct CredentialStore: Sendable {
             let snapshot = try readFiles()
             var state = snapshot.state
             state.reconcileCredentialsFile(nowMs: WallClock.nowMs())
+            try state.foldRotationJournal(journal, nowMs: WallClock.nowMs())
             let result: T
             do { result = try body(&state) } catch { throw .aborted(error) }
             var kept = state.recordLineage(since: snapshot.state, nowMs: WallClock.nowMs())
@@ -70,6 +80,7 @@ public struct CredentialStore: Sendable {
             } catch StoreError.conflict where attempt < maxAttempts {
                 continue
             }
+            journal.compact(ifStill: state.foldedJournal)
             for entry in kept {
                 notice?(
                     "kept a refresh token of \(entry.accountID) (\(entry.reason)) in \(PathNormalizer.fileName(of: settings.recoveredPath)); "
@@ -99,8 +110,15 @@ public struct CredentialStore: Sendable {
             accounts = AccountsDocument()
         }
         let credentials = CredentialsFile.read(settings.credentialsPath)
-        let sidecarBytes = (try? SecureFile.read(settings.sidecarPath)).flatMap { $0 }?.bytes
-        let recoveredBytes = (try? SecureFile.read(settings.recoveredPath)).flatMap { $0 }?.bytes
+        // A file that cannot be read whole is an error, never "empty": it would be written over.
+        let sidecarBytes: [UInt8]?
+        let recoveredBytes: [UInt8]?
+        do {
+            sidecarBytes = try SecureFile.read(settings.sidecarPath, limit: Self.ownFileReadLimit)?.bytes
+            recoveredBytes = try SecureFile.read(settings.recoveredPath, limit: Self.ownFileReadLimit)?.bytes
+        } catch {
+            throw .file(error)
+        }
         var problem: String?
         if case .invalid(let reason, _) = credentials { problem = reason }
         let state = CredentialState(

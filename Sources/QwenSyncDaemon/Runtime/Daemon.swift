@@ -4,34 +4,35 @@ import QwenOAuth
 import QwenSyncCore
 import QwenSystemd
 
-/// `qwen-sync daemon`: one thread, one `poll` loop over inotify, the control socket and a
-/// signal pipe, with the next refresh (or watchdog ping) as the only timeout. Idle, it makes
-/// no wakeups at all, except once, ``codeTrimQuietMs`` after a burst of events, to give back
-/// the code pages it ran (``ResidentCode``).
+/// `qwen-sync daemon`: one thread, one `poll` loop over inotify, the control socket, a signal
+/// pipe, the worker's completion pipe, a wall-clock `timerfd`, and where they exist logind's
+/// sleep announcements (``SleepWatcher``) and the kernel's route events (``NetworkWatcher``).
+/// The loop only gathers
+/// events, hands them with the time to ``DaemonCore``, performs the actions it returns, and
+/// sleeps until the earliest deadline: refreshes and cooldown ends on the wall-clock timer
+/// (which a clock step or a resume cancels, waking the loop), the watchdog, the code trim and
+/// sync retries as the poll timeout. Idle, it makes no wakeups at all, except once,
+/// ``DaemonCore/codeTrimQuietMs`` after a burst of events, to give back the code pages it ran
+/// (``ResidentCode``).
 public final class Daemon {
-    /// How long the loop must have been quiet before it gives back its code pages.
-    static let codeTrimQuietMs: Int64 = 5_000
-
     private let configuration: DaemonConfiguration
     private let store: CredentialStore
     private let notifier = SystemdNotifier()
     private let logger: Logger
-    private let startedMs = WallClock.nowMs()
-    private var schedule: RefreshSchedule
-    private var counters = DaemonCounters()
-    private var lastEvent: (atMs: Int64, message: String)?
-    private var state: CredentialState?
-    private var running = true
+    private var core: DaemonCore
     /// The same files, with locks that are taken only if free at once (for the loop thread).
     private let storeWithoutWaiting: CredentialStore
     private let refresher: AccountRefresher
     private let worker = BackgroundWorker()
-    /// The account the worker is refreshing.
-    private var refreshing: StoredAccount?
-    /// File events seen while the worker was busy, synced when it is done.
-    private var deferredTrigger: SyncTrigger = []
-    /// Cooldown ends up to this time have been acted on.
-    private var cooldownCheckedUpToMs = WallClock.nowMs()
+    /// The wall-clock timer (`CLOCK_REALTIME`, cancelled when the clock is set or the machine
+    /// resumes), created by ``run()``.
+    private var wallTimer: WallClockTimer?
+    /// When the loop wakes up next on the monotonic clock.
+    private var monotonicWakeUpMs: Int64?
+    /// logind's sleep announcements, when there is a logind.
+    private var sleepWatcher: SleepWatcher?
+    /// The machine announced a sleep: release the inhibitor once nothing is in flight.
+    private var sleepPending = false
 
     /// A daemon for `configuration`, logging through `logger`.
     public init(configuration: DaemonConfiguration, logger: Logger) {
@@ -50,7 +51,7 @@ public final class Daemon {
         immediate.accountsLockPolicy.maxWaitMs = 0
         storeWithoutWaiting = immediate
         refresher = AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth))
-        schedule = RefreshSchedule(leadMs: configuration.refreshLeadMs)
+        core = DaemonCore(leadMs: configuration.refreshLeadMs)
     }
 
     /// Runs until SIGTERM or SIGINT.
@@ -77,6 +78,8 @@ public final class Daemon {
             }
         }
         let signals = SignalSource()
+        let timer = try WallClockTimer()
+        wallTimer = timer
         let watcher: DirectoryWatcher
         let server: ControlServer
         do {
@@ -89,75 +92,175 @@ public final class Daemon {
             "qwen-sync \(QwenSyncVersion.current) serving \(settings.qwenDirectory), control socket \(server.path)",
             metadata: ["event": "start"]
         )
-        sync(.fullScan, inline: true)
-        _ = try? notifier.ready(status: statusLine())
+        let networkWatcher = watchLaptopEvents()
         let watchdogMs = notifier.watchdogInterval().map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
-        var nextWatchdogMs = watchdogMs.map { WallClock.monotonicMs() + $0 }
-        var codeTrimAtMs: Int64? = WallClock.monotonicMs() + Self.codeTrimQuietMs
+        var running = perform(core.handle(.started(watchdogIntervalMs: watchdogMs), at: .now()))
 
         var descriptors = [
             pollfd(fd: watcher.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: server.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: worker.completionDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: timer.descriptor, events: Int16(POLLIN), revents: 0),
+            // Absent sources are -1, which poll skips.
+            pollfd(fd: sleepWatcher?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: networkWatcher?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while running {
-            runDueRefreshes()
-            let timeout = pollTimeout(watchdogAtMs: nextWatchdogMs, codeTrimAtMs: worker.isBusy ? nil : codeTrimAtMs)
-            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            descriptors[5].fd = sleepWatcher?.descriptor ?? -1
+            descriptors[5].events = sleepWatcher?.pollEvents ?? Int16(POLLIN)
+            let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
             if ready < 0 && errno != EINTR { break }
-            if ready > 0 {
-                codeTrimAtMs = WallClock.monotonicMs() + Self.codeTrimQuietMs
-            } else if let due = codeTrimAtMs, !worker.isBusy, WallClock.monotonicMs() >= due {
-                let releasedKB = ResidentCode.release()
-                logger.debug("idle: gave back \(releasedKB) kB of code pages", metadata: ["event": "idle"])
-                codeTrimAtMs = nil
-            }
-            if descriptors[2].revents != 0 { handle(signals: signals.drain()) }
+            var events: [DaemonEvent] = ready == 0 ? [.timerFired] : []
+            if descriptors[2].revents != 0 { events += signals.drain().map { $0 == SIGHUP ? .reload : .stop } }
             if descriptors[0].revents != 0 {
                 var trigger = watcher.drain()
-                let settings = configuration.settings
                 if trigger.contains(.credentialsDeleted) || access(settings.accountsPath, F_OK) != 0 || access(settings.credentialsPath, F_OK) != 0 {
                     trigger.formUnion(settle(watcher))
                 }
-                if !trigger.isEmpty {
-                    do {
-                        if trigger.contains(.directoryReturned) { try instance.reassert() }
-                    } catch {
-                        note("\(error); stopping", event: "error", level: .critical)
-                        running = false
-                        continue
+                if trigger.contains(.directoryReturned) {
+                    do { try instance.reassert() } catch {
+                        logger.critical("\(error); stopping", metadata: ["event": "error"])
+                        break
                     }
-                    sync(trigger)
                 }
+                if !trigger.isEmpty { events.append(.filesChanged(trigger)) }
             }
+            if descriptors[1].revents != 0 {
+                events.append(.controlRequest)
+            }
+            if descriptors[3].revents != 0, let output = worker.takeResult() { events.append(.finished(output)) }
+            if descriptors[4].revents != 0 { events.append(timer.acknowledge() ? .clockChanged : .timerFired) }
+            if descriptors[5].revents != 0 { events += sleepEvents() }
+            if descriptors[6].revents != 0, networkWatcher?.drain() == true { events.append(.networkReturned) }
+            for event in events where running { running = perform(core.handle(event, at: .now())) }
+            if sleepPending, core.isQuiescent {
+                sleepPending = false
+                sleepWatcher?.releaseInhibitor()
+                logger.debug("ready to sleep: nothing in flight, no lock held", metadata: ["event": "sleep"])
+            }
+            // Answered after the events of this turn: the document shows what they changed.
             if descriptors[1].revents != 0 { server.acceptOne(answer) }
-            if descriptors[3].revents != 0, let output = worker.takeResult() { finish(output) }
-            if let due = nextWatchdogMs, WallClock.monotonicMs() >= due, let interval = watchdogMs {
-                _ = try? notifier.watchdogPing()
-                nextWatchdogMs = WallClock.monotonicMs() + interval
-            }
         }
+        if running { _ = perform(core.handle(.stop, at: .now())) }  // an error ended the loop
         _ = try? notifier.stopping()
-        logger.info("stopping", metadata: ["event": "stop"])
         worker.stop()
-        if let output = worker.takeResult() { finish(output) }
+        if let output = worker.takeResult() { _ = perform(core.handle(.finished(output), at: .now())) }
     }
 
-    // MARK: Events
+    // MARK: Laptop events
 
-    private func handle(signals: [Int32]) {
-        for signal in signals {
-            switch signal {
-            case SIGHUP:
-                _ = try? notifier.reloading()
-                logger.info("reloading: rescanning the files", metadata: ["event": "start"])
-                sync(.fullScan)
-                _ = try? notifier.ready(status: statusLine())
-            default:
-                running = false
-            }
+    /// Connects to logind and to the kernel's route events; either may be absent (a container,
+    /// a plain run without a system bus): that is logged once at debug level, and clock steps
+    /// and resumes are still followed by the wall-clock timer.
+    private func watchLaptopEvents() -> NetworkWatcher? {
+        do { sleepWatcher = try SleepWatcher() } catch {
+            logger.debug("no logind to announce sleeps (\(error)); resumes are seen by the wall-clock timer", metadata: ["event": "start"])
         }
+        do { return try NetworkWatcher() } catch {
+            logger.debug("no route events (\(error)); failed refreshes wait out their back-off", metadata: ["event": "start"])
+            return nil
+        }
+    }
+
+    /// logind's announcements since the last look. Before a sleep the inhibitor is released once
+    /// nothing is in flight (see the loop); after the resume it is taken again for the next one.
+    private func sleepEvents() -> [DaemonEvent] {
+        guard let watcher = sleepWatcher else { return [] }
+        var events: [DaemonEvent] = []
+        do {
+            // Taking the inhibitor again may read further signals off the bus: drain until none.
+            while case let announced = try watcher.drain(), !announced.isEmpty {
+                for event in announced {
+                    switch event {
+                    case .preparingForSleep:
+                        sleepPending = true
+                        events.append(.suspending)
+                    case .resumed:
+                        sleepPending = false
+                        do { try watcher.takeInhibitor() } catch {
+                            logger.warning("cannot take logind's sleep inhibitor again: \(error)", metadata: ["event": "resume"])
+                        }
+                        events.append(.resumed)
+                    }
+                }
+            }
+        } catch {
+            logger.warning("lost the system bus (\(error)); resumes are still seen by the wall-clock timer", metadata: ["event": "resume"])
+            sleepWatcher = nil
+        }
+        return events
+    }
+
+    // MARK: Actions
+
+    /// Performs `actions` in order; what an action reports back is handed to the core at once
+    /// and its actions run before the rest (a work list, never recursion).
+    ///
+    /// - Returns: whether the loop keeps running.
+    private func perform(_ actions: [DaemonAction]) -> Bool {
+        var pending = actions[...]
+        var keepRunning = true
+        while let action = pending.popFirst() {
+            guard let reply = perform(action, keepRunning: &keepRunning) else { continue }
+            // The reply's actions end with a fresher wake-up than any still pending.
+            pending = core.handle(reply, at: .now())[...] + pending.filter { if case .arm = $0 { false } else { true } }
+        }
+        return keepRunning
+    }
+
+    /// Performs one action; returns the event it produced, if any.
+    private func perform(_ action: DaemonAction, keepRunning: inout Bool) -> DaemonEvent? {
+        switch action {
+        case .readFiles(_, _):
+            // Never re-create a directory someone removed; the watcher rescans when it returns.
+            let directory = configuration.settings.qwenDirectory
+            guard access(directory, F_OK) == 0 else { return .directoryMissing(directory) }
+            do { return .filesRead(try store.read()) } catch { return .readFailed(error.description) }
+        case .write(let trigger, let remembered, let inline):
+            return write(trigger, remembered: remembered, inline: inline)
+        case .refresh(let accountID, let policy):
+            worker.submit { [refresher] in
+                .refreshed(accountID: accountID, Result { () throws(StoreError) in try refresher.refreshReportingState(accountID: accountID, policy: policy) })
+            }
+        case .log(let line):
+            var metadata: Logger.Metadata = ["event": "\(line.event)"]
+            if let account = line.account { metadata["account"] = "\(account)" }
+            logger.log(level: line.level, "\(line.message)", metadata: metadata)
+        case .pingWatchdog:
+            _ = try? notifier.watchdogPing()
+        case .trimCode:
+            let releasedKB = ResidentCode.release()
+            logger.debug("idle: gave back \(releasedKB) kB of code pages", metadata: ["event": "idle"])
+        case .ready:
+            _ = try? notifier.ready(status: core.statusLine(at: .now()))
+        case .reloading:
+            _ = try? notifier.reloading()
+        case .status(let line):
+            if notifier.isEnabled { _ = try? notifier.status(line) }
+        case .stop:
+            keepRunning = false
+        case .arm(let wallMs, let monotonicMs):
+            wallTimer?.arm(atMs: wallMs)
+            monotonicWakeUpMs = monotonicMs
+        }
+        return nil
+    }
+
+    /// Applies the sync rules under the locks. In the common case nobody holds them: they are
+    /// taken without waiting and the files written on this thread. Only when a peer holds one
+    /// does the transaction go to the worker, which waits for it while the loop stays responsive.
+    private func write(_ trigger: SyncTrigger, remembered: [StoredAccount], inline: Bool) -> DaemonEvent {
+        let apply: @Sendable (inout CredentialState) -> SyncResult = { state in
+            let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs(), remembered: remembered)
+            return SyncResult(events: events, state: state)
+        }
+        let attempt = Result { () throws(StoreError) in try (inline ? store : storeWithoutWaiting).transaction(apply) }
+        if case .failure(.lock(.timedOut)) = attempt, !inline {
+            worker.submit { [store] in .synced(Result { () throws(StoreError) in try store.transaction(apply) }) }
+            return .writeQueued
+        }
+        return .finished(.synced(attempt))
     }
 
     /// Collects the events that follow a deletion within a short quiet period, so that an
@@ -172,232 +275,13 @@ public final class Daemon {
         return trigger
     }
 
-    /// Applies the sync rules: a lock-free look first, and a locked transaction only when
-    /// something must change (the rules are re-applied under the locks). The transaction
-    /// runs on this thread when the locks are free at once, else on the worker, so a peer
-    /// holding a lock never stalls the loop.
-    ///
-    /// - Parameter inline: wait for the locks on this thread if a peer holds them (start-up,
-    ///   before READY=1, when the worker is known to be idle).
-    private func sync(_ trigger: SyncTrigger, inline: Bool = false) {
-        guard !worker.isBusy else {
-            // One transaction at a time, on the worker; this one runs when it is free.
-            deferredTrigger.formUnion(trigger)
-            return
-        }
-        let nowMs = WallClock.nowMs()
-        guard access(configuration.settings.qwenDirectory, F_OK) == 0 else {
-            // Never re-create a directory someone removed; the watcher rescans when it returns.
-            state = nil
-            note("\(configuration.settings.qwenDirectory) was removed; waiting for it to come back", event: "sync", level: .warning)
-            updateStatus()
-            return
-        }
-        let current: CredentialState
-        do { current = try store.read() } catch {
-            note("cannot read the files: \(error)", event: "error", level: .error)
-            return
-        }
-        notePeerChanges(from: state, to: current, nowMs: nowMs)
-        let remembered = state?.accounts.accounts ?? []
-        state = current
-        var preview = current
-        let previewEvents = SyncRules.apply(to: &preview, trigger: trigger, nowMs: nowMs, remembered: remembered)
-        let changes = preview.accounts != current.accounts || preview.credentials != current.credentials || preview.recovered != current.recovered
-        if !changes {
-            for event in previewEvents where event.eventName == "error" { note(event.description, event: event.eventName, level: .warning) }
-            updateStatus()
-            return
-        }
-        let apply: @Sendable (inout CredentialState) -> SyncResult = { state in
-            let events = SyncRules.apply(to: &state, trigger: trigger, nowMs: WallClock.nowMs(), remembered: remembered)
-            return SyncResult(events: events, state: state)
-        }
-        // In the common case nobody holds the locks: take them without waiting and write on
-        // this thread. Only when a peer holds one does the transaction go to the worker, which
-        // waits for it while the loop stays responsive.
-        let attempt = Result { () throws(StoreError) in try (inline ? store : storeWithoutWaiting).transaction(apply) }
-        if case .failure(.lock(.timedOut)) = attempt, !inline {
-            worker.submit { [store] in .synced(Result { () throws(StoreError) in try store.transaction(apply) }) }
-            updateStatus()
-            return
-        }
-        finish(.synced(attempt))
-    }
-
-    /// What peers changed since this daemon last looked: their switches and cooldowns go to
-    /// the journal (the audit trail), and fresher tokens from anywhere end a retry back-off
-    /// (after an outage, a peer's refresh must not leave an account waiting out a retry).
-    private func notePeerChanges(from previous: CredentialState?, to current: CredentialState, nowMs: Int64) {
-        guard let previous else { return }
-        let before = previous.accounts
-        let after = current.accounts
-        if before.activeAccountID != after.activeAccountID, let active = after.activeAccountID {
-            note(
-                "another process switched the active account \(before.activeAccountID ?? "none") → \(active)", event: "switch", account: active, level: .notice)
-        }
-        for account in after.accounts {
-            let old = before.account(id: account.id)
-            if account.exhaustedUntil > nowMs, account.exhaustedUntil != old?.exhaustedUntil {
-                let why = account.lastErrorCode ?? "cooldown"
-                note(
-                    "another process put \(account.id) into a cooldown (\(why)) for \((account.exhaustedUntil - nowMs) / 1000) s", event: "cooldown",
-                    account: account.id, level: .notice)
-            }
-            if schedule.retryAtMs[account.id] != nil, let old, old.token.refreshToken != account.token.refreshToken {
-                schedule.recordSuccess(of: account.id)
-            }
-        }
-    }
-
-    /// Starts the most urgent due refresh on the worker: the active account first, then the
-    /// earliest due.
-    private func runDueRefreshes() {
-        guard let state else { return }
-        let nowMs = WallClock.nowMs()
-        if !worker.isBusy {
-            let activeID = state.accounts.activeAccountID
-            let due = state.accounts.accounts
-                .compactMap { account in schedule.dueTime(of: account, nowMs: nowMs).map { (account, $0) } }
-                .filter { $0.1 <= nowMs }
-                .min { ($0.0.id == activeID ? 0 : 1, $0.1) < ($1.0.id == activeID ? 0 : 1, $1.1) }
-            if let (account, _) = due {
-                let policy: RefreshPolicy =
-                    schedule.retryAtMs[account.id] != nil
-                    ? .unlessRotatedSince(refreshToken: schedule.failedRefreshTokens[account.id] ?? account.token.refreshToken)
-                    : .ifExpiringWithin(milliseconds: schedule.earliestDueBeforeExpiryMs + 1_000)
-                refreshing = account
-                let accountID = account.id
-                worker.submit { [refresher] in
-                    .refreshed(
-                        accountID: accountID, Result { () throws(StoreError) in try refresher.refreshReportingState(accountID: accountID, policy: policy) })
-                }
-            }
-        }
-        let ended = state.accounts.accounts.filter { $0.exhaustedUntil > cooldownCheckedUpToMs && $0.exhaustedUntil <= nowMs }
-        cooldownCheckedUpToMs = nowMs
-        if let account = ended.first {
-            note("\(account.id)'s cooldown has ended", event: "cooldown", account: account.id, level: .info)
-            sync(.fullScan)
-        }
-    }
-
-    /// Takes in a finished job, then runs the sync rounds deferred while the worker was busy.
-    ///
-    /// The files are not read back here: the sync that follows reads them against what this
-    /// daemon wrote or last saw, so a peer's change made meanwhile (a stale store written back,
-    /// an account dropped) is noticed and undone, and its switches and cooldowns are logged.
-    private func finish(_ output: WorkOutput) {
-        switch output {
-        case .refreshed(let accountID, let result):
-            finishRefresh(accountID: accountID, result.map(\.outcome))
-            if case .success(let done) = result { state = done.state }  // what the transaction wrote
-            deferredTrigger.formUnion(.fullScan)
-        case .synced(.success(let result)):
-            finishSync(.success(result))
-            state = result.state  // what the transaction wrote: no need to read it back
-        case .synced(let failure):
-            finishSync(failure)
-            deferredTrigger.formUnion(.fullScan)
-        }
-        let deferred = deferredTrigger
-        deferredTrigger = []
-        if running, !deferred.isEmpty {
-            sync(deferred)
-        } else if !running {
-            state = try? store.read()
-        }
-        updateStatus()
-    }
-
-    private func finishSync(_ result: Result<SyncResult, StoreError>) {
-        switch result {
-        case .success(let result):
-            counters.syncs += 1
-            for event in result.events {
-                note(event.description, event: event.eventName, account: event.accountID, level: event.eventName == "error" ? .warning : .info)
-                switch event {
-                case .restored(let id): schedule.refreshSoon(id, nowMs: WallClock.nowMs())
-                case .accountUpdated(let id): schedule.recordSuccess(of: id)
-                default: break
-                }
-            }
-        case .failure(let error):
-            note("sync failed: \(error)", event: "error", level: .error)
-        }
-    }
-
-    private func finishRefresh(accountID: String, _ outcome: Result<RefreshOutcome, StoreError>) {
-        let account = refreshing
-        refreshing = nil
-        switch outcome {
-        case .success(let outcome):
-            switch outcome {
-            case .refreshed:
-                counters.refreshes += 1
-                schedule.recordRefreshed(accountID, nowMs: WallClock.nowMs())
-                note(outcome.description, event: "refresh", account: accountID, level: .info)
-            case .alreadyFresh:
-                schedule.recordSuccess(of: accountID)
-                note(outcome.description, event: "refresh", account: accountID, level: .debug)
-            case .transientFailure(_, _, let retryAfter):
-                counters.refreshFailures += 1
-                // Back off from the end of the attempt: a timed-out request took seconds.
-                let failedAtMs = WallClock.nowMs()
-                if let account {
-                    let retry = schedule.recordTransientFailure(of: account, retryAfterMs: retryAfter, nowMs: failedAtMs)
-                    note("\(outcome.description) in \((retry - failedAtMs) / 1000) s", event: "refresh", account: accountID, level: .warning)
-                }
-            case .invalidated(_, _, let switched):
-                counters.refreshFailures += 1
-                schedule.recordSuccess(of: accountID)
-                note(outcome.description, event: "refresh", account: accountID, level: .error)
-                if let switched { note("switched to \(switched)", event: "switch", account: switched, level: .notice) }
-            case .notFound:
-                schedule.recordSuccess(of: accountID)
-            }
-        case .failure(let error):
-            counters.refreshFailures += 1
-            if let account { schedule.recordTransientFailure(of: account, retryAfterMs: nil, nowMs: WallClock.nowMs()) }
-            note("refresh of \(accountID) failed: \(error)", event: "refresh", account: accountID, level: .error)
-        }
-    }
-
-    private func pollTimeout(watchdogAtMs: Int64?, codeTrimAtMs: Int64?) -> Int32 {
-        let nowMs = WallClock.nowMs()
-        var deadlines: [Int64] = []
-        for account in state?.accounts.accounts ?? [] {
-            if !worker.isBusy, let due = schedule.dueTime(of: account, nowMs: nowMs) { deadlines.append(due - nowMs) }
-            if account.exhaustedUntil > nowMs { deadlines.append(account.exhaustedUntil - nowMs) }
-        }
-        if let watchdogAtMs { deadlines.append(watchdogAtMs - WallClock.monotonicMs()) }
-        if let codeTrimAtMs { deadlines.append(codeTrimAtMs - WallClock.monotonicMs()) }
-        guard let soonest = deadlines.min() else { return -1 }
-        return Int32(clamping: max(0, min(soonest, 3_600_000)))
+    /// Milliseconds until the monotonic wake-up, or -1 (wait for an event) when there is none.
+    private func pollTimeout() -> Int32 {
+        guard let due = monotonicWakeUpMs else { return -1 }
+        return Int32(clamping: max(0, due.minus(WallClock.monotonicMs())))
     }
 
     // MARK: Status
-
-    private func note(_ message: String, event: String, account: String? = nil, level: Logger.Level) {
-        var metadata: Logger.Metadata = ["event": "\(event)"]
-        if let account { metadata["account"] = "\(account)" }
-        logger.log(level: level, "\(message)", metadata: metadata)
-        if level >= .info { lastEvent = (WallClock.nowMs(), message) }
-    }
-
-    private func updateStatus() {
-        guard notifier.isEnabled else { return }
-        _ = try? notifier.status(statusLine())
-    }
-
-    private func statusLine() -> String {
-        let nowMs = WallClock.nowMs()
-        let accounts = state?.accounts.accounts ?? []
-        let healthy = accounts.filter { $0.state(nowMs: nowMs) == .healthy }.count
-        let next = accounts.compactMap { schedule.dueTime(of: $0, nowMs: nowMs) }.min()
-        return "\(accounts.count) accounts (\(healthy) healthy), active \(state?.accounts.activeAccountID ?? "none")"
-            + (next.map { ", next refresh in \(max(0, $0 - nowMs) / 1000) s" } ?? "")
-    }
 
     private func answer(_ request: JSONValue) -> JSONValue {
         switch request.objectValue?["command"]?.stringValue {
@@ -410,12 +294,14 @@ public final class Daemon {
     private func statusDocument() -> JSONValue {
         DaemonStatusDocument(
             settings: configuration.settings,
-            state: (try? store.read()) ?? state,
-            schedule: schedule,
-            counters: counters,
-            startedMs: startedMs,
-            refreshingID: refreshing?.id,
-            lastEvent: lastEvent
+            state: (try? store.read()) ?? core.state,
+            schedule: core.schedule,
+            counters: core.counters,
+            startedMs: core.startedMs,
+            refreshingID: core.refreshingID,
+            lastEvent: core.lastEvent,
+            syncError: core.syncError,
+            clock: core.lastClockEvent
         ).json(nowMs: WallClock.nowMs())
     }
 }

@@ -6,8 +6,9 @@ import QwenSyncCore
 /// Fields (`docs/CLI.md`, "status"): `daemon {pid, version, uptime_s}`, `qwen_dir`, `active_account`,
 /// `accounts [{id, label, identity, active, state, expires_at_ms, cooldown_until_ms,
 /// next_refresh_at_ms, last_refresh {at_ms, result}}]`, `counters {syncs, refreshes,
-/// refresh_failures}`, plus `locks`, `refresh_in_flight`, `last_event` and
-/// `credentials_problem`. Never a token.
+/// refresh_failures}`, plus `locks`, `refresh_in_flight`, `last_event`,
+/// `credentials_problem`, `sync_error` and `clock {last_jump_at_ms, kind, step_s, action}`
+/// (the last resume or clock step, `null` before the first). Never a token.
 struct DaemonStatusDocument {
     let settings: Settings
     let state: CredentialState?
@@ -16,6 +17,10 @@ struct DaemonStatusDocument {
     let startedMs: Int64
     let refreshingID: String?
     let lastEvent: (atMs: Int64, message: String)?
+    /// Why syncing keeps failing, while it does (``DaemonCore/syncError``).
+    let syncError: String?
+    /// The last resume or clock step (``DaemonCore/lastClockEvent``).
+    var clock: DaemonClockEvent? = nil
 
     func json(nowMs: Int64) -> JSONValue {
         let summaries: [JSONValue] =
@@ -59,6 +64,17 @@ struct DaemonStatusDocument {
                 ("refresh_in_flight", .optionalString(refreshingID)),
                 ("last_event", lastEvent.map { .object(JSONObject([("at_ms", .int($0.atMs)), ("message", .string($0.message))])) } ?? .null),
                 ("credentials_problem", .optionalString(state?.credentialsProblem)),
+                ("sync_error", .optionalString(syncError)),
+                (
+                    "clock",
+                    clock.map { clock in
+                        .object(
+                            JSONObject([
+                                ("last_jump_at_ms", .int(clock.atMs)), ("kind", .string(clock.kind.rawValue)), ("step_s", .int(clock.stepMs / 1000)),
+                                ("action", .string(clock.action)),
+                            ]))
+                    } ?? .null
+                ),
             ]))
     }
 }

@@ -15,6 +15,9 @@ import QwenSyncCore
 /// soon as fresher tokens appear, from this daemon or a peer. `auth_invalid` accounts are not
 /// scheduled. A token that lives shorter than the lead is refreshed halfway through its life
 /// rather than in a loop.
+///
+/// All arithmetic on times saturates: an `expiry_date` of `Int64.min` or `Int64.max` read from
+/// a file gives a due time at the end of the range, never a trap.
 public struct RefreshSchedule: Sendable {
     /// How long before expiry a refresh starts, in milliseconds.
     public var leadMs: Int64
@@ -42,19 +45,19 @@ public struct RefreshSchedule: Sendable {
     public func dueTime(of account: StoredAccount, nowMs: Int64) -> Int64? {
         guard account.state(nowMs: nowMs) != .authInvalid else { return nil }
         if let retry = retryAtMs[account.id] { return retry }
-        let due = account.token.expiryDate - leadMs - jitter(for: account)
+        let due = account.token.expiryDate.minus(leadMs).minus(jitter(for: account))
         // A token that lives shorter than the lead would be due again the moment this daemon
         // stored it: refresh it halfway through its life instead (still before the deadline).
         if let storedAt = refreshedAtMs[account.id], due <= storedAt, account.token.expiryDate > storedAt {
-            let halfway = storedAt + (account.token.expiryDate - storedAt) / 2
-            return max(storedAt + 1_000, min(halfway, Self.hardDeadline(of: account) - 5_000))
+            let halfway = storedAt.plus(account.token.expiryDate.minus(storedAt) / 2)
+            return max(storedAt.plus(1_000), min(halfway, Self.hardDeadline(of: account).minus(5_000)))
         }
         return due
     }
 
     /// The hard deadline by which `account` must have been refreshed.
     public static func hardDeadline(of account: StoredAccount) -> Int64 {
-        account.token.expiryDate - clientRefreshWindowMs
+        account.token.expiryDate.minus(clientRefreshWindowMs)
     }
 
     /// Records a transient failure and returns the retry time chosen.
@@ -63,13 +66,13 @@ public struct RefreshSchedule: Sendable {
         let count = (failures[account.id] ?? 0) + 1
         failures[account.id] = count
         failedRefreshTokens[account.id] = account.token.refreshToken
-        let urgent = account.token.expiryDate - nowMs <= Self.widestClientWindowMs
+        let urgent = account.token.expiryDate.minus(nowMs) <= Self.widestClientWindowMs
         let backoff = min(Int64(2_000) << min(count - 1, 6), urgent ? 10_000 : 60_000)
-        var retry = nowMs + max(backoff, min(retryAfterMs ?? 0, urgent ? 60_000 : 600_000))
+        var retry = nowMs.plus(max(backoff, min(retryAfterMs ?? 0, urgent ? 60_000 : 600_000)))
         // Never let the back-off carry a retry past the hard deadline while it can still be met:
         // aim for 5 s before it, or one second from now when that is already too late.
         let deadline = Self.hardDeadline(of: account)
-        if retry > deadline - 5_000, nowMs + 1_000 < deadline { retry = max(nowMs + 1_000, deadline - 5_000) }
+        if retry > deadline.minus(5_000), nowMs.plus(1_000) < deadline { retry = max(nowMs.plus(1_000), deadline.minus(5_000)) }
         retryAtMs[account.id] = retry
         return retry
     }
@@ -92,6 +95,18 @@ public struct RefreshSchedule: Sendable {
         retryAtMs[accountID] = nowMs
     }
 
+    /// Brings every pending retry forward to `nowMs` (the network came back).
+    public mutating func retryNow(nowMs: Int64) {
+        retryAtMs = retryAtMs.mapValues { min($0, nowMs) }
+    }
+
+    /// Moves every time this schedule derived from the wall clock by `deltaMs`: after the
+    /// clock was set back, a retry meant for 2 s from now stays 2 s away instead of an hour.
+    public mutating func shift(by deltaMs: Int64) {
+        retryAtMs = retryAtMs.mapValues { $0.plus(deltaMs) }
+        refreshedAtMs = refreshedAtMs.mapValues { $0.plus(deltaMs) }
+    }
+
     /// The earliest an account can be due: the lead and the widest jitter before expiry. A
     /// refresh finding more time left than this knows someone else already refreshed.
     public var earliestDueBeforeExpiryMs: Int64 { leadMs + Self.maxJitterMs }
@@ -107,5 +122,19 @@ public struct RefreshSchedule: Sendable {
             hash = (hash ^ UInt64(byte)) &* 1099511628211
         }
         return Int64(hash % UInt64(span))
+    }
+}
+
+extension Int64 {
+    /// `self + other`, held at the ends of the range instead of trapping.
+    func plus(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
+    /// `self − other`, held at the ends of the range instead of trapping.
+    func minus(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other > 0 ? .min : .max) : difference
     }
 }

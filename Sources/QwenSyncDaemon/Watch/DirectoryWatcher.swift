@@ -116,7 +116,11 @@ public final class DirectoryWatcher {
         if name == credentialsName {
             if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 { return .credentialsDeleted }
             if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB) != 0 { return .credentialsChanged }
-        } else if name == accountsName, mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM) != 0 {
+        } else if name == accountsName || name == RotationJournal.fileName,
+            mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM) != 0
+        {
+            // A rotation written ahead (by an orphaned HTTP child, or a killed command) is
+            // folded into the store by the sync transaction it triggers.
             return .accountsChanged
         }
         return []
