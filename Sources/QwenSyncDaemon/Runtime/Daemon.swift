@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import QwenControl
 import QwenOAuth
 import QwenSyncCore
 import QwenSystemd
@@ -95,15 +96,17 @@ public final class Daemon {
         var nextWatchdogMs = watchdogMs.map { WallClock.monotonicMs() + $0 }
         var codeTrimAtMs: Int64? = WallClock.monotonicMs() + Self.codeTrimQuietMs
 
-        var descriptors = [
+        let ownDescriptors = [
             pollfd(fd: watcher.descriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: server.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: worker.completionDescriptor, events: Int16(POLLIN), revents: 0),
         ]
         while running {
             runDueRefreshes()
-            let timeout = pollTimeout(watchdogAtMs: nextWatchdogMs, codeTrimAtMs: worker.isBusy ? nil : codeTrimAtMs)
+            // The control server's descriptors follow the loop's own three.
+            var descriptors = ownDescriptors + server.pollDescriptors
+            let timeout = server.pollTimeout(
+                capping: pollTimeout(watchdogAtMs: nextWatchdogMs, codeTrimAtMs: worker.isBusy ? nil : codeTrimAtMs), nowMs: WallClock.monotonicMs())
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 && errno != EINTR { break }
             if ready > 0 {
@@ -113,7 +116,7 @@ public final class Daemon {
                 logger.debug("idle: gave back \(releasedKB) kB of code pages", metadata: ["event": "idle"])
                 codeTrimAtMs = nil
             }
-            if descriptors[2].revents != 0 { handle(signals: signals.drain()) }
+            if descriptors[1].revents != 0 { handle(signals: signals.drain()) }
             if descriptors[0].revents != 0 {
                 var trigger = watcher.drain()
                 let settings = configuration.settings
@@ -131,8 +134,8 @@ public final class Daemon {
                     sync(trigger)
                 }
             }
-            if descriptors[1].revents != 0 { server.acceptOne(answer) }
-            if descriptors[3].revents != 0, let output = worker.takeResult() { finish(output) }
+            server.service(descriptors[ownDescriptors.count...], nowMs: WallClock.monotonicMs(), answer: answer)
+            if descriptors[2].revents != 0, let output = worker.takeResult() { finish(output) }
             if let due = nextWatchdogMs, WallClock.monotonicMs() >= due, let interval = watchdogMs {
                 _ = try? notifier.watchdogPing()
                 nextWatchdogMs = WallClock.monotonicMs() + interval
@@ -399,11 +402,11 @@ public final class Daemon {
             + (next.map { ", next refresh in \(max(0, $0 - nowMs) / 1000) s" } ?? "")
     }
 
-    private func answer(_ request: JSONValue) -> JSONValue {
-        switch request.objectValue?["command"]?.stringValue {
-        case "status": return statusDocument()
-        case "ping": return ["ok": true]
-        default: return ["error": "unknown command; supported: status, ping"]
+    private func answer(_ request: ControlRequest) -> JSONValue {
+        switch request {
+        case .status: statusDocument()
+        case .ping: ControlReply.ok
+        case .refresh: ControlReply.unsupported(request)
         }
     }
 
