@@ -2,6 +2,7 @@
 #include "CQwenLinux.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,4 +24,8 @@ int CQwenLinux_acceptCloseOnExec(int descriptor) {
 
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int CQwenLinux_setDumpable(int dumpable) {
+    return prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0, 0, 0, 0);
 }
