@@ -131,3 +131,31 @@ extension HardeningEndToEndTests {
         #expect(await daemon.process.stop() == 0)
     }
 }
+
+extension HardeningEndToEndTests {
+    @Test("10,000 in-place writes of oauth_creds.json by a peer cost a few hundred log lines at most, with a count of what was dropped")
+    func logFloodIsCut() async throws {
+        let fixture = try await DaemonFixture()
+        let login = try fixture.loginAs("alice", expiresInMs: 3_600_000)
+        let daemon = try await fixture.startDaemon()
+        let linesBefore = (DaemonFixture.read(daemon.log) ?? "").split(separator: "\n").count
+        // A peer rewriting the file in place (truncate, write), each time a newer access token.
+        for index in 1...10_000 {
+            let credentials = TokenFactory.credentials(
+                sub: "alice", refresh: login.refreshToken, expiry: login.expiryDate + Int64(index), serial: "flood-\(index)")
+            let bytes = CredentialsFile.encode(credentials)
+            let descriptor = open(fixture.credentialsPath, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            #expect(descriptor >= 0)
+            _ = DescriptorOutput.writeAll(bytes, to: descriptor)
+            close(descriptor)
+        }
+        // The last write taken in means every event before it was handled.
+        let lastExpiry = login.expiryDate + 10_000
+        #expect(await eventually { (try? fixture.state())?.accounts.accounts.first?.token.expiryDate == lastExpiry })
+        let log = DaemonFixture.read(daemon.log) ?? ""
+        let lines = log.split(separator: "\n").count - linesBefore
+        #expect(lines < 600, "\(lines) log lines for 10,000 writes")
+        #expect(log.contains("similar messages suppressed"), "the dropped lines are counted")
+        #expect(await daemon.process.stop() == 0)
+    }
+}
