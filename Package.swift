@@ -25,6 +25,7 @@ let package = Package(
         // For the in-process benchmarks in Benchmarks/ (a package of their own).
         .library(name: "QwenSyncCore", targets: ["QwenSyncCore"]),
         .library(name: "QwenSyncDaemon", targets: ["QwenSyncDaemon"]),
+        .library(name: "QwenControl", targets: ["QwenControl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -78,11 +79,18 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        /// The daemon: inotify, sync rules, refresh scheduling, control socket.
+        /// The control socket: its client, its non-blocking server, the requests and the typed
+        /// status document, for the daemon and every command that talks to it.
+        .target(
+            name: "QwenControl",
+            dependencies: ["CQwenLinux", "QwenSyncCore"],
+            swiftSettings: strictSwift
+        ),
+        /// The daemon: inotify, sync rules, refresh scheduling, serving the control socket.
         .target(
             name: "QwenSyncDaemon",
             dependencies: [
-                "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenSystemd",
+                "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenSystemd", "QwenControl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
@@ -98,7 +106,7 @@ let package = Package(
         /// `qwen-sync doctor`: the checks a user would otherwise make by hand.
         .target(
             name: "QwenDoctor",
-            dependencies: ["QwenSyncCore", "QwenProcess", "QwenExec", "QwenSyncDaemon"],
+            dependencies: ["QwenSyncCore", "QwenProcess", "QwenExec", "QwenControl"],
             swiftSettings: strictSwift
         ),
 
@@ -106,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "qwen-sync",
             dependencies: [
-                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenDoctor", "QwenCommandLine",
+                "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenSyncDaemon", "QwenControl", "QwenDoctor", "QwenCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -193,7 +201,14 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenSyncDaemonTests",
-            dependencies: ["QwenSyncDaemon", "QwenSyncTestSupport", "qwen-sync", "qwen-syncd", "qwen-oauth-standin"],
+            dependencies: ["QwenSyncDaemon", "QwenControl", "QwenSyncTestSupport", "qwen-sync", "qwen-syncd", "qwen-oauth-standin"],
+            swiftSettings: strictSwift
+        ),
+        /// The control protocol and server with real sockets: the status document's round trip,
+        /// deadlines, the connection cap.
+        .testTarget(
+            name: "QwenControlTests",
+            dependencies: ["QwenControl", "QwenSyncTestSupport"],
             swiftSettings: strictSwift
         ),
     ]

@@ -75,3 +75,7 @@ int CQwenLinux_dieWithParent(int signal, pid_t parent) {
     if (prctl(PR_SET_PDEATHSIG, signal) != 0) return -1;
     return getppid() == parent ? 0 : 1;
 }
+
+int CQwenLinux_setDumpable(int dumpable) {
+    return prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0, 0, 0, 0);
+}

@@ -1,7 +1,8 @@
 import Glibc
 import Logging
 
-/// Installs the process-wide swift-log backend: the journal under systemd, else standard error.
+/// Installs the process-wide swift-log backend: the journal under systemd, else standard error,
+/// rate-limited per event kind (``RateLimitedLogHandler``).
 ///
 /// The destination is, in order:
 /// 1. `QWEN_SYNC_LOG=journal` or `QWEN_SYNC_LOG=stderr`, when set to one of those;
@@ -28,19 +29,22 @@ public enum LoggingBootstrap {
     public static func bootstrap(level: Logger.Level? = nil) -> LogDestination {
         let destination = destination(environment: environmentValue, standardError: STDERR_FILENO)
         let level = level ?? self.level(environment: environmentValue)
-        LoggingSystem.bootstrap { _ in
-            switch destination {
-            case .journal:
-                var handler = JournaldLogHandler()
-                handler.logLevel = level
-                return handler
-            case .stderr:
-                var handler = StderrLogHandler()
-                handler.logLevel = level
-                return handler
-            }
+        // One limit for every logger of the process, so a flood of one kind of event is cut
+        // whichever logger it comes through.
+        switch destination {
+        case .journal: install(RateLimitedLogHandler(JournaldLogHandler()), level: level)
+        case .stderr: install(RateLimitedLogHandler(StderrLogHandler()), level: level)
         }
         return destination
+    }
+
+    /// Makes every logger of the process a copy of `handler` at `level`.
+    private static func install<Handler: LogHandler>(_ handler: Handler, level: Logger.Level) {
+        LoggingSystem.bootstrap { _ in
+            var copy = handler
+            copy.logLevel = level
+            return copy
+        }
     }
 
     /// The destination for the given environment and standard-error descriptor.

@@ -34,8 +34,28 @@ struct QwenSync: ParsableCommand {
     }
 
     /// Parses and runs the command; every way out ends in the contract's exit status.
+    ///
+    /// The hot paths, `--version` and a plain `status [--json]`, are answered before any
+    /// argument-parser work (building the parser's view of every command costs milliseconds),
+    /// with the same output and exit status as through the parser.
     static func main() {
-        let arguments = CommandLineArguments.hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()), root: self)
+        let given = Array(CommandLine.arguments.dropFirst())
+        if given == ["--version"] {
+            print(QwenSyncVersion.current)
+            return
+        }
+        // Before any command reads a token: no core file, no ptrace by other processes.
+        ProcessHardening.forbidCoreDumps()
+        if let json = StatusCommand.plainInvocation(given) {
+            do {
+                LockWaitNotice.installIfTerminal()
+                try StatusCommand.report(try Settings.resolve(environment: .current), json: json)
+                return
+            } catch {
+                exit(reporting: error)
+            }
+        }
+        let arguments = CommandLineArguments.hoistingGlobalOptions(given, root: self)
         do {
             try CommandLineArguments.checkHelpTopic(arguments, root: self)
             var command = try parseAsRoot(arguments)

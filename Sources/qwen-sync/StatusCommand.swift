@@ -1,6 +1,6 @@
 import ArgumentParser
+import QwenControl
 import QwenSyncCore
-import QwenSyncDaemon
 
 /// `qwen-sync status [--json]`: asks the running daemon; exit 3 with a file-based summary when none
 /// answers, or when the daemon that answers serves another qwen directory than the one asked about.
@@ -22,31 +22,48 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let settings = try global.settings()
         if check { return try UsabilityCheck.run(settings) }
+        try Self.report(settings, json: json)
+    }
+
+    /// Whether `arguments` (after the executable) are a plain `status` or `status --json`,
+    /// which ``QwenSync`` answers before any argument-parser work; `nil` for anything else.
+    ///
+    /// - Returns: whether JSON was asked for.
+    static func plainInvocation(_ arguments: [String]) -> Bool? {
+        switch arguments {
+        case ["status"]: false
+        case ["status", "--json"]: true
+        default: nil
+        }
+    }
+
+    /// Asks the daemon and prints its answer, or the summary from the files and exit 3.
+    static func report(_ settings: Settings, json: Bool) throws {
         let reply: JSONValue
         do {
-            reply = try ControlServer.request(["command": "status"], at: settings.socketPath)
+            reply = try ControlClient.request(.status, at: settings.socketPath)
         } catch {
             if case .untrusted(let problem) = error { throw CommandFailure(problem.description) }
-            try printOffline(settings, problem: "no daemon answers: \(error.description)", headline: "not running (\(error.description))")
+            try printOffline(settings, json: json, problem: "no daemon answers: \(error.description)", headline: "not running (\(error.description))")
             throw CommandFailure("no daemon answers at \(settings.socketPath)", exitCode: 3)
         }
-        if let message = reply.objectValue?["error"]?.stringValue { throw CommandFailure("the daemon says: \(message)") }
-        if let served = reply.objectValue?["qwen_dir"]?.stringValue, !QwenDirectoryMatch.same(served, settings.qwenDirectory) {
-            let pid = reply.objectValue?["daemon"]?.objectValue?["pid"]?.int64Value.map { " (pid \($0))" } ?? ""
-            let reason = "the daemon at \(settings.socketPath)\(pid) serves \(served), not \(settings.qwenDirectory)"
-            try printOffline(settings, problem: reason, headline: "none serves this qwen dir (\(reason))")
+        let status: DaemonStatus
+        do { status = try DaemonStatus(json: reply) } catch { throw CommandFailure(error.description) }
+        if !QwenDirectoryMatch.same(status.qwenDirectory, settings.qwenDirectory) {
+            let reason = "the daemon at \(settings.socketPath) (pid \(status.daemon.pid)) serves \(status.qwenDirectory), not \(settings.qwenDirectory)"
+            try printOffline(settings, json: json, problem: reason, headline: "none serves this qwen dir (\(reason))")
             throw CommandFailure(reason, exitCode: 3)
         }
         if json {
-            print(reply.serialized(.pretty))
+            print(reply.serialized(.pretty))  // as the daemon sent it, keys a newer daemon added included
         } else {
-            print(StatusReport.render(reply, nowMs: WallClock.nowMs()))
+            print(StatusReport.render(status, nowMs: WallClock.nowMs()))
         }
     }
 
     /// The summary from the files alone; `problem` goes into the JSON's `error`, `headline`
     /// after "qwen-sync daemon: " in the text.
-    private func printOffline(_ settings: Settings, problem: String, headline: String) throws {
+    private static func printOffline(_ settings: Settings, json: Bool, problem: String, headline: String) throws {
         let state = try? CredentialStore(settings: settings).read()
         let nowMs = WallClock.nowMs()
         let summaries = (state?.accounts.accounts ?? []).map { AccountSummary($0, in: state!, nowMs: nowMs) }

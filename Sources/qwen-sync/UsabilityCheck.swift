@@ -1,5 +1,5 @@
+import QwenControl
 import QwenSyncCore
-import QwenSyncDaemon
 
 /// `qwen-sync status --check`: whether clients can use the active account now, for scripts and
 /// shell prompts. Prints nothing when it can (exit 0); one line on stderr and exit 1 when not.
@@ -18,7 +18,7 @@ enum UsabilityCheck {
 
     static func run(_ settings: Settings) throws {
         let nowMs = WallClock.nowMs()
-        if let reply = try? ControlServer.request(["command": "status"], at: settings.socketPath).objectValue,
+        if let reply = try? ControlClient.request(.status, at: settings.socketPath).objectValue,
             reply["error"] == nil, reply["qwen_dir"]?.stringValue == settings.qwenDirectory
         {
             let accounts = (reply["accounts"]?.arrayValue ?? []).compactMap(\.objectValue).map { object in

@@ -9,6 +9,8 @@ import QwenSyncCore
 import QwenSyncDaemon
 import QwenSystemd
 
+// Before anything holds a token: no core file, no ptrace by other processes (README, "Hardening").
+ProcessHardening.forbidCoreDumps()
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments == [HTTPExchange.argument] { exit(HTTPExchange.serve()) }
 guard arguments.isEmpty else {

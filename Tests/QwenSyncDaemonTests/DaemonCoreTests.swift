@@ -316,7 +316,7 @@ struct DaemonCoreTests {
         scene.files.credentials = nil
         scene.handle(.filesChanged(.credentialsDeleted))
         #expect(scene.count(Self.isWrite) == 1)
-        #expect(scene.core.syncError?.contains("rename") == true)
+        #expect(scene.core.syncError?.message.contains("rename") == true)
         #expect(scene.core.statusLine(at: scene.now).contains("sync failing"))
         var gaps: [Int64] = []
         var last = scene.now.monotonicMs

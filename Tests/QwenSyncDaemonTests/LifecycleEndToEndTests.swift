@@ -145,12 +145,12 @@ struct LifecycleEndToEndTests {
     func controlProtocolErrors() async throws {
         let fixture = try await DaemonFixture()
         let daemon = try await fixture.startDaemon()
-        let unknown = try ControlClient.send(Array(#"{"command":"launch"}"#.utf8) + [10], to: fixture.socketPath)
+        let unknown = try RawControlSocket.send(Array(#"{"command":"launch"}"#.utf8) + [10], to: fixture.socketPath)
         #expect(unknown.contains("unknown command"))
-        let malformed = try ControlClient.send(Array("not json\n".utf8), to: fixture.socketPath)
+        let malformed = try RawControlSocket.send(Array("not json\n".utf8), to: fixture.socketPath)
         #expect(malformed.contains("malformed request"))
         // A client that connects and says nothing only delays others briefly.
-        let silent = try ControlClient.connect(fixture.socketPath)
+        let silent = try RawControlSocket.connect(fixture.socketPath)
         defer { close(silent) }
         #expect(fixture.ping())
         #expect(await daemon.process.stop() == 0)

@@ -192,7 +192,7 @@ struct SyncEndToEndTests {
         let target = fixture.directory.appending("gone/oauth_creds.json")
         unlink(fixture.credentialsPath)
         #expect(symlink(target, fixture.credentialsPath) == 0)
-        let syncError = { try fixture.status()["sync_error"]?.stringValue }
+        let syncError = { try fixture.status()["sync_error"]?.objectValue?["message"]?.stringValue }
         #expect(try await eventually(timeoutMs: 20_000) { try syncError() != nil }, "\(DaemonFixture.read(daemon.log) ?? "")")
         // status keeps answering while the daemon retries (1 s, 2 s, 4 s…), and says how often it failed.
         #expect(try await eventually(timeoutMs: 30_000) { try syncError()?.contains("(3 failed attempts") == true }, "\((try? syncError()) ?? "none")")

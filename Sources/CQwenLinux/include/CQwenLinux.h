@@ -25,6 +25,10 @@ int CQwenLinux_pipeCloseOnExec(int ends[2], int nonBlocking);
 /// thread spawns meanwhile. Returns the new descriptor, or -1 with errno set.
 int CQwenLinux_acceptCloseOnExec(int descriptor);
 
+/// prctl(PR_SET_DUMPABLE): 0 forbids core dumps and ptrace/`/proc` access by other
+/// processes of the same user (reset to 1 by execve). Returns 0, or -1 with errno set.
+int CQwenLinux_setDumpable(int dumpable);
+
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29 and later): the child starts in `path`.
 /// Returns 0 or an error number.
 int CQwenLinux_addChdir(posix_spawn_file_actions_t *actions, const char *path);

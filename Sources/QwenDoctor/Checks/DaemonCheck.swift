@@ -1,5 +1,5 @@
+import QwenControl
 import QwenSyncCore
-import QwenSyncDaemon
 
 /// Does a daemon answer on the control socket, and does it serve this qwen directory?
 enum DaemonCheck {
@@ -9,7 +9,7 @@ enum DaemonCheck {
         let directory = context.settings.qwenDirectory
         let reply: JSONValue
         do {
-            reply = try ControlServer.request(["command": "status"], at: socket, timeoutMs: 2000)
+            reply = try ControlClient.request(.status, at: socket, timeoutMs: 2000)
         } catch {
             switch error {
             case .untrusted(let cause):
@@ -29,36 +29,42 @@ enum DaemonCheck {
                 )
             }
         }
-        let status = reply.objectValue
-        if let message = status?["error"]?.stringValue {
+        let status: DaemonStatus
+        do { status = try DaemonStatus(json: reply) } catch {
+            let message = ControlReply.errorMessage(of: reply).map { "answers with an error: \($0)" } ?? "answers, but \(error.description)"
             return (
                 DoctorFinding(
-                    "daemon", .fail, "the daemon at \(socket) answers with an error: \(message)",
+                    "daemon", .fail, "the daemon at \(socket) \(message)",
                     fix: "see `qwen-sync logs --event error`, then restart the daemon"), true
             )
         }
-        let served = status?["qwen_dir"]?.stringValue
-        guard served == directory else {
+        guard status.qwenDirectory == directory else {
             return (
                 DoctorFinding(
                     "daemon", .fail,
-                    "the daemon at \(socket) serves \(served ?? "an unknown directory"), not \(directory)",
+                    "the daemon at \(socket) serves \(status.qwenDirectory), not \(directory)",
                     fix: "run the daemon with the same --qwen-dir/QWEN_HOME as your clients, or pass --socket for the right one"
                 ), true
             )
         }
-        let daemon = status?["daemon"]?.objectValue
-        let pid = daemon?["pid"]?.int64Value.map { "pid \($0)" } ?? "unknown pid"
-        let version = daemon?["version"]?.stringValue.map { "version \($0)" } ?? "unknown version"
-        let uptime = daemon?["uptime_s"]?.int64Value.map { ", up \(durationText(ms: $0 * 1000))" } ?? ""
-        let clock = status?["clock"]?.objectValue
+        let daemon = status.daemon
+        let uptime = durationText(ms: daemon.uptimeSeconds * 1000)
+        if let error = status.syncError {
+            return (
+                DoctorFinding(
+                    "daemon", .fail,
+                    "the daemon (pid \(daemon.pid)) cannot write the files since \(UTCTimestamp.iso8601(ms: error.sinceMs)): \(error.message)",
+                    fix: "fix what the message names (a full disk, a broken symlink, permissions); the daemon retries by itself"), true
+            )
+        }
         let jump =
-            clock.flatMap { clock in
-                clock["last_jump_at_ms"]?.int64Value.map { atMs in
-                    let what = clock["kind"]?.stringValue == "resume" ? "the machine resumed" : "the clock was set"
-                    return "; \(what) \(durationText(ms: WallClock.nowMs() - atMs)) ago: \(clock["action"]?.stringValue ?? "?")"
-                }
+            status.clock.map { clock in
+                let what = clock.kind == "resume" ? "the machine resumed" : "the clock was set"
+                return "; \(what) \(durationText(ms: WallClock.nowMs() - clock.lastJumpAtMs)) ago: \(clock.action)"
             } ?? ""
-        return (DoctorFinding("daemon", .ok, "the daemon answers (\(pid), \(version)\(uptime)) and serves \(directory)\(jump)"), true)
+        return (
+            DoctorFinding("daemon", .ok, "the daemon answers (pid \(daemon.pid), version \(daemon.version), up \(uptime)) and serves \(directory)\(jump)"),
+            true
+        )
     }
 }

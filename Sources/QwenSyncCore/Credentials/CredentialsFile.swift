@@ -1,3 +1,5 @@
+import Glibc
+
 /// Reading and writing `oauth_creds.json` the way qwen-code accepts it.
 public enum CredentialsFile {
     /// What was found at the credentials path.
@@ -34,6 +36,11 @@ public enum CredentialsFile {
             return .invalid(error.reason, FileIdentity.of(path))
         }
         guard let contents else { return .missing }
+        if let owner = foreignOwner(of: path) {
+            return .invalid(
+                "owned by uid \(owner), not by you (uid \(getuid())); ignored: a file another user put in your qwen dir is never adopted (remove it)",
+                contents.identity)
+        }
         do {
             return .valid(try parse(contents.bytes), contents.identity)
         } catch {
@@ -41,10 +48,18 @@ public enum CredentialsFile {
         }
     }
 
+    /// The owner of the file at `path` (through a symlink) when it is not the current user.
+    private static func foreignOwner(of path: String) -> uid_t? {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_uid != getuid() else { return nil }
+        return status.st_uid
+    }
+
     /// The tokens of an invalid file whose refresh token may still work (say, `expiry_date`
     /// written as a string), read leniently so that writing over the file loses nothing.
     public static func salvage(_ path: String) -> OAuthCredentials? {
-        guard let bytes = (try? SecureFile.read(path, limit: CredentialStore.ownFileReadLimit))??.bytes, let object = (try? JSON.parse(bytes))?.objectValue,
+        guard foreignOwner(of: path) == nil, let bytes = (try? SecureFile.read(path, limit: CredentialStore.ownFileReadLimit))??.bytes,
+            let object = (try? JSON.parse(bytes))?.objectValue,
             let refreshToken = object["refresh_token"]?.stringValue, !refreshToken.isEmpty
         else { return nil }
         let expiry = object["expiry_date"].flatMap { value -> Int64? in

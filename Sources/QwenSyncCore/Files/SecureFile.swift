@@ -96,7 +96,8 @@ public enum SecureFile {
     /// Creates `path` (and missing parents) as a directory with mode 0700.
     ///
     /// - Returns: warnings, e.g. when an existing directory is readable by others.
-    /// - Throws: ``FileError`` when it cannot be created or is not a directory.
+    /// - Throws: ``FileError`` when it cannot be created, is not a directory, or is writable
+    ///   by its group or by others (the message gives the `chmod go-w` that fixes it).
     @discardableResult
     public static func ensureDirectory(_ path: String) throws(FileError) -> [String] {
         var status = stat()
@@ -105,6 +106,13 @@ public enum SecureFile {
                 throw FileError(path: path, reason: "exists but is not a directory")
             }
             let mode = status.st_mode & 0o777
+            // Whoever can write here can replace the credentials (and plant their own):
+            // refused, with the one change that fixes it and loosens nothing.
+            guard mode & 0o022 == 0 else {
+                let who = mode & 0o002 != 0 ? "every user" : "its group"
+                throw FileError(
+                    path: path, reason: "is writable by \(who) (mode \(String(mode, radix: 8))); refusing to keep tokens in it (fix: chmod go-w \(path))")
+            }
             return mode & 0o077 == 0
                 ? [] : ["\(path) has mode \(String(mode, radix: 8)); 700 is recommended (chmod 700 \(path))"]
         }

@@ -38,9 +38,10 @@ public struct LockFile: Sendable {
         var delay = policy.initialDelayMs
         var deletionWatch: LockDeletionWatch?
         var watchTried = false
+        var age = LockAge()
         while true {
             if let held = try tryAcquire() { return held }
-            if let stale = staleLock() {
+            if let stale = staleLock(&age) {
                 Self.remove(path, ifStillVersion: stale)
                 continue
             }
@@ -59,7 +60,7 @@ public struct LockFile: Sendable {
                 observer.report(LockWait(path: path, waitedMs: waited, holder: LockInspector.inspect(path)))
                 nextReportMs = now + observer.everyMs
             }
-            let timeout = min(delay, policy.maxWaitMs - waited, nextReportMs - now, untilStaleMs())
+            let timeout = min(delay, policy.maxWaitMs - waited, nextReportMs - now, untilStaleMs(&age))
             if let deletionWatch {
                 _ = deletionWatch.waitForDeletion(timeoutMs: timeout)
             } else {
@@ -92,10 +93,11 @@ public struct LockFile: Sendable {
     /// The identity of the lock file if it is stale now: its mtime is older than the stale
     /// time, or (after a second) it names a holder pid that no longer exists. Only the
     /// plugin's and qwen-sync's `<pid>-<ms>-<hex>` locks name their holder; qwen-code's bare
-    /// UUID locks go stale by age alone.
-    private func staleLock() -> FileIdentity? {
+    /// UUID locks go stale by age alone. A lock whose mtime lies in the future is aged by
+    /// ``LockAge``.
+    private func staleLock(_ age: inout LockAge) -> FileIdentity? {
         guard let identity = FileIdentity.of(path) else { return nil }
-        let ageMs = WallClock.nowMs() - identity.modificationTimeMs
+        let ageMs = age.ageMs(of: identity, nowMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs())
         if ageMs > policy.staleAfterMs { return identity }
         if ageMs > 1_000, let pid = LockInspector.inspect(path)?.holderPID, kill(pid, 0) != 0, errno == ESRCH {
             return identity
@@ -104,11 +106,10 @@ public struct LockFile: Sendable {
     }
 
     /// Milliseconds until the current lock file turns stale by age (at least 1).
-    private func untilStaleMs() -> Int64 {
+    private func untilStaleMs(_ age: inout LockAge) -> Int64 {
         guard let identity = FileIdentity.of(path) else { return 1 }
-        return max(1, policy.staleAfterMs - (WallClock.nowMs() - identity.modificationTimeMs) + 1)
+        return max(1, policy.staleAfterMs - age.ageMs(of: identity, nowMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs()) + 1)
     }
-
     /// Removes the lock at `path` only if it is still the version `expected`.
     ///
     /// The file is renamed aside first (as qwen-code does, to `<lock>.stale.<uuid>`), then the
@@ -123,5 +124,26 @@ public struct LockFile: Sendable {
             link(aside, path)
         }
         unlink(aside)
+    }
+}
+
+/// How old a lock file is. Normally its mtime's age on the wall clock; but a lock whose mtime
+/// lies in the future (the clock was stepped back while it was held, or someone set it) would
+/// never turn stale that way and block every client for good. Such a file is aged on our
+/// monotonic clock from the moment we first saw it, so it turns stale once the peers' own
+/// stale time has passed here. A holder's heartbeat sets the mtime to the present, which
+/// makes it a different version and ages it by its mtime again.
+struct LockAge {
+    private var futureVersion: (identity: FileIdentity, firstSeenMonotonicMs: Int64)?
+
+    /// The age of `identity` in milliseconds at wall-clock `nowMs` and monotonic `monotonicMs`.
+    mutating func ageMs(of identity: FileIdentity, nowMs: Int64, monotonicMs: Int64) -> Int64 {
+        let byModificationTime = nowMs - identity.modificationTimeMs
+        guard byModificationTime < 0 else {
+            futureVersion = nil
+            return byModificationTime
+        }
+        if futureVersion?.identity != identity { futureVersion = (identity, monotonicMs) }
+        return monotonicMs - (futureVersion?.firstSeenMonotonicMs ?? monotonicMs)
     }
 }

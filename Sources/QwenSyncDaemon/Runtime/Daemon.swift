@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import QwenControl
 import QwenOAuth
 import QwenSyncCore
 import QwenSystemd
@@ -96,9 +97,8 @@ public final class Daemon {
         let watchdogMs = notifier.watchdogInterval().map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
         var running = perform(core.handle(.started(watchdogIntervalMs: watchdogMs), at: .now()))
 
-        var descriptors = [
+        var ownDescriptors = [
             pollfd(fd: watcher.descriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: server.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: worker.completionDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: timer.descriptor, events: Int16(POLLIN), revents: 0),
@@ -107,12 +107,16 @@ public final class Daemon {
             pollfd(fd: networkWatcher?.descriptor ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while running {
-            descriptors[5].fd = sleepWatcher?.descriptor ?? -1
-            descriptors[5].events = sleepWatcher?.pollEvents ?? Int16(POLLIN)
-            let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
+            ownDescriptors[4].fd = sleepWatcher?.descriptor ?? -1
+            ownDescriptors[4].events = sleepWatcher?.pollEvents ?? Int16(POLLIN)
+            // The control server's descriptors (listener and open connections) follow the loop's own.
+            var descriptors = ownDescriptors + server.pollDescriptors
+            let timeout = server.pollTimeout(capping: pollTimeout(), nowMs: WallClock.monotonicMs())
+            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 && errno != EINTR { break }
+            let controlActive = descriptors[ownDescriptors.count...].contains { $0.revents != 0 }
             var events: [DaemonEvent] = ready == 0 ? [.timerFired] : []
-            if descriptors[2].revents != 0 { events += signals.drain().map { $0 == SIGHUP ? .reload : .stop } }
+            if descriptors[1].revents != 0 { events += signals.drain().map { $0 == SIGHUP ? .reload : .stop } }
             if descriptors[0].revents != 0 {
                 var trigger = watcher.drain()
                 if trigger.contains(.credentialsDeleted) || access(settings.accountsPath, F_OK) != 0 || access(settings.credentialsPath, F_OK) != 0 {
@@ -126,21 +130,20 @@ public final class Daemon {
                 }
                 if !trigger.isEmpty { events.append(.filesChanged(trigger)) }
             }
-            if descriptors[1].revents != 0 {
-                events.append(.controlRequest)
-            }
-            if descriptors[3].revents != 0, let output = worker.takeResult() { events.append(.finished(output)) }
-            if descriptors[4].revents != 0 { events.append(timer.acknowledge() ? .clockChanged : .timerFired) }
-            if descriptors[5].revents != 0 { events += sleepEvents() }
-            if descriptors[6].revents != 0, networkWatcher?.drain() == true { events.append(.networkReturned) }
+            if controlActive { events.append(.controlRequest) }
+            if descriptors[2].revents != 0, let output = worker.takeResult() { events.append(.finished(output)) }
+            if descriptors[3].revents != 0 { events.append(timer.acknowledge() ? .clockChanged : .timerFired) }
+            if descriptors[4].revents != 0 { events += sleepEvents() }
+            if descriptors[5].revents != 0, networkWatcher?.drain() == true { events.append(.networkReturned) }
             for event in events where running { running = perform(core.handle(event, at: .now())) }
             if sleepPending, core.isQuiescent {
                 sleepPending = false
                 sleepWatcher?.releaseInhibitor()
                 logger.debug("ready to sleep: nothing in flight, no lock held", metadata: ["event": "sleep"])
             }
-            // Answered after the events of this turn: the document shows what they changed.
-            if descriptors[1].revents != 0 { server.acceptOne(answer) }
+            // Answered after the events of this turn: the document shows what they changed. A
+            // connection is read and written without blocking, and closed at its deadline.
+            server.service(descriptors[ownDescriptors.count...], nowMs: WallClock.monotonicMs(), answer: answer)
         }
         if running { _ = perform(core.handle(.stop, at: .now())) }  // an error ended the loop
         _ = try? notifier.stopping()
@@ -283,11 +286,11 @@ public final class Daemon {
 
     // MARK: Status
 
-    private func answer(_ request: JSONValue) -> JSONValue {
-        switch request.objectValue?["command"]?.stringValue {
-        case "status": return statusDocument()
-        case "ping": return ["ok": true]
-        default: return ["error": "unknown command; supported: status, ping"]
+    private func answer(_ request: ControlRequest) -> JSONValue {
+        switch request {
+        case .status: statusDocument()
+        case .ping: ControlReply.ok
+        case .refresh: ControlReply.unsupported(request)
         }
     }
 
@@ -300,8 +303,10 @@ public final class Daemon {
             startedMs: core.startedMs,
             refreshingID: core.refreshingID,
             lastEvent: core.lastEvent,
-            syncError: core.syncError,
-            clock: core.lastClockEvent
+            syncError: core.syncError.map { DaemonStatus.SyncError(sinceMs: $0.sinceMs, message: $0.message) },
+            clock: core.lastClockEvent.map {
+                DaemonStatus.ClockJump(lastJumpAtMs: $0.atMs, kind: $0.kind.rawValue, stepSeconds: $0.stepMs / 1000, action: $0.action)
+            }
         ).json(nowMs: WallClock.nowMs())
     }
 }

@@ -139,8 +139,11 @@ struct DaemonCore {
     private(set) var startedMs: Int64 = 0
     /// The account the worker is refreshing.
     private(set) var refreshingID: String?
-    /// Why syncing fails and how often it has, while it keeps failing (the `sync_error` of `status`).
-    var syncError: String? { syncFailure.map { "\($0.message) (\($0.attempts) failed attempts so far)" } }
+    /// Since when (wall clock) and why syncing fails, with how often it has, while it keeps
+    /// failing (the `sync_error` of `status`).
+    var syncError: (sinceMs: Int64, message: String)? {
+        syncFailure.map { ($0.sinceMs, "\($0.message) (\($0.attempts) failed attempts so far)") }
+    }
     /// Whether the loop should keep running.
     private(set) var running = true
     /// Between ``DaemonEvent/suspending`` and the resume: nothing new starts, so no lock file
@@ -169,7 +172,7 @@ struct DaemonCore {
     private var watchdogAtMs: Int64?
     private var codeTrimAtMs: Int64?
     private var lastInstant: DaemonInstant?
-    private var syncFailure: (message: String, attempts: Int, retryAtMs: Int64?)?
+    private var syncFailure: (message: String, attempts: Int, sinceMs: Int64, retryAtMs: Int64?)?
     /// When the last resume was noted, on the monotonic clock (see ``resumeEchoMs``).
     private var resumeNotedAtMonotonicMs: Int64?
     /// The wall clock minus the monotonic clock when the clock was last checked for a step (at
@@ -391,7 +394,7 @@ struct DaemonCore {
                 .error, "sync failed: \(message); retrying every \(Self.syncRetryCapMs / 1000) s at most until it works", event: "error", at: now,
                 into: &actions)
         }
-        syncFailure = (message, attempts, now.monotonicMs.plus(delay))
+        syncFailure = (message, attempts, syncFailure?.sinceMs ?? now.wallMs, now.monotonicMs.plus(delay))
         actions.append(.status(statusLine(at: now)))
     }
 

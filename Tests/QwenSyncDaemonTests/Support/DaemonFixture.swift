@@ -1,6 +1,6 @@
 import Glibc
+import QwenControl
 import QwenSyncCore
-import QwenSyncDaemon
 import QwenSyncTestSupport
 
 /// One end-to-end scene: a private qwen dir, a control socket path, a stand-in OAuth server,
@@ -62,12 +62,12 @@ final class DaemonFixture {
 
     /// Whether a daemon answers on the control socket.
     func ping() -> Bool {
-        (try? ControlServer.request(["command": "ping"], at: socketPath, timeoutMs: 1000))?.objectValue?["ok"]?.boolValue == true
+        (try? ControlClient.request(.ping, at: socketPath, timeoutMs: 1000))?.objectValue?["ok"]?.boolValue == true
     }
 
     /// The daemon's status document.
     func status() throws -> JSONObject {
-        guard let object = try ControlServer.request(["command": "status"], at: socketPath).objectValue else {
+        guard let object = try ControlClient.request(.status, at: socketPath).objectValue else {
             throw TestSupportError("status is not an object")
         }
         return object

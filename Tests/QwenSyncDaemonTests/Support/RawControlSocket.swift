@@ -1,8 +1,8 @@
 import Glibc
-import QwenSyncDaemon
+import QwenControl
 
 /// Raw access to the control socket, for protocol-level tests.
-enum ControlClient {
+enum RawControlSocket {
     /// Sends `bytes` as they are and returns the whole reply as text.
     static func send(_ bytes: [UInt8], to path: String) throws -> String {
         let descriptor = try UnixSocket.connect(to: path)

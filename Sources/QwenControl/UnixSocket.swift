@@ -51,20 +51,6 @@ public enum UnixSocket {
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Reads until newline, EOF or `limit` bytes.
-    public static func readLine(_ descriptor: Int32, limit: Int = 64 * 1024) -> [UInt8]? {
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while data.count < limit {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            data.append(contentsOf: chunk[..<count])
-            if let newline = data.firstIndex(of: 0x0A) { return Array(data[..<newline]) }
-        }
-        return data.isEmpty ? nil : data
-    }
-
     /// Reads everything until EOF; nothing when more than `limit` bytes arrive or a read fails.
     public static func readAll(_ descriptor: Int32, limit: Int = 16 << 20) -> [UInt8] {
         (try? DescriptorInput.readAll(descriptor, limit: limit)) ?? []

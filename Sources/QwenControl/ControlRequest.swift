@@ -1,0 +1,78 @@
+import QwenSyncCore
+
+/// One request on the control socket: a line of JSON such as `{"command":"status"}`.
+///
+/// The server decodes the line into this type and answers a line it cannot decode with
+/// ``ControlReply/error(_:)``; clients encode it with ``json``.
+public enum ControlRequest: Sendable, Equatable {
+    /// The daemon's ``DaemonStatus``.
+    case status
+    /// `{"ok": true}`: a daemon answers here.
+    case ping
+    /// Refresh `accountID` (the active account when `nil`) now and answer once it is done.
+    /// A daemon that cannot do this answers ``ControlReply/unsupported(_:)``.
+    case refresh(accountID: String?)
+
+    /// The commands a server knows, as named in the "unknown command" error.
+    public static let commandNames = ["status", "ping", "refresh"]
+
+    /// The request as it is sent (one line of compact JSON without the newline).
+    public var json: JSONValue {
+        switch self {
+        case .status: ["command": "status"]
+        case .ping: ["command": "ping"]
+        case .refresh(let accountID):
+            .object(JSONObject([("command", "refresh"), ("account", .optionalString(accountID))]))
+        }
+    }
+
+    /// Decodes a request line.
+    ///
+    /// - Throws: ``ControlProtocolError`` saying what is wrong with it, in words a client's
+    ///   author can act on.
+    public init(line: [UInt8]) throws(ControlProtocolError) {
+        guard let value = try? JSON.parse(line), let object = value.objectValue else {
+            throw ControlProtocolError("malformed request: send one line of JSON such as {\"command\":\"status\"}")
+        }
+        switch object["command"]?.stringValue {
+        case "status": self = .status
+        case "ping": self = .ping
+        case "refresh":
+            let account = object["account"]
+            guard account == nil || account?.isNull == true || account?.stringValue != nil else {
+                throw ControlProtocolError("malformed request: \"account\" must be an account id or label, or null for the active account")
+            }
+            self = .refresh(accountID: account?.stringValue)
+        default:
+            throw ControlProtocolError("unknown command; supported: \(Self.commandNames.joined(separator: ", "))")
+        }
+    }
+}
+
+/// Replies that are not a status document.
+public enum ControlReply {
+    /// `{"ok": true}`, the answer to ``ControlRequest/ping``.
+    public static let ok: JSONValue = ["ok": true]
+
+    /// `{"error": message}`: the request was not served.
+    public static func error(_ message: String) -> JSONValue { ["error": .string(message)] }
+
+    /// `{"error": …, "unsupported": true}`: this daemon does not serve `request` (yet); the
+    /// client does the work itself.
+    public static func unsupported(_ request: ControlRequest) -> JSONValue {
+        let command = request.json.objectValue?["command"]?.stringValue ?? "?"
+        return .object(JSONObject([("error", .string("this daemon does not serve \(command) requests")), ("unsupported", true)]))
+    }
+
+    /// The `error` of a reply, if it is one.
+    public static func errorMessage(of reply: JSONValue) -> String? { reply.objectValue?["error"]?.stringValue }
+}
+
+/// A request or reply on the control socket that does not follow the protocol.
+public struct ControlProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, for the other side's author.
+    public let description: String
+
+    /// An error saying `description`.
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,127 @@
+import Glibc
+import QwenControl
+import QwenSyncCore
+import QwenSyncTestSupport
+import Testing
+
+/// The server's non-blocking servicing with real Unix sockets, driven step by step with the
+/// time it is given: no client can hold it, and every client gets a line saying why it was
+/// cut off.
+@Suite("control: server never waits on a client")
+struct ControlServerTests {
+    private let directory: TemporaryDirectory
+    private let server: ControlServer
+    private var path: String { directory.appending("run/control.sock") }
+    private let startMs = WallClock.monotonicMs()
+
+    init(maxConnections: Int = 128) throws {
+        directory = try TemporaryDirectory(prefix: "qwen-control-test")
+        var limits = ControlServer.Limits()
+        limits.maxConnections = maxConnections
+        server = try ControlServer(path: directory.appending("run/control.sock"), limits: limits)
+    }
+
+    /// Polls without waiting and runs one service step at `nowMs`.
+    private func step(atMs nowMs: Int64, answer: (ControlRequest) -> JSONValue = { _ in ControlReply.ok }) {
+        var descriptors = server.pollDescriptors
+        _ = poll(&descriptors, nfds_t(descriptors.count), 0)
+        server.service(descriptors, nowMs: nowMs, answer: answer)
+    }
+
+    private func connect() throws -> Int32 { try UnixSocket.connect(to: path, timeoutMs: 5_000) }
+
+    private func send(_ text: String, on descriptor: Int32) { UnixSocket.writeAll(descriptor, Array(text.utf8)) }
+
+    /// Everything the server sent until it closed the connection (a reset after the data,
+    /// which a close with unread request bytes causes, ends it too).
+    private func reply(_ descriptor: Int32) -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("a silent client and one trickling its request do not delay another's answer; at the deadline each gets an error line")
+    func slowClientsDoNotStall() throws {
+        let silent = try connect()
+        let trickling = try connect()
+        let asking = try connect()
+        defer { [silent, trickling, asking].forEach { close($0) } }
+        send("{\"comm", on: trickling)
+        send("{\"command\":\"ping\"}\n", on: asking)
+        step(atMs: startMs)
+        #expect(reply(asking) == "{\"ok\":true}\n")
+        #expect(server.openConnections == 2)
+
+        send("and", on: trickling)  // a byte now and then does not extend the deadline
+        step(atMs: startMs + 1_999)
+        #expect(server.openConnections == 2)
+        #expect(server.pollTimeout(capping: -1, nowMs: startMs + 1_999) == 1)
+        #expect(server.pollTimeout(capping: 60_000, nowMs: startMs) == 2_000)
+
+        step(atMs: startMs + 2_000)
+        #expect(server.openConnections == 0)
+        for descriptor in [silent, trickling] {
+            #expect(reply(descriptor).contains("timed out: send the request line within 2000 ms"))
+        }
+    }
+
+    @Test("beyond the connection cap a new client gets a busy line at once; the others are still served")
+    func connectionCap() throws {
+        let capped = try ControlServerTests(maxConnections: 3)
+        let held = try (0..<3).map { _ in try capped.connect() }
+        let excess = try capped.connect()
+        defer { (held + [excess]).forEach { close($0) } }
+        capped.step(atMs: capped.startMs)
+        #expect(capped.reply(excess).contains("busy: 3 control connections are open"))
+        #expect(capped.server.openConnections == 3)
+        capped.send("{\"command\":\"status\"}\n", on: held[1])
+        capped.step(atMs: capped.startMs + 1) { request in request == .status ? ["served": true] : ControlReply.error("wrong request") }
+        #expect(capped.reply(held[1]) == "{\"served\":true}\n")
+        #expect(capped.server.openConnections == 2)
+    }
+
+    @Test("a client that never reads a long reply is written to without blocking and dropped at the reply deadline")
+    func clientThatNeverReads() throws {
+        let client = try connect()
+        defer { close(client) }
+        send("{\"command\":\"status\"}\n", on: client)
+        let huge = JSONValue.string(String(repeating: "x", count: 8 << 20))
+        step(atMs: startMs) { _ in ["blob": huge] }  // returns: the socket buffer filled, the rest waits
+        #expect(server.openConnections == 1)
+        #expect(server.pollDescriptors.last?.events == Int16(POLLOUT))
+        step(atMs: startMs + 2_000)
+        #expect(server.openConnections == 0)
+        let partial = reply(client)
+        #expect(!partial.isEmpty && !partial.hasSuffix("\n"), "only part of the reply got out")
+    }
+
+    @Test("a request ended by closing the sending side is answered; a request line too long and a malformed one get an error")
+    func requestShapes() throws {
+        let halfClosed = try connect()
+        let tooLong = try connect()
+        let malformed = try connect()
+        defer { [halfClosed, tooLong, malformed].forEach { close($0) } }
+        send("{\"command\":\"ping\"}", on: halfClosed)
+        shutdown(halfClosed, Int32(SHUT_WR))
+        send("not json\n", on: malformed)
+        step(atMs: startMs)
+        #expect(reply(halfClosed) == "{\"ok\":true}\n")
+        #expect(reply(malformed).contains("malformed request"))
+
+        // More than 64 KiB without a newline: written in pieces, each followed by a step.
+        let piece = [UInt8](repeating: 0x20, count: 16 * 1024)
+        var answered = ""
+        for _ in 0..<6 where answered.isEmpty {
+            UnixSocket.writeAll(tooLong, piece)
+            step(atMs: startMs + 1)
+            if server.openConnections == 0 { answered = reply(tooLong) }
+        }
+        #expect(answered.contains("request too long"), "\(answered)")
+    }
+}
