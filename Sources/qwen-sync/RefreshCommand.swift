@@ -7,12 +7,16 @@ struct RefreshCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refresh",
         abstract: "Refresh an account (default: the active one) or --all now, under the locks.",
-        discussion: "Skips the network when another process refreshed the account meanwhile. Exit 1 with the reason when the server refuses."
+        discussion: """
+            Skips the network when another process refreshed the account meanwhile. A token the server refused before is \
+            presented again (one rotated out never is). Exit 1 with the reason when the server refuses.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Account id, label, email, identity as shown, or unique id prefix (default: the active account).") var account: String?
-    @Flag(help: "Refresh every account that is not auth_invalid.") var all = false
+    @Flag(help: "Refresh every account that is not auth_invalid (accounts refused under another endpoint or client id are tried again).")
+    var all = false
     @Flag(help: "Print one JSON document.") var json = false
 
     func validate() throws {
@@ -21,7 +25,7 @@ struct RefreshCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let store = settings.commandStore
+        let store = try settings.writingStore(before: "the refresh")
         let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
         var state = try CommandFailure.wrap { try store.read() }
         if case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) {
@@ -35,6 +39,11 @@ struct RefreshCommand: ParsableCommand {
                     return state
                 }
             }
+        }
+        if all {
+            // Accounts refused under another endpoint or client id are presented again under this one.
+            let released = try CommandFailure.wrap { try refresher.reconsiderRefusalsUnderOtherConfigurations() }
+            if !released.isEmpty { state = try CommandFailure.wrap { try store.read() } }
         }
         let nowMs = WallClock.nowMs()
         let targets: [StoredAccount]
@@ -51,7 +60,7 @@ struct RefreshCommand: ParsableCommand {
         var outcomes: [RefreshOutcome] = []
         for target in targets {
             let outcome = try CommandFailure.wrap {
-                try refresher.refresh(accountID: target.id, policy: .unlessRotatedSince(refreshToken: target.token.refreshToken))
+                try refresher.refresh(accountID: target.id, policy: .unlessRotatedSince(refreshToken: target.token.refreshToken), explicitly: true)
             }
             outcomes.append(outcome)
             AuditTrail.record(.refresh, account: outcome.accountID ?? target.id, "refresh: \(outcome.resultText)")

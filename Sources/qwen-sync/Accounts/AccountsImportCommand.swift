@@ -13,7 +13,7 @@ struct AccountsImportCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let store = settings.commandStore
+        let store = try settings.writingStore(before: "the import")
         let (id, created, state): (String, Bool, CredentialState) = try CommandFailure.wrap {
             try store.transaction { state in
                 guard state.credentials != nil else {

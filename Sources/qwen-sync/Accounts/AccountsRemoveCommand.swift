@@ -20,7 +20,7 @@ struct AccountsRemoveCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = try global.settings().commandStore
+        let store = try global.settings().writingStore(before: "the change")
         // The account confirmed is the one removed, even if a label moved while the prompt waited.
         var confirmedID: String?
         if !yes {

@@ -19,7 +19,7 @@ struct AccountsRenameCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try global.settings().commandStore
+        let store = try global.settings().writingStore(before: "the change")
         let newLabel = label.isEmpty ? nil : label
         let (id, previous, state) = try CommandFailure.wrap {
             try store.transaction { state in

@@ -21,12 +21,24 @@ struct AccountsRestoreCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = try global.settings().commandStore
-        guard let account else { return try list(store) }
-        try CommandFailure.wrap {
-            try store.transaction { state in
-                do { try state.restore(accountID: account, replace: replace, nowMs: WallClock.nowMs()) } catch { throw CommandFailure("\(error)") }
+        let settings = try global.settings()
+        guard let account else { return try list(settings.commandStore) }
+        let store = try settings.writingStore(before: "the restore")
+        // A login whose store write failed is kept outside the qwen directory: bring it in first.
+        let unsaved = try CommandFailure.wrap {
+            try UnsavedTokens.read().entries.contains { $0.accountID == account } ? UnsavedTokens.take(accountID: account) : nil
+        }
+        do {
+            try CommandFailure.wrap {
+                try store.transaction { state in
+                    if let unsaved { state.recovered.keep(unsaved) }
+                    do { try state.restore(accountID: account, replace: replace, nowMs: WallClock.nowMs()) } catch { throw CommandFailure("\(error)") }
+                }
             }
+        } catch {
+            // Not restored: the unsaved login goes back where it was kept.
+            if let unsaved { _ = try? UnsavedTokens.keep(unsaved) }
+            throw error
         }
         AuditTrail.record(.restore, account: account, "accounts restore: put back the newest kept token of \(account)")
         if json {
@@ -37,7 +49,7 @@ struct AccountsRestoreCommand: ParsableCommand {
     }
 
     private func list(_ store: CredentialStore) throws {
-        let entries = try CommandFailure.wrap { try store.read() }.recovered.entries
+        let entries = try CommandFailure.wrap { try store.read() }.recovered.entries + UnsavedTokens.read().entries
         let nowMs = WallClock.nowMs()
         if json {
             printJSON(

@@ -14,7 +14,7 @@ struct AccountsUseCommand: ParsableCommand {
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = try global.settings().commandStore
+        let store = try global.settings().writingStore(before: "the change")
         let (id, health, adopted, state) = try CommandFailure.wrap {
             try store.transaction { state in
                 let target = try state.account(named: account)
