@@ -100,6 +100,22 @@ struct RefusalRecoveryTests {
         #expect(try fixture.server.counter("successful_refreshes") == 2)
     }
 
+    @Test("a daemon started with the right client id presents at once the tokens refused under the wrong one")
+    func daemonAfterWrongClientID() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.tearDown() }
+        let wrong = try await fixture.run(["refresh", "--all"], clientID: "f0304373-typo")
+        #expect(wrong.exitCode == 1)
+        #expect(try fixture.state().accounts.accounts.allSatisfy { $0.state(nowMs: WallClock.nowMs()) == .authInvalid })
+
+        let daemon = try ChildProcess(
+            BuiltProducts.path(of: "qwen-sync"), ["daemon"], environment: fixture.environment(), stderr: fixture.directory.appending("daemon.err"))
+        let recovered = try await eventually { try fixture.server.counter("successful_refreshes") == 2 }
+        _ = await daemon.stop()
+        #expect(recovered, "the daemon did not refresh both accounts")
+        try fixture.expectRecovered("after the daemon started with the right client id")
+    }
+
     @Test("a 400 without a code: the active account stays, its token is kept, and `accounts reset` presents it again")
     func bareBadRequest() async throws {
         let fixture = try await Fixture.make()
@@ -130,7 +146,7 @@ struct RefusalRecoveryTests {
         try fixture.expectRecovered("after reset")
     }
 
-    @Test("an explicit refresh presents a token refused before; a rotated-out one never")
+    @Test("an explicit refresh presents again a token refused before under the same configuration")
     func explicitRefreshPresentsAgain() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.tearDown() }
