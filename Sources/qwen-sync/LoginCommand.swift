@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import QwenDoctor
 import QwenOAuth
 import QwenSyncCore
 import QwenSyncDaemon
@@ -19,7 +20,9 @@ struct LoginCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(name: .customLong("no-browser"), help: "Never open a browser.") var noBrowser = false
     @Option(help: "A name for the account (unique, no control characters; usable instead of the id).") var label: String?
-    @Option(help: ArgumentHelp("Log this account in again (id, label, email, identity as shown, or unique id prefix).", valueName: "account"))
+    @Option(
+        help: ArgumentHelp("Log this account in again (id, label, email, identity as shown, or unique id prefix).", valueName: "account"),
+        completion: AccountCompletion.kind)
     var account: String?
     @Flag(name: .customLong("no-activate"), help: "Add the account without making it active.") var noActivate = false
     @Flag(help: "Print one JSON document on standard output (the login prompt goes to standard error).") var json = false
@@ -78,6 +81,9 @@ struct LoginCommand: ParsableCommand {
                 .run(presenter: presenter, cancelDescriptor: signals.descriptor)
         } catch .cancelled {
             throw CommandFailure("login cancelled", exitCode: 130)
+        } catch .transport(let transport) {
+            let hint = ClosedServiceHint.hint(baseURL: settings.oauthBaseURL).map { "; \($0)" } ?? ""
+            throw CommandFailure("login failed: \(DeviceFlowError.transport(transport))\(hint)")
         } catch {
             throw CommandFailure("login failed: \(error)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QwenDoctor
 import QwenOAuth
 import QwenSyncCore
 
@@ -14,7 +15,8 @@ struct RefreshCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix (default: the active account).") var account: String?
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix (default: the active account).", completion: AccountCompletion.kind)
+    var account: String?
     @Flag(help: "Refresh every account that is not auth_invalid (accounts refused under another endpoint or client id are tried again).")
     var all = false
     @Flag(help: "Print one JSON document.") var json = false
@@ -81,6 +83,11 @@ struct RefreshCommand: ParsableCommand {
                 ).serialized(.pretty))
         }
         let failures = outcomes.filter { !$0.succeeded }
+        if failures.contains(where: { if case .transientFailure = $0 { true } else { false } }),
+            let hint = ClosedServiceHint.hint(baseURL: settings.oauthBaseURL)
+        {
+            printError("qwen-sync: \(hint)")
+        }
         if failures.count == 1 && targets.count == 1 { throw CommandFailure(failures[0].description) }
         if !failures.isEmpty { throw CommandFailure("\(failures.count) of \(outcomes.count) refreshes failed") }
     }

@@ -22,7 +22,10 @@ do {
     // A refusal is evidence, not a verdict: accounts refused under another token endpoint or
     // client id are healthy again under this configuration, and their tokens are presented.
     let refresher = AccountRefresher(store: CredentialStore(settings: configuration.settings), client: OAuthClient(configuration: configuration.oauth))
-    if let released = try? refresher.reconsiderRefusalsUnderOtherConfigurations(), !released.isEmpty {
+    // Only in a qwen directory that exists: the daemon itself decides about a missing one.
+    if access(configuration.settings.qwenDirectory, F_OK) == 0, let released = try? refresher.reconsiderRefusalsUnderOtherConfigurations(),
+        !released.isEmpty
+    {
         logger.notice("refused under another endpoint or client id, presented again: \(released.joined(separator: ", "))", metadata: ["event": "refresh"])
     }
     try Daemon(configuration: configuration, logger: logger).run()

@@ -18,7 +18,7 @@ struct CLIAccountSafetyTests {
         let command = ([BuiltProducts.path(of: "qwen-sync"), "accounts"] + arguments + ["--qwen-dir", qwenDir]).map { "'\($0)'" }.joined(separator: " ")
         return try await runProduct(
             try #require(script), ["-q", "-e", "-c", command, "/dev/null"],
-            environment: ["QWEN_HOME": nil, "HOME": "/nonexistent", "NO_COLOR": nil].merging(environment) { $1 }, input: Array(input.utf8))
+            environment: ["QWEN_HOME": nil, "HOME": "/nonexistent", "NO_COLOR": nil, "TERM": "xterm"].merging(environment) { $1 }, input: Array(input.utf8))
     }
 
     /// Every file of the qwen dir, byte for byte.
@@ -235,7 +235,7 @@ struct CLIAccountSafetyTests {
     }
 
     @Test(
-        "colour on a terminal only, and never with NO_COLOR",
+        "colour on a terminal only, and never with NO_COLOR or TERM=dumb",
         .enabled(if: script != nil, "util-linux `script` is not installed; no pseudo-terminal to test colour on"))
     func colour() async throws {
         try await withTemporaryDirectory { directory in
@@ -251,6 +251,10 @@ struct CLIAccountSafetyTests {
             #expect(terminal.standardOutput.contains("\u{1B}[32mhealthy"))
             let noColour = try await Self.onTerminal(qwenDir, ["list"], environment: ["NO_COLOR": "1"])
             #expect(noColour.standardOutput.contains("auth_invalid") && !noColour.standardOutput.contains("\u{1B}["))
+            let dumb = try await Self.onTerminal(qwenDir, ["list"], environment: ["TERM": "dumb"])
+            #expect(dumb.standardOutput.contains("auth_invalid") && !dumb.standardOutput.contains("\u{1B}["), "TERM=dumb gets no colour")
+            let emptyNoColour = try await Self.onTerminal(qwenDir, ["list"], environment: ["NO_COLOR": ""])
+            #expect(emptyNoColour.standardOutput.contains("\u{1B}[31mauth_invalid"), "an empty NO_COLOR does not count")
             let piped = try await CLIAccountsTests.accounts(qwenDir, ["list"])
             #expect(piped.standardOutput.contains("auth_invalid") && !piped.standardOutput.contains("\u{1B}["))
         }

@@ -15,7 +15,8 @@ struct AccountsRemoveCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.", completion: AccountCompletion.kind)
+    var account: String
     @Flag(name: [.short, .long], help: "Do not ask for confirmation (required when standard input is not a terminal).") var yes = false
     @Flag(help: "Print one JSON document.") var json = false
 

@@ -6,7 +6,8 @@ struct AccountsResetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "reset", abstract: "Clear an account's cooldown and error state.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.", completion: AccountCompletion.kind)
+    var account: String
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
@@ -28,7 +29,7 @@ struct AccountsResetCommand: ParsableCommand {
         let message =
             rotatedOut
             ? "\(described) is healthy again, but its refresh token was already exchanged for a newer one that is lost;"
-                + " `qwen-sync accounts restore \(id)` brings back a kept newer token, else `qwen-sync login --account \(id)`"
+                + " `qwen-sync accounts restore \(id) --replace` brings back a kept newer token, else `qwen-sync login --account \(id)`"
             : "\(described) is healthy again; its refresh token is presented at the next refresh (`qwen-sync refresh \(id)`)."
         AuditTrail.record(.reset, account: id, "accounts reset: \(described) is healthy again")
         if json {

@@ -10,7 +10,8 @@ struct AccountsUseCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.", completion: AccountCompletion.kind)
+    var account: String
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
