@@ -105,4 +105,51 @@ struct CLISmallWaysBackTests {
         #expect(existing.exitCode == 1)
         #expect(existing.standardError.contains("--replace"), "\(existing.standardError)")
     }
+
+    /// Every backquoted command in `text`, as argument lists.
+    static func commands(in text: String) -> [[String]] {
+        let parts = text.split(separator: "`", omittingEmptySubsequences: false)
+        return stride(from: 1, to: parts.count, by: 2).map { parts[$0].split(separator: " ").map(String.init) }
+    }
+
+    /// Runs a printed command: `qwen-sync …` as the product, anything else through `sh`.
+    static func runPrinted(_ command: [String], _ fixture: Fixture) async throws -> ProcessOutcome {
+        if command.first == "qwen-sync" { return try await fixture.run(Array(command.dropFirst())) }
+        return try await runProduct("/bin/sh", ["-c", command.joined(separator: " ")], environment: fixture.environment)
+    }
+
+    @Test("after `accounts remove` of the last account, doctor's advice (`accounts import`) brings it back with its id and label")
+    func importAfterRemovingTheLast() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.directory.remove() }
+        for label in ["work", "home"] {
+            let removed = try await fixture.run(["accounts", "remove", label, "--yes"])
+            #expect(removed.exitCode == 0, "\(removed.standardError)")
+        }
+        let doctor = try await fixture.run(["doctor"])
+        let advice = Self.commands(in: doctor.standardOutput).filter { $0.starts(with: ["qwen-sync", "accounts", "import"]) }
+        #expect(advice.count == 1, "\(doctor.standardOutput)")
+        let imported = try await Self.runPrinted(try #require(advice.first), fixture)
+        #expect(imported.exitCode == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.contains("(\"home\""), "the removed account comes back with its label: \(imported.standardOutput)")
+        let state = try CredentialStore(settings: Settings.resolve(qwenDir: fixture.qwenDir, environment: ProcessEnvironment([:]))).read()
+        #expect(state.accounts.accounts.map(\.id) == [fixture.ids[1]])
+    }
+
+    @Test("for an accounts store that cannot be read, doctor's commands, run in order, recover the account")
+    func corruptStoreAdvice() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.directory.remove() }
+        try SecureFile.replace(fixture.qwenDir + "/oauth_accounts.json", with: Array("{garbage".utf8))
+        let doctor = try await fixture.run(["doctor"])
+        let line = try #require(doctor.standardOutput.split(separator: "\n").first { $0.contains("mv ") }, "\(doctor.standardOutput)")
+        let commands = Self.commands(in: String(line))
+        #expect(commands.count == 3, "\(line)")
+        for command in commands {
+            let outcome = try await Self.runPrinted(command, fixture)
+            #expect(outcome.exitCode == 0, "\(command): \(outcome.standardError)")
+        }
+        let check = try await fixture.run(["status", "--check"])
+        #expect(check.exitCode == 0, "\(check.standardError)")
+    }
 }

@@ -35,7 +35,8 @@ enum CredentialFileCheck {
         } catch {
             return DoctorFinding(
                 "accounts_file", .fail, "\(path) cannot be read: \(error.description)",
-                fix: "fix or move the file aside (qwen-sync never rewrites a store it cannot read), then `qwen-sync accounts import`")
+                fix: "move it aside (qwen-sync never rewrites a store it cannot read): `mv \(path) \(path).broken`, then `qwen-sync accounts import`"
+                    + " takes back the account in oauth_creds.json and `qwen-sync accounts restore` lists the kept tokens")
         }
         let rejected = state.accounts.rejectedEntries
         if !rejected.isEmpty {
