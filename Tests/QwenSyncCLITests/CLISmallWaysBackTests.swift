@@ -152,4 +152,14 @@ struct CLISmallWaysBackTests {
         let check = try await fixture.run(["status", "--check"])
         #expect(check.exitCode == 0, "\(check.standardError)")
     }
+
+    @Test("docs/INTEROP.md states the default refresh lead that `daemon --help` prints")
+    func leadAgreesWithHelp() async throws {
+        let help = try await runProduct("qwen-sync", ["daemon", "--help"])
+        let compact = help.standardOutput.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        let lead = try #require(compact.split(separator: "(default: ").last?.prefix { $0.isNumber }, "\(compact)")
+        let interop = try #require(try SecureFile.read(ReadmeRecipeTests.repository + "/docs/INTEROP.md")).bytes
+        let text = String(decoding: interop, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        #expect(text.contains("default lead is \(lead) s"), "INTEROP.md and --help disagree about the default lead (\(lead) s)")
+    }
 }
