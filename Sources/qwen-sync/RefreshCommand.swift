@@ -51,6 +51,11 @@ struct RefreshCommand: ParsableCommand {
         let targets: [StoredAccount]
         if all {
             targets = state.accounts.accounts.filter { $0.state(nowMs: nowMs) != .authInvalid }
+            if targets.isEmpty, let refused = state.accounts.accounts.first {
+                throw CommandFailure(
+                    "every account is auth_invalid under this configuration, so nothing was sent; `qwen-sync refresh \(refused.id)`"
+                        + " presents its token again (so does `qwen-sync accounts reset \(refused.id)`), or fix the endpoint or client id")
+            }
         } else if let account {
             targets = [try state.account(named: account)]
         } else {

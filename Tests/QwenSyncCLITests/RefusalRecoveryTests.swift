@@ -91,6 +91,8 @@ struct RefusalRecoveryTests {
         // Under the same wrong configuration the refused tokens are not presented again by themselves.
         let again = try await fixture.run(["refresh", "--all"], clientID: "f0304373-typo")
         #expect(try fixture.refreshRequests() == sent, "\(again.standardError)")
+        #expect(again.exitCode == 1)
+        #expect(again.standardError.contains("nothing was sent"), "\(again.standardError)")
 
         let right = try await fixture.run(["refresh", "--all"])
         #expect(right.exitCode == 0, "\(right.standardError)")
