@@ -1,3 +1,4 @@
+import Glibc
 import QwenSyncCore
 import QwenSyncTestSupport
 import Testing
@@ -161,5 +162,40 @@ struct CLISmallWaysBackTests {
         let interop = try #require(try SecureFile.read(ReadmeRecipeTests.repository + "/docs/INTEROP.md")).bytes
         let text = String(decoding: interop, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
         #expect(text.contains("default lead is \(lead) s"), "INTEROP.md and --help disagree about the default lead (\(lead) s)")
+    }
+
+    /// How a doctor check is broken for `fixesRunAsPrinted`.
+    enum Breakage: String, CaseIterable, Sendable {
+        case credentialsDeleted, credentialsReadable, directoryListable
+    }
+
+    @Test("doctor's fix for a broken file, run as printed, clears its finding", arguments: Breakage.allCases)
+    func fixesRunAsPrinted(_ breakage: Breakage) async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.directory.remove() }
+        let check: String
+        switch breakage {
+        case .credentialsDeleted:
+            check = "credentials_file"
+            #expect(unlink(fixture.qwenDir + "/oauth_creds.json") == 0)
+        case .credentialsReadable:
+            check = "credentials_file"
+            #expect(chmod(fixture.qwenDir + "/oauth_creds.json", 0o644) == 0)
+        case .directoryListable:
+            check = "qwen_dir"
+            #expect(chmod(fixture.qwenDir, 0o755) == 0)
+        }
+        func finding() async throws -> JSONObject? {
+            let doctor = try await fixture.run(["doctor", "--json"])
+            let checks = try JSON.parse(doctor.standardOutput).objectValue?["checks"]?.arrayValue ?? []
+            return checks.compactMap(\.objectValue).first { $0["id"]?.stringValue == check }
+        }
+        let broken = try #require(try await finding())
+        #expect(broken["status"]?.stringValue != "ok", "\(breakage): \(broken)")
+        let fix = try #require(broken["fix"]?.stringValue)
+        let command = try #require(Self.commands(in: fix).first, "\(breakage): no command in \(fix)")
+        let outcome = try await Self.runPrinted(command, fixture)
+        #expect(outcome.exitCode == 0, "\(command): \(outcome.standardError)")
+        #expect(try await finding()?["status"]?.stringValue == "ok", "\(breakage): \(command) did not fix it")
     }
 }
