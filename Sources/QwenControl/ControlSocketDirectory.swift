@@ -31,14 +31,19 @@ public enum ControlSocketDirectory {
             throw FileError(
                 path: directory,
                 reason:
-                    "the control socket's folder belongs to uid \(status.st_uid), not to you (uid \(getuid())); refusing it (remove it, or set XDG_RUNTIME_DIR)"
+                    "the control socket's folder belongs to uid \(status.st_uid), not to you (uid \(getuid())); refusing it: \(privateFolderAdvice)"
             )
         }
         let mode = status.st_mode & 0o7777
         guard mode & 0o022 == 0 else {
             throw FileError(
                 path: directory,
-                reason: "the control socket's folder has mode \(String(mode, radix: 8)), writable by others; refusing it (chmod 700 \(directory))")
+                reason: "the control socket's folder has mode \(String(mode, radix: 8)), writable by others; refusing it: \(privateFolderAdvice)")
         }
     }
+
+    /// What to do about a folder that is not private: use another one. A shared folder's
+    /// permissions (`/tmp`'s 1777) are never to be changed, so no `chmod` is suggested.
+    static let privateFolderAdvice =
+        "put the socket in a folder only you can write (--socket or QWEN_SYNC_SOCKET, e.g. in one made with `mkdir -m 700`), or set XDG_RUNTIME_DIR"
 }

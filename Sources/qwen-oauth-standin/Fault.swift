@@ -28,6 +28,10 @@ struct Fault: Sendable, Equatable {
         /// Answers normally (the token rotates), after `delay_ms` (default 0), with `fields`
         /// changed in a successful answer's body.
         case tamper
+        /// 400 with a plain-text body and no error code (a proxy, a gateway).
+        case status400Bare = "status_400_bare"
+        /// 502 with an HTML page (a gateway in front of the server).
+        case html502 = "html_502"
     }
 
     /// What happens.
@@ -101,6 +105,14 @@ struct Fault: Sendable, Equatable {
             return .oauthError(401, "invalid_client", "Client authentication failed")
         case .invalidGrant:
             return .oauthError(400, "invalid_grant", "The provided authorization grant is invalid")
+        case .status400Bare:
+            var response = HTTPResponse(status: 400, body: Array("Bad Request".utf8))
+            response.contentType = "text/plain"
+            return response
+        case .html502:
+            var response = HTTPResponse(status: 502, body: Array("<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>".utf8))
+            response.contentType = "text/html"
+            return response
         }
     }
 

@@ -40,3 +40,17 @@ func printError(_ line: String, newline: Bool = true) {
 func printJSON(_ document: JSONValue) {
     print(document.serialized(.pretty))
 }
+
+/// Writes out what is buffered for standard output, so that a failed write (a full disk,
+/// `>/dev/full`, a closed pipe's reader gone) fails the command as `ls` does, rather than
+/// exiting 0 with the output lost.
+///
+/// - Throws: ``CommandFailure`` naming the error.
+func flushStandardOutput() throws(CommandFailure) {
+    errno = 0
+    // All streams: naming `stdout` is not concurrency-safe, and standard error is unbuffered.
+    if fflush(nil) != 0 {
+        let code = errno
+        throw CommandFailure("cannot write to standard output: \(code == 0 ? "write error" : String(cString: strerror(code)))")
+    }
+}

@@ -1,3 +1,4 @@
+import QwenDoctor
 import QwenSyncCore
 
 extension Settings {
@@ -11,5 +12,18 @@ extension Settings {
             AuditTrail.record(.keep, account: nil, message)
         }
         return store
+    }
+
+    /// ``commandStore`` for a command that will write, once the probe has shown that the lock
+    /// files can be created and the stores written: check before you spend (a device login,
+    /// a refresh token, the user's time).
+    ///
+    /// - Parameter action: what would be spent, for the message (`the device login`).
+    /// - Throws: ``CommandFailure`` naming the directory, the files and the fix.
+    func writingStore(before action: String) throws(CommandFailure) -> CredentialStore {
+        if let problem = WritabilityProbe(settings: self).run().first {
+            throw CommandFailure("\(problem); \(action) was not started. Fix: \(problem.fix)")
+        }
+        return commandStore
     }
 }

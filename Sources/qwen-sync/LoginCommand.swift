@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import QwenDoctor
 import QwenOAuth
 import QwenSyncCore
 import QwenSyncDaemon
@@ -19,7 +20,9 @@ struct LoginCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(name: .customLong("no-browser"), help: "Never open a browser.") var noBrowser = false
     @Option(help: "A name for the account (unique, no control characters; usable instead of the id).") var label: String?
-    @Option(help: ArgumentHelp("Log this account in again (id, label, email, identity as shown, or unique id prefix).", valueName: "account"))
+    @Option(
+        help: ArgumentHelp("Log this account in again (id, label, email, identity as shown, or unique id prefix).", valueName: "account"),
+        completion: AccountCompletion.kind)
     var account: String?
     @Flag(name: .customLong("no-activate"), help: "Add the account without making it active.") var noActivate = false
     @Flag(help: "Print one JSON document on standard output (the login prompt goes to standard error).") var json = false
@@ -28,7 +31,10 @@ struct LoginCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        let store = settings.commandStore
+        // Check before you spend: a login whose tokens cannot be stored is a login lost.
+        // The directory is created as storing the login would (0700); the probe then says whether it can be written.
+        _ = try? SecureFile.ensureDirectory(settings.qwenDirectory)
+        let store = try settings.writingStore(before: "the device login")
         // Refuse a bad --account or a taken --label before the user goes through the browser.
         let before = try CommandFailure.wrap { try store.read() }
         let targetID = try account.map { reference throws(CommandFailure) in try before.account(named: reference).id }
@@ -36,8 +42,17 @@ struct LoginCommand: ParsableCommand {
 
         let credentials = try deviceLogin(settings)
         let nowMs = WallClock.nowMs()
-        let result = try CommandFailure.wrap {
-            try store.transaction { state in try Self.store(credentials, into: &state, target: targetID, label: label, activate: !noActivate, nowMs: nowMs) }
+        let result: Stored
+        do {
+            result = try CommandFailure.wrap {
+                try store.transaction { state in
+                    try Self.store(credentials, into: &state, target: targetID, label: label, activate: !noActivate, nowMs: nowMs)
+                }
+            }
+        } catch {
+            throw Self.keepUnsaved(
+                credentials, target: targetID, label: label, failure: error as? CommandFailure ?? CommandFailure(CommandFailure.oneLine(error)),
+                settings: settings, nowMs: nowMs)
         }
         let described = result.state.describe(result.state.accounts.account(id: result.id)!)
         AuditTrail.record(.login, account: result.id, "login: \(result.created ? "added" : "logged in again") \(described)")
@@ -66,6 +81,9 @@ struct LoginCommand: ParsableCommand {
                 .run(presenter: presenter, cancelDescriptor: signals.descriptor)
         } catch .cancelled {
             throw CommandFailure("login cancelled", exitCode: 130)
+        } catch .transport(let transport) {
+            let hint = ClosedServiceHint.hint(baseURL: settings.oauthBaseURL).map { "; \($0)" } ?? ""
+            throw CommandFailure("login failed: \(DeviceFlowError.transport(transport))\(hint)")
         } catch {
             throw CommandFailure("login failed: \(error)")
         }
@@ -79,6 +97,24 @@ struct LoginCommand: ParsableCommand {
         )
         guard !credentials.refreshToken.isEmpty else { throw CommandFailure("login failed: the server sent no refresh token") }
         return credentials
+    }
+
+    /// The server issued tokens that could not be stored: they are kept outside the qwen
+    /// directory (``UnsavedTokens``) for `accounts restore`, and the failure says where.
+    private static func keepUnsaved(
+        _ credentials: OAuthCredentials, target: String?, label: String?, failure: CommandFailure, settings: Settings, nowMs: Int64
+    ) -> CommandFailure {
+        let entry = RecoveredTokens.Entry(
+            accountID: target ?? StoredAccount.makeID(nowMs: nowMs), label: label, reason: "unsaved login", savedAtMs: nowMs, token: credentials)
+        do {
+            let path = try UnsavedTokens.keep(entry)
+            AuditTrail.record(.keep, account: entry.accountID, "login: the new tokens could not be stored; kept in \(path)")
+            return CommandFailure(
+                "\(failure.description); the new login is kept in \(path): once \(settings.qwenDirectory) is writable,"
+                    + " `qwen-sync accounts restore \(entry.accountID)\(target == nil ? "" : " --replace")` stores it")
+        } catch {
+            return CommandFailure("\(failure.description); the new tokens could not be kept either (\(error)): run `qwen-sync login` again")
+        }
     }
 
     /// What storing a login did.

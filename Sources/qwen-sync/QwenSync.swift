@@ -58,8 +58,10 @@ struct QwenSync: ParsableCommand {
         let arguments = CommandLineArguments.hoistingGlobalOptions(given, root: self)
         do {
             try CommandLineArguments.checkHelpTopic(arguments, root: self)
+            if let problem = CommandSuggestion.problem(in: arguments, root: self) { throw CommandFailure(problem, exitCode: usageExitCode) }
             var command = try parseAsRoot(arguments)
             try command.run()
+            try flushStandardOutput()
         } catch {
             exit(reporting: error)
         }
@@ -67,6 +69,8 @@ struct QwenSync: ParsableCommand {
 
     /// Prints what `error` means and exits with its status.
     private static func exit(reporting error: any Error) -> Never {
+        // Output that could not be written fails the command, whatever else happened.
+        do { try flushStandardOutput() } catch { Self.exit(reporting: error) }
         switch error {
         case let failure as CommandFailure:
             printError("qwen-sync: \(failure.description)")

@@ -24,10 +24,12 @@ enum TerminalText {
         return result
     }
 
-    /// Whether standard output gets colour: a terminal, and `NO_COLOR` unset or empty.
+    /// Whether standard output gets colour: a terminal that is not `TERM=dumb`, and `NO_COLOR`
+    /// unset or empty (no-color.org).
     static let colourOnStandardOutput: Bool = {
         guard isatty(STDOUT_FILENO) == 1 else { return false }
-        return ProcessEnvironment.current["NO_COLOR"] == nil
+        let environment = ProcessEnvironment.current
+        return (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }()
 
     /// `text` in the colour of an account state (healthy green, cooldown yellow,

@@ -4,7 +4,11 @@ import QwenSyncCore
 /// `qwen-sync status --check`: whether clients can use the active account now, for scripts and
 /// shell prompts. Prints nothing when it can (exit 0); one line on stderr and exit 1 when not.
 ///
-/// The daemon's view is used when a daemon serving this qwen directory answers, else the files'.
+/// Whatever a daemon says, the files are judged first, with doctor's and the file-based
+/// status's judgement: `oauth_creds.json` must pass qwen-code's own validation
+/// (`docs/INTEROP.md`: non-empty `access_token`, `refresh_token`, `token_type`, a numeric
+/// `expiry_date`; ``CredentialsFile/read(_:)``) and the accounts store must be readable. Then
+/// the daemon's view is used when a daemon serving this qwen directory answers, else the files'.
 /// The active account is unusable when there is none, when its token has expired, or when it
 /// is `auth_invalid` or cooling down, unless a running daemon has a healthy account to switch to.
 enum UsabilityCheck {
@@ -18,6 +22,18 @@ enum UsabilityCheck {
 
     static func run(_ settings: Settings) throws {
         let nowMs = WallClock.nowMs()
+        // One truth: what qwen-code and doctor see in the files, even when a daemon answers.
+        let state: CredentialState
+        do {
+            state = try CredentialStore(settings: settings).read()
+        } catch {
+            throw CommandFailure("\(CommandFailure.oneLine(error)); `qwen-sync doctor` says how to recover")
+        }
+        if case .invalid(let reason, _) = CredentialsFile.read(settings.credentialsPath) {
+            let fix =
+                state.accounts.activeAccountID.map { "`qwen-sync accounts use \($0)` writes it again from the store" } ?? "`qwen-sync login`"
+            throw CommandFailure("\(settings.credentialsPath) is not usable by qwen-code: \(reason); \(fix)")
+        }
         if let reply = try? ControlClient.request(.status, at: settings.socketPath).objectValue,
             reply["error"] == nil, reply["qwen_dir"]?.stringValue == settings.qwenDirectory
         {
@@ -32,7 +48,6 @@ enum UsabilityCheck {
             }
             return
         }
-        let state = try CommandFailure.wrap { try CredentialStore(settings: settings).read() }
         let accounts = state.accounts.accounts.map { account in
             let summary = AccountSummary(account, in: state, nowMs: nowMs)
             return Account(id: summary.id, state: summary.state.rawValue, expiresAtMs: summary.expiresAtMs, cooldownUntilMs: summary.cooldownUntilMs)

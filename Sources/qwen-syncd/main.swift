@@ -20,7 +20,17 @@ guard arguments.isEmpty else {
 do {
     let configuration = try DaemonExecutable.configuration(environment: .current)
     LoggingBootstrap.bootstrap()
-    try Daemon(configuration: configuration, logger: Logger(label: "qwen-sync")).run()
+    let logger = Logger(label: "qwen-sync")
+    // A refusal is evidence, not a verdict: accounts refused under another token endpoint or
+    // client id are healthy again under this configuration, and their tokens are presented.
+    let refresher = AccountRefresher(store: CredentialStore(settings: configuration.settings), client: OAuthClient(configuration: configuration.oauth))
+    // Only in a qwen directory that exists: the daemon itself decides about a missing one.
+    if access(configuration.settings.qwenDirectory, F_OK) == 0, let released = try? refresher.reconsiderRefusalsUnderOtherConfigurations(),
+        !released.isEmpty
+    {
+        logger.notice("refused under another endpoint or client id, presented again: \(released.joined(separator: ", "))", metadata: ["event": "refresh"])
+    }
+    try Daemon(configuration: configuration, logger: logger).run()
 } catch {
     DescriptorOutput.writeAll("qwen-sync: \(error.description)\n", to: STDERR_FILENO)
     exit(1)

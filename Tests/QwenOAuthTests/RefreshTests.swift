@@ -24,7 +24,9 @@ struct RefreshTests {
         #expect(grant.expiresIn == 3600)
 
         let error = try #require(throws: RefreshError.self) { try client.refresh(refreshToken: old) }
-        #expect(error == .terminal(reason: "HTTP 400 invalid_request: Invalid refresh token or client_id"))
+        let evidence = RefusalEvidence(configuration: client.configuration.refreshConfiguration, status: 400, errorCode: "invalid_request", bodyKind: .json)
+        #expect(error == .terminal(reason: "HTTP 400 invalid_request: Invalid refresh token or client_id", evidence: evidence))
+        #expect(!evidence.concernsToken, "invalid_request may be the configuration's fault")
         #expect(error.isTerminal)
         #expect(!error.description.contains(old))
         #expect(try server.counter("dead_token_reuse") == 1)
@@ -85,13 +87,25 @@ struct RefreshTests {
         (
             ["kind": "status_401"], .seconds(8),
             {
-                $0 == .terminal(reason: "HTTP 401 invalid_client: Client authentication failed")
+                $0.isRefusal("HTTP 401 invalid_client: Client authentication failed", status: 401, code: "invalid_client", body: .json)
             }
         ),
         (
             ["kind": "invalid_grant"], .seconds(8),
             {
-                $0 == .terminal(reason: "HTTP 400 invalid_grant: The provided authorization grant is invalid")
+                $0.isRefusal("HTTP 400 invalid_grant: The provided authorization grant is invalid", status: 400, code: "invalid_grant", body: .json)
+            }
+        ),
+        (
+            ["kind": "status_400_bare"], .seconds(8),
+            {
+                $0.isRefusal("HTTP 400 (body is not JSON)", status: 400, code: nil, body: .text)
+            }
+        ),
+        (
+            ["kind": "html_502"], .seconds(8),
+            {
+                $0 == .transient(reason: "HTTP 502 (body is not JSON)", retryAfter: nil)
             }
         ),
     ]
@@ -147,5 +161,13 @@ struct RefreshTests {
             #expect(!description.contains("SECRET"), "\(description)")
             #expect(!description.contains(pkce.verifier))
         }
+    }
+}
+
+extension RefreshError {
+    /// Whether this is a refusal with this reason, status, error code and body kind.
+    fileprivate func isRefusal(_ reason: String, status: Int, code: String?, body: RefusalEvidence.BodyKind) -> Bool {
+        guard case .terminal(let said, let evidence) = self else { return false }
+        return said == reason && evidence.status == status && evidence.errorCode == code && evidence.bodyKind == body
     }
 }

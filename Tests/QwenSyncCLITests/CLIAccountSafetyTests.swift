@@ -18,7 +18,7 @@ struct CLIAccountSafetyTests {
         let command = ([BuiltProducts.path(of: "qwen-sync"), "accounts"] + arguments + ["--qwen-dir", qwenDir]).map { "'\($0)'" }.joined(separator: " ")
         return try await runProduct(
             try #require(script), ["-q", "-e", "-c", command, "/dev/null"],
-            environment: ["QWEN_HOME": nil, "HOME": "/nonexistent", "NO_COLOR": nil].merging(environment) { $1 }, input: Array(input.utf8))
+            environment: ["QWEN_HOME": nil, "HOME": "/nonexistent", "NO_COLOR": nil, "TERM": "xterm"].merging(environment) { $1 }, input: Array(input.utf8))
     }
 
     /// Every file of the qwen dir, byte for byte.
@@ -89,8 +89,8 @@ struct CLIAccountSafetyTests {
             let qwenDir = directory.appending("qwen")
             try SecureFile.ensureDirectory(qwenDir)
             // Duplicate labels, as versions without the uniqueness rule could write them.
-            try Self.addAccount(qwenDir, id: "acct_a1", access: TestTokens.jwt(["sub": "u1", "email": "john@example.com"]), refresh: "rt-1", label: "work")
-            try Self.addAccount(qwenDir, id: "acct_a2", access: TestTokens.jwt(["sub": "u2", "email": "jane@example.com"]), refresh: "rt-2", label: "work")
+            try Self.addAccount(qwenDir, id: "acct_a1", access: TestTokens.jwt(["sub": "u1", "email": "jon@example.com"]), refresh: "rt-1", label: "work")
+            try Self.addAccount(qwenDir, id: "acct_a2", access: TestTokens.jwt(["sub": "u2", "email": "jan@example.com"]), refresh: "rt-2", label: "work")
             try Self.addAccount(qwenDir, id: "acct_b3", access: "opaque-token", refresh: "rt-3")
             let before = Self.snapshot(qwenDir)
             for command in ["use", "remove", "reset"] {
@@ -113,7 +113,7 @@ struct CLIAccountSafetyTests {
             #expect(Self.snapshot(qwenDir) == before)
 
             // What is shown, when it names one account, is accepted; so are the full email and a unique prefix.
-            for (reference, id) in [("jane@example.com", "acct_a2"), ("acct_b", "acct_b3"), ("acct_a1", "acct_a1")] {
+            for (reference, id) in [("jan@example.com", "acct_a2"), ("acct_b", "acct_b3"), ("acct_a1", "acct_a1")] {
                 let outcome = try await CLIAccountsTests.accounts(qwenDir, ["use", reference])
                 #expect(outcome.exitCode == 0, "\(reference): \(outcome.standardError)")
                 #expect(try CredentialStore(settings: try settings(qwenDir)).read().accounts.activeAccountID == id, "\(reference)")
@@ -133,17 +133,17 @@ struct CLIAccountSafetyTests {
             #expect(list.exitCode == 0)
             let lines = list.standardOutput.split(separator: "\n").map(String.init)
             #expect(lines.count == 4, "a label broke the table: \(list.standardOutput)")
-            #expect(lines.contains { $0.contains("acct_e1") && $0.contains("a…@example.com") && !$0.contains("alice@") })
+            #expect(lines.contains { $0.contains("acct_e1") && $0.contains("a…e@example.com") && !$0.contains("alice@") })
             #expect(lines.contains { $0.contains("acct_s2") && $0.contains("sub:sub…02") && $0.contains(#"evil\u{1B}[2J\nlabel"#) })
             #expect(lines.contains { $0.contains("acct_u3") && $0.contains("unknown") })
             #expect(!list.standardOutput.contains("\u{1B}"))
             let json = try await CLIAccountsTests.accounts(qwenDir, ["list", "--json"])
             let accounts = try #require(try JSON.parse(json.standardOutput).objectValue?["accounts"]?.arrayValue)
-            #expect(accounts.map { $0.objectValue?["identity"] ?? .null } == ["a…@example.com", "sub:sub…02", .null])
+            #expect(accounts.map { $0.objectValue?["identity"] ?? .null } == ["a…e@example.com", "sub:sub…02", .null])
             #expect(accounts.first?.objectValue?["label"] == .null, "the email is no longer shown as a label")
 
-            let use = try await CLIAccountsTests.accounts(qwenDir, ["use", "a…@example.com"])
-            #expect(use.standardOutput == "Active account: acct_e1 (no label, a…@example.com)\n", "\(use.standardError)")
+            let use = try await CLIAccountsTests.accounts(qwenDir, ["use", "a…e@example.com"])
+            #expect(use.standardOutput == "Active account: acct_e1 (no label, a…e@example.com)\n", "\(use.standardError)")
             let useLabel = try await CLIAccountsTests.accounts(qwenDir, ["use", "sub:sub…02"])
             #expect(useLabel.standardOutput == "Active account: acct_s2 (\"evil\\u{1B}[2J\\nlabel\", sub:sub…02)\n", "\(useLabel.standardError)")
             let remove = try await CLIAccountsTests.accounts(qwenDir, ["remove", "--yes", "acct_u3"])
@@ -225,7 +225,7 @@ struct CLIAccountSafetyTests {
                 let outcome = try await CLIAccountsTests.accounts(qwenDir, arguments)
                 #expect(outcome.exitCode == 0, "\(arguments): \(outcome.standardError)")
                 let document = try JSON.parse(outcome.standardOutput).objectValue
-                #expect(document?[key]?.objectValue?["identity"] == "c…@example.com", "\(arguments): \(outcome.standardOutput)")
+                #expect(document?[key]?.objectValue?["identity"] == "c…l@example.com", "\(arguments): \(outcome.standardOutput)")
                 for secret in ["rt-", Self.carolToken, CLIAccountsTests.aliceToken] {
                     #expect(!outcome.standardOutput.contains(secret), "\(arguments) printed a token")
                 }
@@ -235,7 +235,7 @@ struct CLIAccountSafetyTests {
     }
 
     @Test(
-        "colour on a terminal only, and never with NO_COLOR",
+        "colour on a terminal only, and never with NO_COLOR or TERM=dumb",
         .enabled(if: script != nil, "util-linux `script` is not installed; no pseudo-terminal to test colour on"))
     func colour() async throws {
         try await withTemporaryDirectory { directory in
@@ -251,6 +251,10 @@ struct CLIAccountSafetyTests {
             #expect(terminal.standardOutput.contains("\u{1B}[32mhealthy"))
             let noColour = try await Self.onTerminal(qwenDir, ["list"], environment: ["NO_COLOR": "1"])
             #expect(noColour.standardOutput.contains("auth_invalid") && !noColour.standardOutput.contains("\u{1B}["))
+            let dumb = try await Self.onTerminal(qwenDir, ["list"], environment: ["TERM": "dumb"])
+            #expect(dumb.standardOutput.contains("auth_invalid") && !dumb.standardOutput.contains("\u{1B}["), "TERM=dumb gets no colour")
+            let emptyNoColour = try await Self.onTerminal(qwenDir, ["list"], environment: ["NO_COLOR": ""])
+            #expect(emptyNoColour.standardOutput.contains("\u{1B}[31mauth_invalid"), "an empty NO_COLOR does not count")
             let piped = try await CLIAccountsTests.accounts(qwenDir, ["list"])
             #expect(piped.standardOutput.contains("auth_invalid") && !piped.standardOutput.contains("\u{1B}["))
         }

@@ -97,7 +97,7 @@ struct CLIAccountsTests {
             let ids = try await Self.twoAccounts(qwenDir)
             let outcome = try await Self.accounts(qwenDir, ["use", ids.alice])
             #expect(outcome.exitCode == 0, "\(outcome.standardError)")
-            #expect(outcome.standardOutput == "Active account: \(ids.alice) (no label, a…@example.com)\n")
+            #expect(outcome.standardOutput == "Active account: \(ids.alice) (no label, a…e@example.com)\n")
             let credentialsPath = qwenDir + "/oauth_creds.json"
             let expected = """
                 {
@@ -190,7 +190,7 @@ struct CLIAccountsTests {
             #expect(listed.count == 2)
             let alice = try #require(listed.first { $0.objectValue?["id"] == .string(ids.alice) }?.objectValue)
             #expect(alice["state"] == "auth_invalid")
-            #expect(alice["identity"] == "a…@example.com")
+            #expect(alice["identity"] == "a…e@example.com")
             let bob = try #require(listed.first { $0.objectValue?["id"] == .string(ids.bob) }?.objectValue)
             #expect(bob["state"] == "healthy")
             #expect(bob["label"] == "bob-work")

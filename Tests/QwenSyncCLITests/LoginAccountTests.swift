@@ -66,7 +66,7 @@ struct LoginAccountTests {
         #expect(account["id"] == "acct_main")
         #expect(account["label"] == "main")
         #expect(account["state"] == "healthy")
-        #expect(account["identity"] == "u…@example.com" || account["identity"]?.stringValue?.hasPrefix("sub:") == true)
+        #expect(account["identity"] == "us…-1@example.com" || account["identity"]?.stringValue?.hasPrefix("sub:") == true)
         #expect(document["created"] == false)
         #expect(document["active"] == true)
 
@@ -93,7 +93,9 @@ struct LoginAccountTests {
         let before = try #require(try fixture.state().accounts.account(id: "acct_main"))
         let login = try await fixture.run(["login", "--no-browser", "--account", "main"])
         #expect(login.exitCode == 0, "\(login.standardError)")
-        #expect(login.standardError.contains("the login is u…@example.com, not sub:u… of acct_main; it is stored as its own account"), "\(login.standardError)")
+        #expect(
+            login.standardError.contains("the login is us…-1@example.com, not sub:u… of acct_main; it is stored as its own account"),
+            "\(login.standardError)")
         let state = try fixture.state()
         #expect(state.accounts.accounts.count == 3)
         #expect(state.accounts.account(id: "acct_main") == before)

@@ -65,7 +65,7 @@ struct AccountIdentityTests {
     @Test("masked identities hide most of the value")
     func masked() {
         #expect(AccountIdentity.masked("sub:abcdefghij") == "sub:abc…ij")
-        #expect(AccountIdentity.masked("email:alice@example.com") == "email:a…@example.com")
+        #expect(AccountIdentity.masked("email:alice@example.com") == "email:a…e@example.com")
         #expect(AccountIdentity.masked("uid:42") == "uid:4…")
         #expect(AccountIdentity.masked("refresh:secret-token") == "refresh:…")
         #expect(AccountIdentity.masked("garbage") == "…")

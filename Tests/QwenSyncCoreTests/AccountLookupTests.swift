@@ -28,10 +28,13 @@ struct AccountLookupTests {
     func shownIdentity() {
         #expect(
             AccountIdentity.shown(accessToken: TestTokens.jwt(["sub": "abcdefgh", "email": "john@example.com"]), identityKey: "sub:abcdefgh")
-                == "j…@example.com")
+                == "j…n@example.com")
         #expect(AccountIdentity.shown(accessToken: TestTokens.jwt(["sub": "abcdefgh"]), identityKey: "sub:abcdefgh") == "sub:abc…gh")
         #expect(AccountIdentity.shown(accessToken: "opaque", identityKey: "email:zoe@example.org") == "z…@example.org")
         #expect(AccountIdentity.shown(accessToken: "opaque", identityKey: nil) == nil)
+        #expect(AccountIdentity.maskedEmail("user-5@example.com") == "us…-5@example.com", "user-5 and user-6 stay apart")
+        #expect(AccountIdentity.maskedEmail("user-6@example.com") == "us…-6@example.com")
+        #expect(AccountIdentity.maskedEmail("bob@example.com") == "b…@example.com", "a short local part keeps one character")
         #expect(AccountIdentity.maskedEmail("@example.com") == nil)
         #expect(AccountIdentity.maskedEmail("no-at-sign") == nil)
     }
@@ -58,7 +61,8 @@ struct AccountLookupTests {
         #expect(Self.ids(state.lookUpAccount("acct_1")) == ["acct_1"], "an exact id beats the prefix of acct_13")
         #expect(Self.ids(state.lookUpAccount("work")) == ["acct_1"])
         #expect(Self.ids(state.lookUpAccount("jane@example.com")) == ["acct_2"])
-        #expect(Self.ids(state.lookUpAccount("j…@example.com")) == ["acct_1", "acct_2"])
+        #expect(Self.ids(state.lookUpAccount("j…n@example.com")) == ["acct_1"], "john and jane are told apart")
+        #expect(Self.ids(state.lookUpAccount("j…e@example.com")) == ["acct_2"])
         #expect(Self.ids(state.lookUpAccount("acct_1x")) == ["acct_2"], "a label beats an id prefix")
         #expect(Self.ids(state.lookUpAccount("acct_")) == ["acct_1", "acct_2", "acct_13"])
         #expect(Self.ids(state.lookUpAccount("acct_13")) == ["acct_13"])
@@ -69,7 +73,7 @@ struct AccountLookupTests {
     @Test("a label conflicts with another account's label, id, email or shown identity, never with its own")
     func conflicts() {
         let state = Self.state([("acct_1", ["sub": "u-0001", "email": "john@example.com"], "work"), ("acct_2", nil, nil)])
-        for taken in ["work", "acct_1", "john@example.com", "j…@example.com"] {
+        for taken in ["work", "acct_1", "john@example.com", "j…n@example.com"] {
             #expect(state.labelConflict(taken, for: "acct_2")?.id == "acct_1", "\(taken)")
             #expect(state.labelConflict(taken, for: "acct_1") == nil, "\(taken)")
         }

@@ -26,16 +26,17 @@ enum AccountChecks {
             return DoctorFinding("active_account", .fail, "no active account", fix: "`qwen-sync login`")
         }
         let name = describe(account, in: state)
+        let switchFix = state.accounts.nextHealthy(after: account.id, nowMs: now).map { "; or `qwen-sync accounts use \($0.id)`, which is healthy" } ?? ""
         switch account.state(nowMs: now) {
         case .authInvalid:
             return DoctorFinding(
                 "active_account", .fail, "the active account \(name) was refused by the server: no client can use it",
-                fix: "`qwen-sync login --account \(account.id)`, or `qwen-sync accounts use ID` for another account")
+                fix: refusedFix(account) + switchFix)
         case .cooldown:
             return DoctorFinding(
                 "active_account", .warn,
                 "the active account \(name) is out of quota until \(utcText(ms: account.exhaustedUntil))",
-                fix: "wait, or `qwen-sync accounts use ID` for a healthy account")
+                fix: "wait" + switchFix)
         case .healthy:
             break
         }
@@ -70,10 +71,16 @@ enum AccountChecks {
         case .cooldown:
             return DoctorFinding(id, .ok, "\(name): out of quota until \(utcText(ms: account.exhaustedUntil)); qwen-sync keeps refreshing it meanwhile")
         case .authInvalid:
-            return DoctorFinding(
-                id, .warn, "\(name): the server refused its login",
-                fix: "`qwen-sync login --account \(account.id)` or `qwen-sync accounts remove \(account.id)`")
+            return DoctorFinding(id, .warn, "\(name): the server refused its login", fix: refusedFix(account))
         }
+    }
+
+    /// What to do about a refused account: present its token again first (a refusal is
+    /// evidence, not a verdict: a wrong client id or endpoint is refused too, and a new login
+    /// may be impossible while the service is closed), then log it in again.
+    private static func refusedFix(_ account: StoredAccount) -> String {
+        "`qwen-sync refresh \(account.id)` presents its refresh token again (a wrong client id or endpoint is refused too);"
+            + " if the server still refuses it, `qwen-sync login --account \(account.id)`"
     }
 
     /// `acct_… ("work", u***@example.com)`: id, label and masked identity, never a token.

@@ -7,17 +7,14 @@ enum CredentialFileCheck {
         let path = context.settings.credentialsPath
         guard FileFacts.of(path) != nil else {
             return DoctorFinding(
-                "credentials_file", .warn, "\(path) does not exist: no qwen client has an account to use",
-                fix: "`qwen-sync login`, or `qwen-sync accounts use ID` to write an existing account into it")
+                "credentials_file", .warn, "\(path) does not exist: no qwen client has an account to use", fix: rewriteFix(context))
         }
         if let problem = safety(path, id: "credentials_file", context: context) { return problem }
         switch CredentialsFile.read(path) {
         case .valid:
             return DoctorFinding("credentials_file", .ok, "\(path) is private and holds valid credentials")
         case .invalid(let reason, _):
-            return DoctorFinding(
-                "credentials_file", .fail, "\(path) is not usable: \(reason)",
-                fix: "`qwen-sync accounts use ID` rewrites it from the store; otherwise `qwen-sync login`")
+            return DoctorFinding("credentials_file", .fail, "\(path) is not usable: \(reason)", fix: rewriteFix(context))
         case .missing:
             return DoctorFinding("credentials_file", .warn, "\(path) vanished while it was checked", fix: "run `qwen-sync doctor` again")
         }
@@ -35,7 +32,8 @@ enum CredentialFileCheck {
         } catch {
             return DoctorFinding(
                 "accounts_file", .fail, "\(path) cannot be read: \(error.description)",
-                fix: "fix or move the file aside (qwen-sync never rewrites a store it cannot read), then `qwen-sync accounts import`")
+                fix: "move it aside (qwen-sync never rewrites a store it cannot read): `mv \(path) \(path).broken`, then `qwen-sync accounts import`"
+                    + " takes back the account in oauth_creds.json and `qwen-sync accounts restore` lists the kept tokens")
         }
         let rejected = state.accounts.rejectedEntries
         if !rejected.isEmpty {
@@ -50,6 +48,15 @@ enum CredentialFileCheck {
         return DoctorFinding("accounts_file", .ok, "\(path) is private and valid (\(count) account\(count == 1 ? "" : "s"))")
     }
 
+    /// How `oauth_creds.json` is written again: from the store's active (else first healthy)
+    /// account, named, or by a login when the store has none.
+    private static func rewriteFix(_ context: DoctorContext) -> String {
+        let state = try? CredentialStore(settings: context.settings).read()
+        let nowMs = WallClock.nowMs()
+        guard let account = state?.accounts.activeAccount ?? state?.accounts.nextHealthy(after: nil, nowMs: nowMs) else { return "`qwen-sync login`" }
+        return "`qwen-sync accounts use \(account.id)` writes it again from the store"
+    }
+
     /// A failure when `path` is someone else's, readable by others, or a link out of the qwen dir.
     private static func safety(_ path: String, id: String, context: DoctorContext) -> DoctorFinding? {
         guard let facts = FileFacts.of(path) else { return nil }
@@ -59,7 +66,7 @@ enum CredentialFileCheck {
             guard stat(path, &status) == 0 else {
                 return DoctorFinding(
                     id, .fail, "\(path) is a link to \(target), which does not exist",
-                    fix: "remove the link (`rm \(path)`), then `qwen-sync accounts use ID` or `qwen-sync login`")
+                    fix: "remove the link: `rm \(path)`, then " + rewriteFix(context))
             }
             if !target.hasPrefix(directory + "/") {
                 return DoctorFinding(

@@ -1,7 +1,8 @@
 import Glibc
 import QwenSyncCore
 
-/// The qwen directory: present, a directory, the user's, not writable (or readable) by others.
+/// The qwen directory: present, a directory, the user's, writable by a writer (a file can be
+/// created where the locks are), not writable (or readable) by others.
 enum DirectoryCheck {
     static func run(_ context: DoctorContext) -> DoctorFinding {
         let path = context.settings.qwenDirectory
@@ -21,6 +22,11 @@ enum DirectoryCheck {
             return DoctorFinding(
                 "qwen_dir", .fail, "\(path)\(target) belongs to \(userName(facts.owner)), not to \(userName(context.uid))",
                 fix: "`sudo chown \(userName(context.uid)) \(path)`")
+        }
+        // Tested the way a writer will: a file created (and removed) where the locks are created.
+        if let problem = WritabilityProbe(settings: context.settings).run().first {
+            return DoctorFinding(
+                "qwen_dir", .fail, "\(problem): login, refresh and every account change would fail", fix: problem.fix)
         }
         if facts.permissions & 0o022 != 0 {
             return DoctorFinding(

@@ -97,7 +97,7 @@ public struct OAuthClient: Sendable {
     ///     refresh token first (``RotationJournal``); an answer whose other fields are unusable
     ///     (no `access_token`) is then a transient failure whose new refresh token is kept there.
     /// - Returns: the new tokens.
-    /// - Throws: ``RefreshError/terminal(reason:)`` when the server refused the token
+    /// - Throws: ``RefreshError/terminal(reason:evidence:)`` when the server refused the token
     ///   (HTTP 400/401, `invalid_grant`, `invalid_request`, `invalid_client`);
     ///   ``RefreshError/transient(reason:retryAfter:)`` for everything that may pass.
     public func refresh(refreshToken: String, rotationJournal: RotationJournal.Destination? = nil) throws(RefreshError) -> TokenGrant {
@@ -137,7 +137,10 @@ public struct OAuthClient: Sendable {
         if response.status == 400 || response.status == 401
             || (response.status < 500 && response.status != 429 && terminalCodes.contains(error?.code ?? ""))
         {
-            throw .terminal(reason: summary)
+            let evidence = RefusalEvidence(
+                configuration: configuration.refreshConfiguration, status: response.status, errorCode: error?.code,
+                bodyKind: RefusalEvidence.BodyKind(of: response.body))
+            throw .terminal(reason: summary, evidence: evidence)
         }
         throw .transient(reason: summary, retryAfter: response.retryAfter)
     }

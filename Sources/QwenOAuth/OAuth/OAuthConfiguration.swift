@@ -1,3 +1,5 @@
+import QwenSyncCore
+
 /// Where and how to reach the Qwen OAuth server.
 ///
 /// Defaults follow the real server (`https://chat.qwen.ai`, qwen-code's public client id).
@@ -56,6 +58,10 @@ public struct OAuthConfiguration: Sendable, Equatable {
     public var deviceCodeURL: String { origin + "/api/v1/oauth2/device/code" }
     /// `<base>/api/v1/oauth2/token`.
     public var tokenURL: String { origin + "/api/v1/oauth2/token" }
+
+    /// The token endpoint and client id a refresh is sent under: what a refusal is recorded
+    /// against in the lineage ledger.
+    public var refreshConfiguration: RefreshConfiguration { RefreshConfiguration(tokenURL: tokenURL, clientID: clientID) }
 
     private var origin: String {
         var base = Substring(baseURL)

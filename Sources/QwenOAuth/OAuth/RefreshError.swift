@@ -1,11 +1,14 @@
+import QwenSyncCore
+
 /// Why a refresh-token grant failed, classified by what the caller should do next.
 ///
 /// Reasons carry the HTTP status, the server's error code and a sanitized, shortened
 /// description; they never contain a token.
 public enum RefreshError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server refused the refresh token (HTTP 400 or 401, `invalid_grant`,
-    /// `invalid_request`, `invalid_client`): retrying with the same token cannot succeed.
-    case terminal(reason: String)
+    /// `invalid_request`, `invalid_client`): retrying with the same token under the same
+    /// configuration cannot succeed. `evidence` says what the refusal was measured under.
+    case terminal(reason: String, evidence: RefusalEvidence)
     /// The refresh may succeed later (timeout, reset, 5xx, 429, garbage body); wait at least
     /// `retryAfter` when the server said so.
     case transient(reason: String, retryAfter: Duration?)
@@ -13,7 +16,7 @@ public enum RefreshError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The reason without the classification.
     public var reason: String {
         switch self {
-        case .terminal(let reason), .transient(let reason, _): reason
+        case .terminal(let reason, _), .transient(let reason, _): reason
         }
     }
 
@@ -26,7 +29,7 @@ public enum RefreshError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `refresh rejected: …` or `refresh failed (temporary): …`.
     public var description: String {
         switch self {
-        case .terminal(let reason):
+        case .terminal(let reason, _):
             return "refresh rejected: \(reason)"
         case .transient(let reason, let retryAfter):
             let hint = retryAfter.map { ", retry after \($0.components.seconds) s" } ?? ""

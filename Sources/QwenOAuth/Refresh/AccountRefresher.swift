@@ -7,13 +7,16 @@ import QwenSyncCore
 /// 1. the transaction has already taken in what a peer left in `oauth_creds.json`, so a peer's
 ///    refresh counts as this account's refresh;
 /// 2. the network is skipped when the ``RefreshPolicy`` says another process already refreshed;
-/// 3. a refresh token the ledger knows dead (rotated out or refused) is never presented;
+/// 3. a refresh token the ledger knows rotated out is never presented; one the server refused
+///    is withheld only under the configuration it was refused under (``RefusalEvidence``),
+///    unless the refresh is explicit: a refusal is evidence, not a verdict;
 /// 4. the token endpoint is called once; the new tokens are committed whatever happens to the
 ///    locks afterwards: a lost lock costs a retry of the write, never a second network call;
 /// 5. on a refusal, every newer token the files or `qwen-sync-recovered.json` can attribute to
 ///    the account is tried first; only if all are refused is the account marked
-///    `auth_invalid` (with the cooldown) and, if it was active, the next healthy one mirrored.
-///    `oauth_creds.json` is never deleted.
+///    `auth_invalid` (with the cooldown) and, if it was active and the refusal is about its
+///    token (``Refusal/concernsToken``), the next healthy one mirrored. No token is deleted,
+///    nor `oauth_creds.json`.
 ///
 /// Every request records a rotated refresh token in the ``RotationJournal`` before its answer
 /// is handed on, and the answer is folded in at once: a new refresh token reaches the disk even
@@ -35,17 +38,24 @@ public struct AccountRefresher: Sendable {
         self.client = client
     }
 
+    /// The configuration refreshes are sent under.
+    public var configuration: RefreshConfiguration { client.configuration.refreshConfiguration }
+
     /// Refreshes `accountID` if `policy` says it is still needed.
     ///
+    /// - Parameter explicitly: the user asked for this refresh (`qwen-sync refresh`): a token
+    ///   refused before under this configuration is presented again (one rotated out never is).
     /// - Throws: ``StoreError`` when the files cannot be locked, read or written. New tokens
     ///   that could not be written to the store are kept in `qwen-sync-recovered.json`.
-    public func refresh(accountID: String, policy: RefreshPolicy) throws(StoreError) -> RefreshOutcome {
-        try refreshReportingState(accountID: accountID, policy: policy).outcome
+    public func refresh(accountID: String, policy: RefreshPolicy, explicitly: Bool = false) throws(StoreError) -> RefreshOutcome {
+        try refreshReportingState(accountID: accountID, policy: policy, explicitly: explicitly).outcome
     }
 
-    /// ``refresh(accountID:policy:)``, also returning the state the transaction wrote (the
-    /// daemon remembers it, to tell later changes by peers from its own).
-    public func refreshReportingState(accountID: String, policy: RefreshPolicy) throws(StoreError) -> (outcome: RefreshOutcome, state: CredentialState) {
+    /// ``refresh(accountID:policy:explicitly:)``, also returning the state the transaction
+    /// wrote (the daemon remembers it, to tell later changes by peers from its own).
+    public func refreshReportingState(accountID: String, policy: RefreshPolicy, explicitly: Bool = false) throws(StoreError) -> (
+        outcome: RefreshOutcome, state: CredentialState
+    ) {
         var exchange = Exchange()
         let started = WallClock.monotonicMs()
         if !journal.waitForRequestsInFlight(timeoutMs: Int64(client.configuration.requestTimeout.milliseconds) + 2_000) {
@@ -55,7 +65,7 @@ public struct AccountRefresher: Sendable {
         }
         while true {
             do {
-                return try store.transaction { state in (try run(&exchange, on: &state, accountID: accountID, policy: policy), state) }
+                return try store.transaction { state in (try run(&exchange, on: &state, accountID: accountID, policy: policy, explicitly: explicitly), state) }
             } catch .aborted(let reason) where reason is ReadAgain {
                 continue
             } catch {
@@ -87,7 +97,31 @@ public struct AccountRefresher: Sendable {
         var readAgainAfterRefusal = false
     }
 
-    private func run(_ exchange: inout Exchange, on state: inout CredentialState, accountID: String, policy: RefreshPolicy) throws -> RefreshOutcome {
+    /// The accounts marked `auth_invalid` because their current token was refused under another
+    /// configuration (another token endpoint or client id, or before evidence was kept) are
+    /// made healthy again, so that the next due refresh presents their tokens under this one.
+    /// The daemon calls this as it starts; `qwen-sync refresh --all` before it chooses.
+    ///
+    /// - Returns: the accounts made healthy.
+    public func reconsiderRefusalsUnderOtherConfigurations() throws(StoreError) -> [String] {
+        let configuration = configuration
+        return try store.transaction { state in
+            let nowMs = WallClock.nowMs()
+            var released: [String] = []
+            for account in state.accounts.accounts where account.state(nowMs: nowMs) == .authInvalid {
+                guard let refusal = state.sidecar.ledger.refusal(of: account.token.refreshToken),
+                    refusal.evidence?.configuration != configuration
+                else { continue }
+                state.accounts.update(id: account.id) { $0.resetHealth(nowMs: nowMs) }
+                released.append(account.id)
+            }
+            return released
+        }
+    }
+
+    private func run(_ exchange: inout Exchange, on state: inout CredentialState, accountID: String, policy: RefreshPolicy, explicitly: Bool) throws
+        -> RefreshOutcome
+    {
         let nowMs = WallClock.nowMs()
         guard let account = state.accounts.account(id: accountID) else {
             if let renewed = exchange.renewed {
@@ -105,7 +139,9 @@ public struct AccountRefresher: Sendable {
         }
         var token = account.token
         while true {
-            if state.sidecar.ledger.isDead(token.refreshToken) || exchange.answers[token.refreshToken]?.isRefusal == true {
+            if state.sidecar.ledger.withholds(token.refreshToken, under: configuration, explicitly: explicitly)
+                || exchange.answers[token.refreshToken]?.isRefusal == true
+            {
                 // A peer may have written oauth_creds.json while we held the locks (every exiting
                 // qwen process unlinks oauth_creds.lock): read everything again before judging.
                 if !exchange.readAgainAfterRefusal, CredentialsFile.read(store.settings.credentialsPath).credentials != state.credentials {
@@ -115,7 +151,7 @@ public struct AccountRefresher: Sendable {
                 guard
                     let next = state.candidateTokens(for: accountID, newerThan: token, onDisk: state.credentials)
                         .first(where: { exchange.answers[$0.refreshToken] == nil })
-                else { return invalidate(&state, accountID: accountID, reason: lastRefusal(exchange) ?? "its refresh token was already used", nowMs: nowMs) }
+                else { return invalidate(&state, accountID: accountID, refusal: refusal(exchange, state: state, token: token), nowMs: nowMs) }
                 token = next
                 continue
             }
@@ -142,8 +178,8 @@ public struct AccountRefresher: Sendable {
                 )
                 note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
                 return outcome
-            case .failure(.terminal):
-                state.sidecar.ledger.record(token.refreshToken, of: accountID, fate: .refused, nowMs: nowMs)
+            case .failure(.terminal(_, let evidence)):
+                state.sidecar.ledger.record(token.refreshToken, of: accountID, fate: .refused, evidence: evidence, nowMs: nowMs)
             }
         }
     }
@@ -170,6 +206,9 @@ public struct AccountRefresher: Sendable {
     {
         if renewed.refreshToken != presented.refreshToken {
             state.sidecar.ledger.record(presented.refreshToken, of: accountID, fate: .rotated, nowMs: nowMs)
+        } else {
+            // Accepted after all (another configuration, or presented again explicitly).
+            state.sidecar.ledger.withdrawRefusal(of: presented.refreshToken, accountID: accountID, nowMs: nowMs)
         }
         state.accounts.update(id: accountID) { stored in
             if !stored.token.sameTokens(as: renewed) { stored.setToken(renewed, nowMs: nowMs) }
@@ -181,13 +220,15 @@ public struct AccountRefresher: Sendable {
         return outcome
     }
 
-    /// Marks the account `auth_invalid` once every token it could use was refused.
-    private func invalidate(_ state: inout CredentialState, accountID: String, reason: String, nowMs: Int64) -> RefreshOutcome {
+    /// Marks the account `auth_invalid` once every token it could use was refused; switches
+    /// the active account away only when the refusal is about its token.
+    private func invalidate(_ state: inout CredentialState, accountID: String, refusal: Refusal, nowMs: Int64) -> RefreshOutcome {
         state.accounts.update(id: accountID) {
             $0.markExhausted(until: nowMs + store.settings.quotaCooldownMs, code: AccountErrorCode.authInvalid, nowMs: nowMs)
         }
-        let switched = state.accounts.activeAccountID == accountID ? state.switchAwayFromUnhealthyActive(nowMs: nowMs) : nil
-        let outcome = RefreshOutcome.invalidated(accountID: accountID, reason: reason, switchedTo: switched)
+        let switched =
+            state.accounts.activeAccountID == accountID && refusal.concernsToken ? state.switchAwayFromUnhealthyActive(nowMs: nowMs) : nil
+        let outcome = RefreshOutcome.invalidated(accountID: accountID, reason: refusal, switchedTo: switched)
         note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
         return outcome
     }
@@ -197,11 +238,34 @@ public struct AccountRefresher: Sendable {
         state.sidecar.notes[accountID, default: .init()].lastRefreshResult = outcome.resultText
     }
 
-    private func lastRefusal(_ exchange: Exchange) -> String? {
-        exchange.answers.values.compactMap { answer -> String? in
-            if case .failure(.terminal(let reason)) = answer { return reason }
+    /// What refused the account: the server's answer in this exchange, else the refusal the
+    /// ledger holds for `token` (withheld under this configuration), else its rotation.
+    private func refusal(_ exchange: Exchange, state: CredentialState, token: OAuthCredentials) -> Refusal {
+        let answered = exchange.answers.values.lazy.compactMap { answer -> (String, RefusalEvidence)? in
+            if case .failure(.terminal(let reason, let evidence)) = answer { return (reason, evidence) }
             return nil
         }.first
+        let summary: String
+        let evidence: RefusalEvidence?
+        if let (reason, answeredEvidence) = answered {
+            (summary, evidence) = (reason, answeredEvidence)
+        } else if let recorded = state.sidecar.ledger.refusal(of: token.refreshToken)?.evidence {
+            evidence = recorded
+            summary =
+                "refused before under this configuration with HTTP \(recorded.status)\(recorded.errorCode.map { " " + $0 } ?? "")"
+                + ", not presented again by itself"
+        } else {
+            (summary, evidence) = ("its refresh token was already used", nil)
+        }
+        let ledger = state.sidecar.ledger
+        let sameForEveryAccount =
+            evidence.map { evidence in
+                !evidence.concernsToken && state.accounts.accounts.count > 1
+                    && state.accounts.accounts.allSatisfy { ledger.refusal(of: $0.token.refreshToken)?.evidence?.sameWay(as: evidence) == true }
+            } ?? false
+        return Refusal(
+            summary: summary, evidence: evidence, configuration: configuration, clientID: client.configuration.clientID,
+            sameForEveryAccount: sameForEveryAccount)
     }
 
     /// New tokens that could not be written through the locks: kept in our own file, so the

@@ -1,5 +1,5 @@
 extension AccountIdentity {
-    /// How an identity is shown in every command: the masked email (`j…@example.com`) when the
+    /// How an identity is shown in every command: the masked email (`j…n@example.com`) when the
     /// token or the stored key has one, else the masked key (`sub:use…01`), else `nil` (shown
     /// as `unknown`).
     public static func shown(accessToken: String, identityKey: String?) -> String? {
@@ -9,10 +9,22 @@ extension AccountIdentity {
         return masked(identityKey)
     }
 
-    /// `john@example.com` → `j…@example.com`; `nil` when `email` has no `@` after a first character.
+    /// `john@example.com` → `j…n@example.com`, `user-5@example.com` → `us…-5@example.com`
+    /// (``maskedLocalPart(_:)``); `nil` when `email` has no `@` after a first character.
     public static func maskedEmail(_ email: String) -> String? {
         guard let at = email.firstIndex(of: "@"), at > email.startIndex else { return nil }
-        return "\(email.prefix(1))…\(email[at...])"
+        return maskedLocalPart(email[..<at]) + email[at...]
+    }
+
+    /// An email's local part as shown: its start and end, enough to tell `user-5` from `user-6`
+    /// as `gh auth status` does, never the whole of it: up to 3 characters keep the first
+    /// (`bob` → `b…`), up to 5 the first and last (`alice` → `a…e`), longer ones two of each.
+    static func maskedLocalPart(_ local: Substring) -> String {
+        switch local.count {
+        case ...3: "\(local.prefix(1))…"
+        case 4...5: "\(local.prefix(1))…\(local.suffix(1))"
+        default: "\(local.prefix(2))…\(local.suffix(2))"
+        }
     }
 }
 

@@ -20,14 +20,14 @@ public enum AccountIdentity {
         return nil
     }
 
-    /// A form of the identity safe to show: `sub:ab…yz`, `email:a…@example.com`.
+    /// A form of the identity safe to show: `sub:ab…yz`, `email:a…e@example.com`.
     public static func masked(_ key: String) -> String {
         guard let colon = key.firstIndex(of: ":") else { return "…" }
         let claim = key[..<colon]
         let value = key[key.index(after: colon)...]
         if claim == "refresh" { return "refresh:…" }
         if claim == "email", let at = value.firstIndex(of: "@") {
-            return "email:\(value.prefix(1))…\(value[at...])"
+            return "email:" + maskedLocalPart(value[..<at]) + value[at...]
         }
         guard value.count > 6 else { return "\(claim):\(value.prefix(1))…" }
         return "\(claim):\(value.prefix(3))…\(value.suffix(2))"

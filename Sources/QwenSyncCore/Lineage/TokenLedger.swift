@@ -4,7 +4,9 @@ public enum TokenFate: String, Sendable, Equatable {
     case current
     /// Exchanged at the server for a new one: dead, never presented again.
     case rotated
-    /// The server refused it: dead, never presented again.
+    /// The server refused it. The refusal is evidence, not a verdict (``RefusalEvidence``): the
+    /// token is kept and presented again when the configuration differs from the one it was
+    /// refused under, on `accounts reset` and on an explicit `refresh`, never on a timer.
     case refused
     /// Replaced by a newer token that a peer wrote; probably dead, but kept in
     /// `qwen-sync-recovered.json` because nobody saw it die.
@@ -12,6 +14,82 @@ public enum TokenFate: String, Sendable, Equatable {
 
     /// Whether the server is known to reject this token.
     public var isDead: Bool { self == .rotated || self == .refused }
+}
+
+/// The configuration a refresh is sent under: the token endpoint and the client id.
+public struct RefreshConfiguration: Sendable, Equatable {
+    /// The token endpoint's URL.
+    public var tokenURL: String
+    /// The client id's fingerprint (``TokenLedger/fingerprint(of:)``, 12 hex digits).
+    public var clientIDFingerprint: String
+
+    /// The configuration of `tokenURL` and `clientID`.
+    public init(tokenURL: String, clientID: String) {
+        self.init(tokenURL: tokenURL, clientIDFingerprint: String(TokenLedger.fingerprint(of: clientID).prefix(12)))
+    }
+
+    /// A configuration as recorded.
+    public init(tokenURL: String, clientIDFingerprint: String) {
+        self.tokenURL = tokenURL
+        self.clientIDFingerprint = clientIDFingerprint
+    }
+}
+
+/// What a refusal of a refresh token was measured under and what it looked like.
+///
+/// The server answers a dead token with `400 invalid_request` as well as `invalid_grant`, and a
+/// wrong client id, endpoint or a proxy in between answer 400 too: the answer alone cannot tell
+/// a dead login from a wrong configuration. So the refusal is kept as evidence with the token.
+public struct RefusalEvidence: Sendable, Equatable {
+    /// What the body of the refusal was.
+    public enum BodyKind: String, Sendable, Equatable {
+        /// A JSON object.
+        case json
+        /// An HTML page (a proxy or gateway, not the OAuth server).
+        case html
+        /// Other text.
+        case text
+        /// Nothing.
+        case empty
+
+        /// The kind of `body`.
+        public init(of body: [UInt8]) {
+            let text = String(decoding: body, as: UTF8.self).trimmingASCIIWhitespace()
+            if text.isEmpty {
+                self = .empty
+            } else if (try? JSON.parse(body).objectValue) != nil {
+                self = .json
+            } else {
+                self = text.hasPrefix("<") ? .html : .text
+            }
+        }
+    }
+
+    /// The configuration the token was presented under.
+    public var configuration: RefreshConfiguration
+    /// The HTTP status.
+    public var status: Int
+    /// The OAuth `error` code, if the body had one.
+    public var errorCode: String?
+    /// What the body was.
+    public var bodyKind: BodyKind
+
+    /// Evidence of a refusal.
+    public init(configuration: RefreshConfiguration, status: Int, errorCode: String?, bodyKind: BodyKind) {
+        self.configuration = configuration
+        self.status = status
+        self.errorCode = errorCode
+        self.bodyKind = bodyKind
+    }
+
+    /// Whether the answer is about the token itself (`invalid_grant` in a JSON body) rather
+    /// than possibly about the configuration (`invalid_request`, `invalid_client`, a 400 or
+    /// 401 without a code, a body that is not JSON). Only such a refusal moves the active
+    /// account to another one.
+    public var concernsToken: Bool { errorCode == "invalid_grant" && bodyKind == .json }
+
+    /// Whether `other` is a refusal of the same kind under the same configuration.
+    public func sameWay(as other: RefusalEvidence) -> Bool { self == other }
 }
 
 /// The lineage ledger: which account every refresh token seen belongs to, and what became of
@@ -31,6 +109,9 @@ public struct TokenLedger: Sendable, Equatable {
         public var fate: TokenFate
         /// When that was recorded (ms).
         public var atMs: Int64
+        /// For a refused token: what the refusal was measured under (`nil` when recorded by
+        /// a version that kept no evidence).
+        public var refusal: RefusalEvidence?
     }
 
     /// Records, oldest first.
@@ -59,19 +140,50 @@ public struct TokenLedger: Sendable, Equatable {
     /// Whether `refreshToken` is known to be rejected by the server.
     public func isDead(_ refreshToken: String) -> Bool { entry(for: refreshToken)?.fate.isDead ?? false }
 
-    /// Records `fate` for `refreshToken` of `accountID`. A dead token never comes back to life,
-    /// and an account has one current token: recording a new current one marks the previous
-    /// current one superseded (unless it was already known dead).
-    public mutating func record(_ refreshToken: String, of accountID: String, fate: TokenFate, nowMs: Int64) {
-        record(fingerprint: Self.fingerprint(of: refreshToken), of: accountID, fate: fate, nowMs: nowMs)
+    /// The refusal recorded for `refreshToken`, if its latest record is a refusal; the
+    /// evidence is `nil` for a refusal recorded without it.
+    public func refusal(of refreshToken: String) -> (evidence: RefusalEvidence?, atMs: Int64)? {
+        guard let entry = entry(for: refreshToken), entry.fate == .refused else { return nil }
+        return (entry.refusal, entry.atMs)
     }
 
-    /// ``record(_:of:fate:nowMs:)`` for a token known only by its fingerprint (a
+    /// Whether `refreshToken` must not be sent under `configuration`: a token rotated out
+    /// never is (a server with reuse detection may revoke the whole login); a refused one is
+    /// withheld only under the configuration it was refused under, unless `explicitly` asked
+    /// (an explicit `refresh`).
+    public func withholds(_ refreshToken: String, under configuration: RefreshConfiguration, explicitly: Bool) -> Bool {
+        guard let entry = entry(for: refreshToken) else { return false }
+        switch entry.fate {
+        case .rotated: return true
+        case .refused: return !explicitly && entry.refusal?.configuration == configuration
+        case .current, .superseded: return false
+        }
+    }
+
+    /// Takes back the refusal of `refreshToken` (on `accounts reset`, or once the server
+    /// accepted it after all): it is `accountID`'s current token again. A rotated-out token
+    /// stays dead.
+    public mutating func withdrawRefusal(of refreshToken: String, accountID: String, nowMs: Int64) {
+        let print = Self.fingerprint(of: refreshToken)
+        guard let index = entries.lastIndex(where: { $0.fingerprint == print }), entries[index].fate == .refused else { return }
+        entries.remove(at: index)
+        record(refreshToken, of: accountID, fate: .current, nowMs: nowMs)
+    }
+
+    /// Records `fate` for `refreshToken` of `accountID`. A dead token never comes back to life,
+    /// and an account has one current token: recording a new current one marks the previous
+    /// current one superseded (unless it was already known dead). A refusal carries its
+    /// `evidence`; a second refusal replaces the evidence of the first.
+    public mutating func record(_ refreshToken: String, of accountID: String, fate: TokenFate, evidence: RefusalEvidence? = nil, nowMs: Int64) {
+        record(fingerprint: Self.fingerprint(of: refreshToken), of: accountID, fate: fate, evidence: evidence, nowMs: nowMs)
+    }
+
+    /// ``record(_:of:fate:evidence:nowMs:)`` for a token known only by its fingerprint (a
     /// ``RotationJournal`` entry's replaced token).
-    public mutating func record(fingerprint print: String, of accountID: String, fate: TokenFate, nowMs: Int64) {
+    public mutating func record(fingerprint print: String, of accountID: String, fate: TokenFate, evidence: RefusalEvidence? = nil, nowMs: Int64) {
         if let index = entries.lastIndex(where: { $0.fingerprint == print }) {
             if entries[index].fate.isDead && !fate.isDead { return }
-            if entries[index].fate == fate && entries[index].accountID == accountID { return }
+            if entries[index].fate == fate && entries[index].accountID == accountID && fate != .refused { return }
             entries.remove(at: index)
         }
         if fate == .current {
@@ -80,7 +192,7 @@ public struct TokenLedger: Sendable, Equatable {
                 entries[index].atMs = nowMs
             }
         }
-        entries.append(Entry(fingerprint: print, accountID: accountID, fate: fate, atMs: nowMs))
+        entries.append(Entry(fingerprint: print, accountID: accountID, fate: fate, atMs: nowMs, refusal: fate == .refused ? evidence : nil))
         // Beyond the cap the oldest superseded records go first: a dead token must stay known
         // dead for as long as possible (a peer may write it back hours later).
         let mine = entries.indices.filter { entries[$0].accountID == accountID }
@@ -110,7 +222,8 @@ extension TokenLedger {
                 let account = object["account"]?.stringValue,
                 let fate = object["fate"]?.stringValue.flatMap(TokenFate.init(rawValue:))
             else { continue }
-            entries.append(Entry(fingerprint: print, accountID: account, fate: fate, atMs: object["at_ms"]?.epochMilliseconds ?? 0))
+            let refusal = object["refusal"]?.objectValue.flatMap(RefusalEvidence.init(json:))
+            entries.append(Entry(fingerprint: print, accountID: account, fate: fate, atMs: object["at_ms"]?.epochMilliseconds ?? 0, refusal: refusal))
         }
     }
 
@@ -123,15 +236,40 @@ extension TokenLedger {
                     "tokens",
                     .array(
                         entries.map { entry in
-                            .object(
-                                JSONObject([
-                                    ("fingerprint", .string(entry.fingerprint)),
-                                    ("account", .string(entry.accountID)),
-                                    ("fate", .string(entry.fate.rawValue)),
-                                    ("at_ms", .int(entry.atMs)),
-                                ]))
+                            var object = JSONObject([
+                                ("fingerprint", .string(entry.fingerprint)),
+                                ("account", .string(entry.accountID)),
+                                ("fate", .string(entry.fate.rawValue)),
+                                ("at_ms", .int(entry.atMs)),
+                            ])
+                            if let refusal = entry.refusal { object["refusal"] = refusal.json }
+                            return .object(object)
                         })
                 ),
+            ]))
+    }
+}
+
+extension RefusalEvidence {
+    /// Reads the evidence from its JSON form; `nil` when a field is missing.
+    init?(json: JSONObject) {
+        guard let url = json["token_url"]?.stringValue, let client = json["client_id"]?.stringValue,
+            let status = json["status"]?.int64Value, let body = json["body"]?.stringValue.flatMap(BodyKind.init(rawValue:))
+        else { return nil }
+        self.init(
+            configuration: RefreshConfiguration(tokenURL: url, clientIDFingerprint: client), status: Int(status),
+            errorCode: json["error"]?.stringValue, bodyKind: body)
+    }
+
+    /// The JSON form, in the ledger entry's `refusal`.
+    var json: JSONValue {
+        .object(
+            JSONObject([
+                ("token_url", .string(configuration.tokenURL)),
+                ("client_id", .string(configuration.clientIDFingerprint)),
+                ("status", .int(Int64(status))),
+                ("error", .optionalString(errorCode)),
+                ("body", .string(bodyKind.rawValue)),
             ]))
     }
 }

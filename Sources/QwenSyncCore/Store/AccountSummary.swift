@@ -2,7 +2,7 @@
 public struct AccountSummary: Sendable {
     public let id: String
     public let label: String?
-    /// The identity as every command shows it (`j…@example.com`), `nil` when unknown.
+    /// The identity as every command shows it (`j…n@example.com`), `nil` when unknown.
     public let identity: String?
     public let active: Bool
     public let state: AccountState

@@ -45,11 +45,19 @@ extension CredentialState {
     /// When the active account is missing or unhealthy, makes the next healthy account
     /// (round-robin after it) active and mirrors it.
     ///
+    /// An active account refused in a way that may be the configuration's fault
+    /// (``RefusalEvidence/concernsToken``) stays active: another account would fail the same way.
+    ///
     /// - Returns: the newly active account id, or `nil` when nothing changed (already healthy,
-    ///   or no healthy account left).
+    ///   refused for a reason not its own, or no healthy account left).
     @discardableResult
     public mutating func switchAwayFromUnhealthyActive(nowMs: Int64) -> String? {
         if let active = accounts.activeAccount, active.state(nowMs: nowMs) == .healthy { return nil }
+        if let active = accounts.activeAccount, active.state(nowMs: nowMs) == .authInvalid,
+            sidecar.ledger.refusal(of: active.token.refreshToken)?.evidence?.concernsToken == false
+        {
+            return nil
+        }
         guard let next = accounts.nextHealthy(after: accounts.activeAccountID, nowMs: nowMs) else { return nil }
         activate(next.id)
         return next.id

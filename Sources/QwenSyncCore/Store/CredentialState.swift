@@ -41,7 +41,7 @@ public struct CredentialState: Sendable {
     }
 
     /// Finds the one account `reference` names: an exact id; else a label, an email or the
-    /// identity as shown (`j…@example.com`); else an id prefix. A reference that names several
+    /// identity as shown (`j…n@example.com`); else an id prefix. A reference that names several
     /// accounts at the same step is ambiguous, never "the first match".
     public func lookUpAccount(_ reference: String) -> AccountLookup {
         let list = accounts.accounts

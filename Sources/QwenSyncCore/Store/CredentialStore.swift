@@ -84,7 +84,7 @@ public struct CredentialStore: Sendable {
             for entry in kept {
                 notice?(
                     "kept a refresh token of \(entry.accountID) (\(entry.reason)) in \(PathNormalizer.fileName(of: settings.recoveredPath)); "
-                        + "`qwen-sync accounts restore \(entry.accountID)` brings it back"
+                        + "`qwen-sync accounts restore \(entry.accountID)\(state.accounts.account(id: entry.accountID) == nil ? "" : " --replace")` brings it back"
                 )
             }
             return result

@@ -17,7 +17,7 @@ extension CredentialState {
         }
     }
 
-    /// One account for a message: `acct_… ("label", j…@example.com)`, control characters escaped.
+    /// One account for a message: `acct_… ("label", j…n@example.com)`, control characters escaped.
     func describe(_ account: StoredAccount) -> String {
         let label = displayLabel(of: account).map { "\"\(TerminalText.escaped($0))\"" } ?? "no label"
         return "\(account.id) (\(label), \(account.shownIdentity ?? "unknown"))"

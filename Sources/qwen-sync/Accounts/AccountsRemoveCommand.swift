@@ -15,12 +15,13 @@ struct AccountsRemoveCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.", completion: AccountCompletion.kind)
+    var account: String
     @Flag(name: [.short, .long], help: "Do not ask for confirmation (required when standard input is not a terminal).") var yes = false
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = try global.settings().commandStore
+        let store = try global.settings().writingStore(before: "the change")
         // The account confirmed is the one removed, even if a label moved while the prompt waited.
         var confirmedID: String?
         if !yes {

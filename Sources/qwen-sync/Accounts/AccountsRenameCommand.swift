@@ -10,7 +10,8 @@ struct AccountsRenameCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.", completion: AccountCompletion.kind)
+    var account: String
     @Argument(help: "The new label.") var label: String
     @Flag(help: "Print one JSON document.") var json = false
 
@@ -19,7 +20,7 @@ struct AccountsRenameCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try global.settings().commandStore
+        let store = try global.settings().writingStore(before: "the change")
         let newLabel = label.isEmpty ? nil : label
         let (id, previous, state) = try CommandFailure.wrap {
             try store.transaction { state in

@@ -10,11 +10,12 @@ struct AccountsUseCommand: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.") var account: String
+    @Argument(help: "Account id, label, email, identity as shown, or unique id prefix.", completion: AccountCompletion.kind)
+    var account: String
     @Flag(help: "Print one JSON document.") var json = false
 
     func run() throws {
-        let store = try global.settings().commandStore
+        let store = try global.settings().writingStore(before: "the change")
         let (id, health, adopted, state) = try CommandFailure.wrap {
             try store.transaction { state in
                 let target = try state.account(named: account)
