@@ -103,18 +103,24 @@ public struct AccountRefresher: Sendable {
     /// The daemon calls this as it starts; `qwen-sync refresh --all` before it chooses.
     ///
     /// - Returns: the accounts made healthy.
+    ///
+    /// The files are only read unless there is such an account: a transaction would also take in
+    /// whatever `oauth_creds.json` holds, before the caller could log it.
     public func reconsiderRefusalsUnderOtherConfigurations() throws(StoreError) -> [String] {
         let configuration = configuration
+        let refusedElsewhere = { (state: CredentialState, nowMs: Int64) -> [String] in
+            state.accounts.accounts.filter { account in
+                guard account.state(nowMs: nowMs) == .authInvalid, let refusal = state.sidecar.ledger.refusal(of: account.token.refreshToken) else {
+                    return false
+                }
+                return refusal.evidence?.configuration != configuration
+            }.map(\.id)
+        }
+        guard !refusedElsewhere(try store.read(), WallClock.nowMs()).isEmpty else { return [] }
         return try store.transaction { state in
             let nowMs = WallClock.nowMs()
-            var released: [String] = []
-            for account in state.accounts.accounts where account.state(nowMs: nowMs) == .authInvalid {
-                guard let refusal = state.sidecar.ledger.refusal(of: account.token.refreshToken),
-                    refusal.evidence?.configuration != configuration
-                else { continue }
-                state.accounts.update(id: account.id) { $0.resetHealth(nowMs: nowMs) }
-                released.append(account.id)
-            }
+            let released = refusedElsewhere(state, nowMs)
+            for id in released { state.accounts.update(id: id) { $0.resetHealth(nowMs: nowMs) } }
             return released
         }
     }
