@@ -154,6 +154,8 @@ public final class ControlServer {
         var reply: [UInt8]?
         var sent = 0
         var isDone = false
+        /// The peer runs as another user: every request gets "permission denied".
+        var isForeign = false
     }
 
     private var connections: [Connection] = []
@@ -178,10 +180,9 @@ public final class ControlServer {
                 close(client)
                 continue
             }
-            if UnixSocket.peerUID(client) != getuid() {
-                connection.reply = Self.line(ControlReply.error("permission denied: the control socket serves its owner only"))
-                connection.deadlineMs = nowMs + limits.replyDeadlineMs
-            }
+            // Another user's request is read like any other (so its sender sees no broken
+            // pipe) but never handed to the daemon.
+            connection.isForeign = UnixSocket.peerUID(client) != getuid()
             connections.append(connection)
             accepted.append(client)
         }
@@ -204,11 +205,11 @@ public final class ControlServer {
         }
         let reply: JSONValue
         if let newline = connection.received.firstIndex(of: 0x0A), newline <= limits.maxRequestBytes {
-            reply = Self.reply(to: Array(connection.received[..<newline]), answer: answer)
+            reply = Self.reply(to: Array(connection.received[..<newline]), foreign: connection.isForeign, answer: answer)
         } else if connection.received.count > limits.maxRequestBytes {
             reply = ControlReply.error("request too long: send one line of JSON of at most \(limits.maxRequestBytes / 1024) KiB")
         } else if ended {
-            reply = Self.reply(to: connection.received, answer: answer)
+            reply = Self.reply(to: connection.received, foreign: connection.isForeign, answer: answer)
         } else if connection.deadlineMs <= nowMs {
             reply = ControlReply.error("timed out: send the request line within \(limits.requestDeadlineMs) ms of connecting")
         } else {
@@ -218,7 +219,9 @@ public final class ControlServer {
         connection.deadlineMs = nowMs + limits.replyDeadlineMs
     }
 
-    private static func reply(to line: [UInt8], answer: (ControlRequest) -> JSONValue) -> JSONValue {
+    /// The answer to a request line; another user's gets "permission denied", whatever it says.
+    private static func reply(to line: [UInt8], foreign: Bool, answer: (ControlRequest) -> JSONValue) -> JSONValue {
+        guard !foreign else { return ControlReply.error("permission denied: the control socket serves its owner only") }
         do { return answer(try ControlRequest(line: line)) } catch { return ControlReply.error(error.description) }
     }
 

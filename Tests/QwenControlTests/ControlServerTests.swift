@@ -124,4 +124,43 @@ struct ControlServerTests {
         }
         #expect(answered.contains("request too long"), "\(answered)")
     }
+
+    @Test(
+        "a client running as another user gets a permission-denied line and nothing else",
+        .enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0 && access("/usr/bin/python3", X_OK) == 0, "needs root, setpriv and python3")
+    )
+    func otherUserRefused() async throws {
+        // Let a stranger reach the socket at all (the daemon's folder is 0700 and the socket 0600).
+        #expect(chmod(directory.path, 0o711) == 0 && chmod(directory.appending("run"), 0o711) == 0 && chmod(path, 0o666) == 0)
+        let uid = UInt32.random(in: 52_000..<60_000)
+        let output = directory.appending("stranger.out")
+        #expect(creat(output, 0o666) >= 0 && chmod(output, 0o666) == 0)
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'{"command":"status"}\\n')
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk: break
+                data += chunk
+            sys.stdout.write(data.decode())
+            """
+        let stranger = try ChildProcess(
+            "/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/python3", "-c", script, path], stdout: output,
+            stderr: directory.appending("stranger.err"))
+        defer { stranger.kill() }
+        var answered: [JSONValue] = []
+        let deadline = WallClock.monotonicMs() + 30_000
+        while stranger.isRunning, WallClock.monotonicMs() < deadline {
+            var descriptors = server.pollDescriptors
+            _ = poll(&descriptors, nfds_t(descriptors.count), 50)
+            server.service(descriptors, nowMs: WallClock.monotonicMs()) { request in
+                answered.append(request.json)
+                return ["secret": "status"]
+            }
+        }
+        #expect(stranger.exitCode == 0, "\(stranger.errorOutput)")
+        #expect(stranger.output.contains("permission denied: the control socket serves its owner only"), "\(stranger.output)")
+        #expect(answered.isEmpty, "the request was never handed to the daemon")
+    }
 }
