@@ -41,7 +41,7 @@ struct StatusDocumentEndToEndTests {
             daemon: .init(pid: 4242, version: QwenSyncVersion.current, uptimeSeconds: 60), qwenDirectory: qwen, activeAccount: nil, accounts: [],
             counters: .init(syncs: 1, refreshes: 0, refreshFailures: 0), locks: [], refreshInFlight: nil, lastEvent: nil, credentialsProblem: nil,
             syncError: .init(sinceMs: nowMs - 90_000, message: "oauth_creds.json: no space left on the device"),
-            clock: .init(lastJumpAtMs: nowMs - 5_000, kind: "resume", action: "refreshed"))
+            clock: .init(lastJumpAtMs: nowMs - 5_000, kind: "resume", stepSeconds: 3_600, action: "refreshed"))
         let environment: [String: String?] = [
             "QWEN_HOME": qwen, "QWEN_SYNC_SOCKET": directory.appending("run/control.sock"), "HOME": directory.path, "QWEN_CLI_PATH": "/nonexistent",
         ]
@@ -52,7 +52,7 @@ struct StatusDocumentEndToEndTests {
         #expect(
             text.output.contains("error: cannot write the files since 1m ") && text.output.contains("s ago: oauth_creds.json: no space left on the device"),
             "\(text.output)")
-        #expect(text.output.contains("clock: resume ") && text.output.contains("s ago, refreshed"), "\(text.output)")
+        #expect(text.output.contains("the machine resumed ") && text.output.contains(" ago: refreshed"), "\(text.output)")
 
         let json = try Self.run(["status", "--json"], serving: status, on: server, environment: environment, directory: directory)
         #expect(json.code == 0)

@@ -205,7 +205,7 @@ struct SyncEndToEndTests {
         // Fixed: the next retry writes the file, and the failure is over.
         unlink(fixture.credentialsPath)
         let healed = { try fixture.credentialsOnDisk() == alice && syncError() == nil }
-        #expect(try await eventually(timeoutMs: 20_000) { try healed() }, "\(log())")
+        #expect(try await eventually(timeoutMs: 45_000) { try healed() }, "\(log())")
         #expect(log().contains("syncing works again"))
         #expect(await daemon.process.stop() == 0)
     }

@@ -297,7 +297,7 @@ public final class Daemon {
     private func statusDocument() -> JSONValue {
         DaemonStatusDocument(
             settings: configuration.settings,
-            state: (try? store.read()) ?? core.state,
+            state: core.state,
             schedule: core.schedule,
             counters: core.counters,
             startedMs: core.startedMs,
