@@ -3,6 +3,7 @@
 // Each input goes through all of them; a crash, a sanitizer report or a broken round trip
 // (parse → serialize → parse gives something else) is a finding. Built by build.sh.
 @testable import QwenExec
+import QwenProcess
 import QwenSyncCore
 
 /// One fuzz input: the JSON layer, both credential files, a token answer, the rotation journal,
