@@ -23,19 +23,7 @@ struct RefreshCommand: ParsableCommand {
         let settings = try global.settings()
         let store = settings.commandStore
         let refresher = AccountRefresher(store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
-        var state = try CommandFailure.wrap { try store.read() }
-        if case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) {
-            // oauth_creds.json holds a login the store does not know (qwen-code alone wrote it):
-            // take it in first, so the refresh has an account to update.
-            state = try CommandFailure.wrap {
-                try store.transaction { state in
-                    if state.accounts.activeAccount == nil, let id = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()).accountID {
-                        state.accounts.activeAccountID = id
-                    }
-                    return state
-                }
-            }
-        }
+        let state = try store.readAdoptingLogin()
         let nowMs = WallClock.nowMs()
         let targets: [StoredAccount]
         if all {
