@@ -21,7 +21,7 @@ struct QwenSync: ParsableCommand {
         subcommands: [
             LoginCommand.self, AccountsCommand.self, RefreshCommand.self, DaemonCommand.self, StatusCommand.self, ExecCommand.self,
             DoctorCommand.self, LogsCommand.self,
-            TokenCommand.self,
+            TokenCommand.self, ServeCommand.self,
         ]
     )
 
