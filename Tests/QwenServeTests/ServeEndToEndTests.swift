@@ -232,3 +232,54 @@ struct ServeEndToEndTests {
         #expect(result["mixed"] == [], "\(result)")
     }
 }
+
+/// `qwen-sync serve` itself: the hand-over to `qwen-sync-serve`, `--print-env`, the key file
+/// and the exit after the quiet period.
+@Suite("serve command")
+struct ServeCommandTests {
+    @Test("--print-env creates the key (0600) once and prints lines a shell can eval; the same key every time")
+    func printEnv() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let environment: [String: String?] = [
+            "QWEN_HOME": directory.appending("qwen"), "QWEN_SYNC_SOCKET": directory.appending("ctl.sock"),
+        ]
+        let first = try await runProduct("qwen-sync", ["serve", "--print-env", "--port", "9123"], environment: environment)
+        #expect(first.exitCode == 0, "\(first.standardError)")
+        let keyPath = directory.appending("qwen/qwen-sync-serve.key")
+        var status = stat()
+        #expect(stat(keyPath, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o600)
+        let key = String(decoding: try #require(try SecureFile.read(keyPath)).bytes, as: UTF8.self).trimmingASCIIWhitespace()
+        #expect(key.hasPrefix("qsk-") && key.count == 68)
+        let script = #"eval "$(cat)"; printf '%s|%s' "$OPENAI_BASE_URL" "$OPENAI_API_KEY""#
+        let shell = try await runProduct("/bin/sh", ["-c", script], input: Array(first.standardOutput.utf8))
+        #expect(shell.standardOutput == "http://127.0.0.1:9123/v1|\(key)")
+        let second = try await runProduct("qwen-sync", ["serve", "--print-env", "--port", "9123"], environment: environment)
+        #expect(second.standardOutput == first.standardOutput)
+    }
+
+    @Test("bad options are usage errors", arguments: [["--port", "0"], ["--port", "70000"], ["--idle-exit", "-1"], ["--host", ""]])
+    func usage(_ arguments: [String]) async throws {
+        let outcome = try await runProduct("qwen-sync", ["serve"] + arguments)
+        #expect(outcome.exitCode == 2, "\(outcome.standardError)")
+    }
+
+    @Test("the endpoint exits by itself after the quiet period and removes its socket")
+    func idleExit() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let socket = directory.appending("serve.sock")
+        let serve = try ChildProcess(
+            BuiltProducts.path(of: "qwen-sync-serve"), [],
+            environment: [
+                "QWEN_HOME": directory.appending("qwen"), "QWEN_SYNC_SOCKET": directory.appending("ctl.sock"),
+                "QWEN_SYNC_SERVE_PORT": "0", "QWEN_SYNC_SERVE_SOCKET": socket, "QWEN_SYNC_SERVE_IDLE_EXIT": "1",
+            ],
+            stdout: nil)
+        let line = await serve.readLine(timeoutMs: 30_000)
+        #expect(line?.hasPrefix("LISTENING http://127.0.0.1:") == true)
+        #expect(await serve.waitForExit(timeoutMs: 30_000) == 0)
+        #expect(access(socket, F_OK) != 0)
+    }
+}
