@@ -17,6 +17,7 @@ Usage: chat-standin.py  -- prints `PORT <n>` on stdout once it listens on 127.0.
   (header names and the DashScope values only; never a token).
 """
 import json
+import socket
 import sys
 import threading
 import time
@@ -41,6 +42,12 @@ def take_fault(token):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out as separate writes: without this, Nagle's algorithm holds the
+        # second one until the client's delayed ACK (40 ms), which would swamp every timing.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def send_json(self, status, document):
         body = json.dumps(document).encode()
