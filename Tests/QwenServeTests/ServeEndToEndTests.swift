@@ -133,6 +133,25 @@ struct ServeEndToEndTests {
         #expect(total - first >= 1_000, "first chunk at \(first) ms, end at \(total) ms")
     }
 
+    @Test("a client that goes away mid-stream cancels the upstream request")
+    func disconnect() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.tearDown() }
+        _ = try LoopbackHTTPClient.send(port: fixture.chatPort, method: "POST", path: "/admin/config", body: Array(#"{"chunk_delay_ms": 200}"#.utf8))
+        let words = (1...100).map { "w\($0)" }.joined(separator: " ")
+        let abandoned = try await fixture.client("abandon", words)
+        #expect(abandoned["first"]?.stringValue == "echo:a:w1")
+        // 100 words 200 ms apart would take 20 s: the stand-in sees the connection dropped long before.
+        let deadline = WallClock.monotonicMs() + 10_000
+        var disconnects: Int64 = 0
+        while disconnects == 0 && WallClock.monotonicMs() < deadline {
+            let stats = try LoopbackHTTPClient.send(port: fixture.chatPort, method: "GET", path: "/admin/stats").json()
+            disconnects = stats.objectValue?["disconnects"]?.int64Value ?? 0
+            if disconnects == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(disconnects == 1)
+    }
+
     @Test("401: one forced refresh of the account under the locks, then the retry succeeds")
     func refreshOn401() async throws {
         let fixture = try await Fixture.make()

@@ -13,8 +13,8 @@ Usage: chat-standin.py  -- prints `PORT <n>` on stdout once it listens on 127.0.
   `{"<token prefix>": ["401", "429", "403-quota", "429-quota", "500", "slow", "garbage"], ...}`.
   `slow` waits `slow_ms` before the head; `garbage` answers 200 with a body that is not JSON.
 - `POST /admin/config` sets `chunk_delay_ms`, `slow_ms`, `revoked` (list of tokens).
-- `GET /admin/stats` returns `{"requests": [{"token_account", "stream", "status", "headers"...}]}`
-  (header names and the DashScope values only; never a token).
+- `GET /admin/stats` returns `{"requests": [{"token_account", "stream", "status", "headers"...}],
+  "disconnects": streams the client left before the end}` (never a token).
 """
 import json
 import socket
@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/admin/stats":
             with LOCK:
-                self.send_json(200, {"requests": list(STATE["requests"])})
+                self.send_json(200, {"requests": list(STATE["requests"]), "disconnects": STATE.get("disconnects", 0)})
         else:
             self.send_json(404, {"error": {"message": "no such route", "type": "invalid_request_error", "code": "not_found"}})
 

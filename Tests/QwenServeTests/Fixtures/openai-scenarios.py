@@ -9,6 +9,7 @@ Scenarios:
   image      a message with an image part; {"error": exception class name, "status", "code"}
   malformed  `messages` not an array; {"error", "status"}
   models     {"models": [ids]}
+  abandon    reads the first streamed chunk, then closes the connection; {"first": content}
   many N     N concurrent streams, each with its own text; {"mixed": [indexes whose answer is wrong]}
 Any exception becomes {"error": class name, "status": status code or null, "code": error code}.
 Exits 3 when the `openai` package is not installed.
@@ -54,6 +55,11 @@ def run():
         return {"content": answer.choices[0].message.content, "usage": answer.usage.total_tokens if answer.usage else None}
     if SCENARIO == "stream":
         return stream(TEXT)
+    if SCENARIO == "abandon":
+        response = client.chat.completions.create(model="coder-model", messages=[{"role": "user", "content": TEXT}], stream=True)
+        first = next(iter(response)).choices[0].delta.content
+        response.close()
+        return {"first": first}
     if SCENARIO == "image":
         client.chat.completions.create(model="vision-model", messages=[{"role": "user", "content": [
             {"type": "text", "text": "what is this"},
