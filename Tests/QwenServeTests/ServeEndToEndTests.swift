@@ -243,12 +243,17 @@ struct ServeEndToEndTests {
         #expect(outcome.standardOutput.contains("coder-model"), "\(outcome.standardOutput) \(outcome.standardError)")
     }
 
-    @Test("100 concurrent streams across the accounts: every answer is its own")
+    @Test("100 concurrent streams, all meeting a revoked token: every answer is its own, one refresh in all")
     func concurrentStreams() async throws {
         let fixture = try await Fixture.make()
         defer { fixture.tearDown() }
+        // The active account's token is revoked: every request meets a 401 at first, and all of
+        // them must share one refresh.
+        _ = try LoopbackHTTPClient.send(port: fixture.chatPort, method: "POST", path: "/admin/config", body: Array(#"{"revoked": ["at-a-SECRET"]}"#.utf8))
         let result = try await fixture.client("many", "100")
         #expect(result["mixed"] == [], "\(result)")
+        #expect(try fixture.oauth.counter("refresh_requests") == 1)
+        #expect(try fixture.oauth.counter("dead_token_reuse") == 0)
     }
 }
 
