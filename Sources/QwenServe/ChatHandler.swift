@@ -32,7 +32,12 @@ struct ChatHandler: Sendable {
         defer { record.retries = plan.retries }
         var lastFailure: ServeError?
         for candidate in candidates {
-            guard var account = await Blocking.run({ pool.ready(candidate) }) else { continue }
+            guard var account = await Blocking.run({ pool.ready(candidate) }) else {
+                lastFailure = ServeError(
+                    status: 503, type: "api_error", code: "refresh_failed",
+                    message: "the token of \(candidate.id) has expired and could not be refreshed; see `qwen-sync status`")
+                continue
+            }
             record.account = account.id
             attempts: while true {
                 let response: HTTPClientResponse

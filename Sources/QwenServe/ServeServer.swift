@@ -147,12 +147,14 @@ public final class ServeServer: Sendable {
         router.get("/healthz") { _, _ in Self.json(.object(JSONObject([("status", .string("ok"))]))) }
         let tcp = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
-                // The readiness line (the port is the real one when 0 was asked for).
-                let port = channel.localAddress?.port ?? self.configuration.port
-                DescriptorOutput.writeAll("LISTENING http://\(self.configuration.host):\(port)/v1\n", to: STDOUT_FILENO)
+            onServerRunning: { channel in self.listening(tcpPort: channel.localAddress?.port) })
+        let unix = Application(
+            router: router, configuration: .init(address: .unixDomainSocket(path: configuration.socketPath), serverName: nil),
+            onServerRunning: { _ in
+                // Only the owner may connect at all (SO_PEERCRED is checked on every request too).
+                chmod(self.configuration.socketPath, 0o600)
+                self.listening(tcpPort: nil)
             })
-        let unix = Application(router: router, configuration: .init(address: .unixDomainSocket(path: configuration.socketPath), serverName: nil))
         defer { unlink(configuration.socketPath) }
         try await withThrowingTaskGroup { group in
             group.addTask { try await tcp.run() }
@@ -162,6 +164,21 @@ public final class ServeServer: Sendable {
             group.cancelAll()
         }
         try await client.shutdown()
+    }
+
+    /// Listeners up so far, and the TCP port once known.
+    private let listeners = Mutex((count: 0, port: Int?.none))
+
+    /// Notes one listener up; once both are, prints the readiness line `LISTENING <base URL>`
+    /// on standard output (with the real port when 0 was asked for).
+    private func listening(tcpPort: Int?) {
+        let ready: Int? = listeners.withLock { state in
+            state.count += 1
+            if let tcpPort { state.port = tcpPort }
+            return state.count == 2 ? state.port ?? configuration.port : nil
+        }
+        guard let port = ready else { return }
+        DescriptorOutput.writeAll("LISTENING http://\(configuration.host):\(port)/v1\n", to: STDOUT_FILENO)
     }
 
     /// Returns once no request has come for the quiet period.

@@ -23,6 +23,9 @@ do {
     LoggingBootstrap.bootstrap()
     let server = try ServeServer(configuration: configuration, logger: Logger(label: "qwen-sync"))
     try await server.run()
+} catch let error as ServeError {
+    DescriptorOutput.writeAll("qwen-sync: serve: \(error.message)\n", to: STDERR_FILENO)
+    exit(1)
 } catch {
     DescriptorOutput.writeAll("qwen-sync: serve: \(error)\n", to: STDERR_FILENO)
     exit(1)

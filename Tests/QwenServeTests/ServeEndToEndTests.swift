@@ -239,6 +239,7 @@ struct ServeEndToEndTests {
         defer { fixture.tearDown() }
         var status = stat()
         #expect(stat(fixture.socketPath, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o600)
         let outcome = try await runProduct("/usr/bin/curl", ["-s", "--unix-socket", fixture.socketPath, "http://localhost/v1/models"])
         #expect(outcome.standardOutput.contains("coder-model"), "\(outcome.standardOutput) \(outcome.standardError)")
     }
