@@ -271,7 +271,7 @@ struct EndpointMiddleware: RouterMiddleware {
     let server: ServeServer
 
     func handle(_ request: Request, context: ServeContext, next: (Request, ServeContext) async throws -> Response) async throws -> Response {
-        try await server.track {
+        await server.track {
             guard await server.allows(request, context) else { return ServeServer.error(.unauthorized) }
             do {
                 return try await next(request, context)
