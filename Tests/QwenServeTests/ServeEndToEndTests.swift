@@ -25,7 +25,7 @@ struct ServeEndToEndTests {
         var socketPath: String { directory.appending("serve.sock") }
         var settings: Settings { get throws { try Settings.resolve(qwenDir: qwenDir, environment: ProcessEnvironment([:])) } }
 
-        static func make(accounts: [String] = ["a", "b", "c"], expiresInMs: Int64 = 3_600_000) async throws -> Fixture {
+        static func make(accounts: [String] = ["a", "b", "c"], expiresInMs: Int64 = 3_600_000, log: String = "stderr") async throws -> Fixture {
             let directory = try TemporaryDirectory()
             let oauth = try await StandInServer.start()
             let chat = try ChildProcess("/usr/bin/env", ["python3", ServeEndToEndTests.fixtures + "/chat-standin.py"], stdout: nil)
@@ -55,7 +55,7 @@ struct ServeEndToEndTests {
                     "QWEN_HOME": settings.qwenDirectory, "QWEN_SYNC_SOCKET": directory.appending("ctl.sock"),
                     "QWEN_SYNC_OAUTH_BASE_URL": oauth.baseURL, "QWEN_SYNC_SERVE_PORT": "0",
                     "QWEN_SYNC_SERVE_SOCKET": directory.appending("serve.sock"), "QWEN_SYNC_SERVE_BACKOFF_MS": "10,10",
-                    "QWEN_SYNC_SERVE_IDLE_EXIT": "0", "QWEN_SYNC_LOG": "stderr",
+                    "QWEN_SYNC_SERVE_IDLE_EXIT": "0", "QWEN_SYNC_LOG": log,
                     "QWEN_CLI_PATH": ServeEndToEndTests.fixtures + "/../../QwenExecTests/Fixtures/fake-qwen",
                     "FAKE_QWEN_ANSWER": "from the CLI",
                 ],
@@ -131,6 +131,35 @@ struct ServeEndToEndTests {
         let total = try #require(answer["total_ms"]?.int64Value)
         // Five words 300 ms apart: the first chunk arrives at least a second before the last.
         #expect(total - first >= 1_000, "first chunk at \(first) ms, end at \(total) ms")
+    }
+
+    @Test(
+        "the journal gets one serve entry per request: account, model, status, retries, fallback, duration; no payload, no token",
+        .enabled(if: JournaldFixture.unavailableReason == nil, "needs root, journalctl and a journald (running, or /lib/systemd/systemd-journald)")
+    )
+    func journal() async throws {
+        let journald = try await JournaldFixture()
+        let fixture = try await Fixture.make(log: "journal")
+        defer { fixture.tearDown() }
+        try fixture.faults(["at-a": ["429-quota"]])
+        let answer = try await fixture.client("chat", "payload-text")
+        #expect(answer["content"]?.stringValue == "echo:b:payload-text")
+        let malformed = try await fixture.client("malformed")
+        #expect(malformed["status"]?.int64Value == 400)
+        let entries = try await journald.entries(matching: ["QWEN_EVENT=serve", "_PID=\(fixture.serve.pid)"], atLeast: 2)
+        #expect(entries.count == 2)
+        let chat = try #require(entries.first { $0["QWEN_STATUS"] == "200" })
+        #expect(chat["QWEN_ACCOUNT"] == fixture.ids["b"])
+        #expect(chat["QWEN_MODEL"] == "coder-model")
+        #expect(chat["QWEN_RETRIES"] == "1")
+        #expect(chat["QWEN_FALLBACK"] == "false")
+        #expect(chat["QWEN_DURATION_MS"].flatMap { Int($0) } != nil)
+        #expect(entries.contains { $0["QWEN_STATUS"] == "400" })
+        for entry in entries {
+            for value in entry.values {
+                #expect(!value.contains("SECRET") && !value.contains("payload-text") && !value.contains(fixture.key), "\(entry)")
+            }
+        }
     }
 
     @Test("a client that goes away mid-stream cancels the upstream request")
