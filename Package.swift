@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "qwen-sync", targets: ["qwen-sync"]),
         .executable(name: "qwen-syncd", targets: ["qwen-syncd"]),
         .executable(name: "qwen-oauth-standin", targets: ["qwen-oauth-standin"]),
+        .executable(name: "qwen-sync-serve", targets: ["qwen-sync-serve"]),
         // For the in-process benchmarks in Benchmarks/ (a package of their own).
         .library(name: "QwenSyncCore", targets: ["QwenSyncCore"]),
         .library(name: "QwenSyncDaemon", targets: ["QwenSyncDaemon"]),
@@ -32,6 +33,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        // Only for `qwen-sync serve` (its own executable; never linked into qwen-sync or qwen-syncd).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C library declarations (headers from the Debian -dev packages libsystemd-dev,
@@ -103,6 +109,23 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        /// `qwen-sync serve`: the OpenAI-compatible endpoint over the accounts (Hummingbird server,
+        /// AsyncHTTPClient upstream); request shaping and failover decisions are pure code.
+        .target(
+            name: "QwenServe",
+            dependencies: [
+                "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
         /// `qwen-sync doctor`: the checks a user would otherwise make by hand.
         .target(
             name: "QwenDoctor",
@@ -129,6 +152,14 @@ let package = Package(
                 "QwenSyncCore", "QwenOAuth", "QwenSystemd", "QwenSyncDaemon",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSwift,
+            linkerSettings: releaseLinking
+        ),
+        /// The endpoint's executable: `qwen-sync serve` hands over to it, so the HTTP stack stays
+        /// out of `qwen-sync` and `qwen-syncd`.
+        .executableTarget(
+            name: "qwen-sync-serve",
+            dependencies: ["QwenServe", "QwenSyncCore"],
             swiftSettings: strictSwift,
             linkerSettings: releaseLinking
         ),
@@ -191,6 +222,14 @@ let package = Package(
         .testTarget(
             name: "QwenExecTests",
             dependencies: ["QwenExec", "QwenProcess", "QwenSyncTestSupport", "qwen-sync", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSwift
+        ),
+        /// The endpoint: pure shaping and failover decisions, and `qwen-sync-serve` run for real
+        /// against the stand-in upstream with the official `openai` Python client.
+        .testTarget(
+            name: "QwenServeTests",
+            dependencies: ["QwenServe", "QwenSyncTestSupport", "qwen-sync", "qwen-sync-serve", "qwen-oauth-standin"],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),

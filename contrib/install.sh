@@ -2,6 +2,7 @@
 # Builds qwen-sync in release mode and installs it for the current user:
 #   ~/.local/bin/qwen-sync
 #   ~/.local/libexec/qwen-sync/qwen-syncd (the daemon's executable; `qwen-sync daemon` runs it)
+#   ~/.local/libexec/qwen-sync/qwen-sync-serve (the endpoint's executable; `qwen-sync serve` runs it)
 #   ~/.config/systemd/user/qwen-sync.service, qwen-sync.socket
 #   shell completions for bash, zsh and fish
 #   ~/.local/share/man/man1/qwen-sync.1 (when swift-argument-parser's generate-manual works)
@@ -35,20 +36,21 @@ say() { printf 'install.sh: %s\n' "$*"; }
 
 cd "$repo"
 if [ "$build" = yes ]; then
-    for product in qwen-sync qwen-syncd; do
+    for product in qwen-sync qwen-syncd qwen-sync-serve; do
         say "building (swift build -c release --static-swift-stdlib --product $product)"
         swift build -c release --static-swift-stdlib --product "$product"
     done
 fi
 bin_path=$(swift build -c release --static-swift-stdlib --show-bin-path)
-for built in "$bin_path/qwen-sync" "$bin_path/qwen-syncd"; do
+for built in "$bin_path/qwen-sync" "$bin_path/qwen-syncd" "$bin_path/qwen-sync-serve"; do
     [ -x "$built" ] || { echo "install.sh: $built not found; run without --no-build" >&2; exit 1; }
 done
 
 install -d -m 0755 "$bin_dir" "$libexec_dir"
 install -m 0755 "$bin_path/qwen-sync" "$bin_dir/qwen-sync"
 install -m 0755 "$bin_path/qwen-syncd" "$libexec_dir/qwen-syncd"
-say "installed $bin_dir/qwen-sync and $libexec_dir/qwen-syncd"
+install -m 0755 "$bin_path/qwen-sync-serve" "$libexec_dir/qwen-sync-serve"
+say "installed $bin_dir/qwen-sync, $libexec_dir/qwen-syncd and $libexec_dir/qwen-sync-serve"
 
 install -d -m 0755 "$unit_dir"
 install -m 0644 contrib/qwen-sync.service contrib/qwen-sync.socket "$unit_dir/"

@@ -17,6 +17,7 @@ for path in \
     "$unit_dir/qwen-sync.socket" \
     "$HOME/.local/bin/qwen-sync" \
     "$HOME/.local/libexec/qwen-sync/qwen-syncd" \
+    "$HOME/.local/libexec/qwen-sync/qwen-sync-serve" \
     "$data_dir/bash-completion/completions/qwen-sync" \
     "$data_dir/zsh/site-functions/_qwen-sync" \
     "$fish_dir/qwen-sync.fish" \

@@ -27,3 +27,21 @@ extension Settings {
         return commandStore
     }
 }
+
+extension CredentialStore {
+    /// The current state; when `oauth_creds.json` holds a login the store does not know
+    /// (qwen-code alone wrote it), it is taken in first (and made active when no account is),
+    /// so a command has an account to refresh or read.
+    func readAdoptingLogin() throws -> CredentialState {
+        var state = try CommandFailure.wrap { try read() }
+        guard case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) else { return state }
+        return try CommandFailure.wrap {
+            try transaction { state in
+                if state.accounts.activeAccount == nil, let id = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()).accountID {
+                    state.accounts.activeAccountID = id
+                }
+                return state
+            }
+        }
+    }
+}

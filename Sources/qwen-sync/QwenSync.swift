@@ -15,12 +15,13 @@ struct QwenSync: ParsableCommand {
         discussion: """
             The options --qwen-dir, --socket, --oauth-base-url and --oauth-client-id may come \
             before or after the command. Exit status: 0 success; 1 failure (one line on standard \
-            error); 2 usage error; 3 `status` found no daemon; 4, 5, 6 see `qwen-sync exec --help`.
+            error); 2 usage error; 3 `status` found no daemon; 4 `token`: login required; 4, 5, 6 see `qwen-sync exec --help`.
             """,
         version: QwenSyncVersion.current,
         subcommands: [
             LoginCommand.self, AccountsCommand.self, RefreshCommand.self, DaemonCommand.self, StatusCommand.self, ExecCommand.self,
             DoctorCommand.self, LogsCommand.self,
+            TokenCommand.self, ServeCommand.self,
         ]
     )
 

@@ -41,19 +41,7 @@ struct RefreshCommand: ParsableCommand {
         let store = try settings.writingStore(before: "the refresh")
         let refresher = AccountRefresher(
             store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings, httpIsolation: Self.isolation)))
-        var state = try CommandFailure.wrap { try store.read() }
-        if case .added = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()) {
-            // oauth_creds.json holds a login the store does not know (qwen-code alone wrote it):
-            // take it in first, so the refresh has an account to update.
-            state = try CommandFailure.wrap {
-                try store.transaction { state in
-                    if state.accounts.activeAccount == nil, let id = state.reconcileCredentialsFile(nowMs: WallClock.nowMs()).accountID {
-                        state.accounts.activeAccountID = id
-                    }
-                    return state
-                }
-            }
-        }
+        var state = try store.readAdoptingLogin()
         if all {
             // Accounts refused under another endpoint or client id are presented again under this one.
             let released = try CommandFailure.wrap { try refresher.reconsiderRefusalsUnderOtherConfigurations() }

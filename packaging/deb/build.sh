@@ -2,6 +2,7 @@
 # Builds qwen-sync_<version>_<arch>.deb from the release build (`make deb` runs this):
 #   /usr/bin/qwen-sync                              the binary, Swift runtime linked in
 #   /usr/libexec/qwen-sync/qwen-syncd               the daemon's executable (`qwen-sync daemon` runs it)
+#   /usr/libexec/qwen-sync/qwen-sync-serve          the endpoint's executable (`qwen-sync serve` runs it)
 #   /usr/lib/systemd/user/qwen-sync.{service,socket} the contrib units, ExecStart=/usr/bin/qwen-sync
 #   /usr/share/man/man1/qwen-sync.1.gz              from swift-argument-parser's generate-manual
 #   bash, zsh and fish completions                  from `qwen-sync --generate-completion-script`
@@ -35,7 +36,7 @@ done
 
 cd "$repo"
 if [ "$build" = yes ]; then
-    for product in qwen-sync qwen-syncd; do
+    for product in qwen-sync qwen-syncd qwen-sync-serve; do
         say "swift build -c release --static-swift-stdlib --product $product"
         swift build -c release --static-swift-stdlib --product "$product" >&2
     done
@@ -43,7 +44,8 @@ fi
 bin_path=$(swift build -c release --static-swift-stdlib --show-bin-path)
 binary=$bin_path/qwen-sync
 daemon_binary=$bin_path/qwen-syncd
-for built in "$binary" "$daemon_binary"; do
+serve_binary=$bin_path/qwen-sync-serve
+for built in "$binary" "$daemon_binary" "$serve_binary"; do
     [ -x "$built" ] || { echo "build-deb: $built not found; run without --no-build" >&2; exit 1; }
 done
 version=$("$binary" --version)
@@ -60,7 +62,9 @@ install -d "$root/DEBIAN" "$root/usr/bin" "$root/usr/libexec/qwen-sync" "$root/u
 
 install -m 0755 "$binary" "$root/usr/bin/qwen-sync"
 install -m 0755 "$daemon_binary" "$root/usr/libexec/qwen-sync/qwen-syncd"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/qwen-sync" "$root/usr/libexec/qwen-sync/qwen-syncd"
+install -m 0755 "$serve_binary" "$root/usr/libexec/qwen-sync/qwen-sync-serve"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/qwen-sync" "$root/usr/libexec/qwen-sync/qwen-syncd" \
+    "$root/usr/libexec/qwen-sync/qwen-sync-serve"
 
 # The units, pointed at /usr/bin; everything else exactly as in contrib/.
 sed -e 's|^ExecStart=%h/\.local/bin/qwen-sync |ExecStart=/usr/bin/qwen-sync |' \
@@ -96,7 +100,7 @@ find "$root/usr/share" -type f -exec chmod 0644 {} +
 # Depends: from the binary's dynamic libraries. dpkg-shlibdeps wants a debian/control.
 mkdir -p "$stage/debian"
 printf 'Source: qwen-sync\n\nPackage: qwen-sync\nArchitecture: any\n' > "$stage/debian/control"
-depends=$(cd "$stage" && dpkg-shlibdeps -O -e root/usr/bin/qwen-sync -e root/usr/libexec/qwen-sync/qwen-syncd 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$stage" && dpkg-shlibdeps -O -e root/usr/bin/qwen-sync -e root/usr/libexec/qwen-sync/qwen-syncd -e root/usr/libexec/qwen-sync/qwen-sync-serve 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 # libcurl, libqrencode and libsystemd are loaded with dlopen on first use, so the binary has
 # no DT_NEEDED entry for them: add their packages from the shlibs files, as dpkg-shlibdeps would.

@@ -21,10 +21,11 @@ public enum DaemonExecutable {
     /// Where `qwen-syncd` may be, relative to the running executable's directory: first
     /// `../libexec/qwen-sync/` (packages, `contrib/install.sh`), then the same directory (a build
     /// directory). Empty when `/proc/self/exe` cannot be read.
-    public static func searchPaths() -> [String] {
+    /// The same places for another of the package's helper executables (`qwen-sync-serve`).
+    public static func searchPaths(for helper: String = name) -> [String] {
         guard let executable = SymbolicLink.target(of: "/proc/self/exe") else { return [] }
         let directory = PathNormalizer.directory(of: executable)
-        return [PathNormalizer.directory(of: directory) + "/libexec/qwen-sync/" + name, directory + "/" + name]
+        return [PathNormalizer.directory(of: directory) + "/libexec/qwen-sync/" + helper, directory + "/" + helper]
     }
 
     /// The environment that gives `qwen-syncd` exactly `settings` and `refreshLeadSeconds`.
@@ -43,11 +44,11 @@ public enum DaemonExecutable {
         return handedOver
     }
 
-    /// Replaces this process with `path`, given `environment`.
+    /// Replaces this process with `path`, given `arguments` and `environment`.
     ///
     /// - Returns: only when `execve` failed, with the reason.
-    public static func execute(_ path: String, environment: ProcessEnvironment) -> String {
-        let argv = [strdup(path)] + [nil]
+    public static func execute(_ path: String, arguments: [String] = [], environment: ProcessEnvironment) -> String {
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.assignments.map { strdup($0) } + [nil]
         execve(path, argv, envp)
         let reason = String(cString: strerror(errno))
