@@ -3,6 +3,7 @@
 // Each input goes through all of them; a crash, a sanitizer report or a broken round trip
 // (parse → serialize → parse gives something else) is a finding. Built by build.sh.
 @testable import QwenExec
+import QwenProcess
 import QwenSyncCore
 
 /// One fuzz input: the JSON layer, both credential files, a token answer, the rotation journal,
@@ -115,9 +116,18 @@ func checkTokenResponse(_ bytes: [UInt8]) {
     for now in [Int64.min, -1, 0, 1_795_321_151_953, Int64.max] { _ = response.expiryDate(receivedAtMs: now) }
     guard response.refreshToken != nil else { return }
     let entry = RotationJournal.Entry(accountID: "acct_fuzz", replaces: "f", receivedAtMs: 0, response: response)
-    guard let again = RotationJournal.Entry(line: entry.line.dropFirst().dropLast()), again.response.refreshToken == response.refreshToken,
-        again.response.accessToken == response.accessToken, again.response.lifetime.seconds == response.lifetime.seconds
-    else { fatalError("a journal entry does not read back") }
+    guard let again = RotationJournal.Entry(line: entry.line.dropFirst().dropLast()), sameRotation(again, entry) else {
+        fatalError("a journal entry does not read back")
+    }
+}
+
+/// Whether two entries record the same rotation (the journal keeps `expires_in` as interpreted,
+/// not the reason it was corrected).
+func sameRotation(_ a: RotationJournal.Entry, _ b: RotationJournal.Entry) -> Bool {
+    a.accountID == b.accountID && a.replaces == b.replaces && a.receivedAtMs == b.receivedAtMs
+        && a.response.refreshToken == b.response.refreshToken && a.response.accessToken == b.response.accessToken
+        && a.response.tokenType == b.response.tokenType && a.response.lifetime.seconds == b.response.lifetime.seconds
+        && a.response.resourceURL == b.response.resourceURL && a.response.idToken == b.response.idToken && a.response.scope == b.response.scope
 }
 
 /// The journal reader takes any bytes: every line it accepts carries a refresh token and reads
@@ -126,7 +136,9 @@ func checkRotationJournal(_ bytes: [UInt8]) {
     var entries: [RotationJournal.Entry] = []
     for line in bytes.split(separator: UInt8(ascii: "\n")) {
         guard let entry = RotationJournal.Entry(line: line) else { continue }
-        guard entry.response.refreshToken != nil, RotationJournal.Entry(line: entry.line.dropFirst().dropLast()) == entry else {
+        guard entry.response.refreshToken != nil, let again = RotationJournal.Entry(line: entry.line.dropFirst().dropLast()),
+            sameRotation(again, entry)
+        else {
             fatalError("a journal line does not round-trip")
         }
         entries.append(entry)

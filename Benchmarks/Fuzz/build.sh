@@ -13,7 +13,7 @@ core=$(find "$root/Sources/QwenSyncCore" -name '*.swift' | sort)
 # The parsers and the CLI-output interpreter only; the process runner needs Subprocess/Logging.
 execfiles=""
 for name in AuthErrorDetector CLIOutcome CLIResultInterpreter ChatMessage ChatRequest ChatRequestParser \
-    ChatRole ChildProcessOutcome CLIAnswer ExecFailure QuotaErrorDetector TokenUsage; do
+    ChatRole CLIAnswer ExecFailure QuotaErrorDetector TokenUsage; do
     execfiles="$execfiles $root/Sources/QwenExec/$name.swift"
 done
 # QwenSyncCore's C shim (pipe2, prctl, ...): a module map for swiftc and an object to link.
@@ -21,7 +21,10 @@ printf 'module CQwenLinux {\n    header "%s"\n    export *\n}\n' "$root/Sources/
 clang -O1 -g -fsanitize=fuzzer-no-link,address -I "$root/Sources/CQwenLinux/include" -c "$root/Sources/CQwenLinux/shim.c" -o "$out/CQwenLinux.o"
 swiftc $flags -wmo -module-name QwenSyncCore -emit-module -emit-module-path "$out/QwenSyncCore.swiftmodule" \
     -c $core -o "$out/QwenSyncCore.o"
+# The one type of QwenProcess the interpreter reads (the runner itself needs Subprocess/Logging).
+swiftc $flags -wmo -module-name QwenProcess -emit-module -emit-module-path "$out/QwenProcess.swiftmodule" \
+    -c "$root/Sources/QwenProcess/ChildProcessOutcome.swift" -o "$out/QwenProcess.o"
 swiftc $flags -wmo -enable-testing -module-name QwenExec -emit-module -emit-module-path "$out/QwenExec.swiftmodule" \
     -c $execfiles -o "$out/QwenExec.o"
-swiftc $flags "$root/Benchmarks/Fuzz/Fuzz.swift" "$root/Benchmarks/Fuzz/WideDeepMutator.swift" "$out/QwenSyncCore.o" "$out/QwenExec.o" "$out/CQwenLinux.o" -o "$out/fuzz"
+swiftc $flags "$root/Benchmarks/Fuzz/Fuzz.swift" "$root/Benchmarks/Fuzz/WideDeepMutator.swift" "$out/QwenSyncCore.o" "$out/QwenProcess.o" "$out/QwenExec.o" "$out/CQwenLinux.o" -o "$out/fuzz"
 echo "$out/fuzz"

@@ -158,4 +158,34 @@ struct WriteAheadTests {
         let store = try #require(try SecureFile.read(settings.accountsPath))
         #expect(try AccountsDocument(bytes: store.bytes).accounts.contains { $0.token.refreshToken == live.first }, "the account was removed")
     }
+
+    @Test("after a store write that failed, the token kept unsaved is the one presented next, never the one it replaced (issue 18 item 4)")
+    func rescuedTokenUsedNext() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.tearDown() }
+        let settings = try Settings.resolve(qwenDir: fixture.qwenDir, environment: ProcessEnvironment([:]))
+        let paths = [settings.accountsPath, settings.credentialsPath, settings.sidecarPath]
+        let before = try paths.map { try #require(try SecureFile.read($0)).bytes }
+        let refreshed = try await fixture.run(["refresh"])
+        #expect(refreshed.exitCode == 0, "\(refreshed.standardError)")
+        let renewed = try #require(try fixture.state().accounts.accounts.first).token
+        // As if none of the store's writes had landed (a full disk) and the new tokens had been
+        // kept by the last-resort write, naming the token they replace.
+        for (path, bytes) in zip(paths, before) { try SecureFile.replace(path, with: bytes) }
+        unlink(settings.rotationJournalPath)
+        let accountID = try #require(try fixture.state().accounts.accounts.first).id
+        var recovered = RecoveredTokens()
+        recovered.keep(
+            .init(
+                accountID: accountID, label: nil, reason: "unsaved", savedAtMs: WallClock.nowMs(), token: renewed,
+                replaces: TokenLedger.fingerprint(of: fixture.refreshToken)))
+        try SecureFile.replace(settings.recoveredPath, with: recovered.encoded())
+
+        let next = try await fixture.run(["refresh"])
+        #expect(next.exitCode == 0, "\(next.standardError)")
+        #expect(try fixture.server.counter("dead_token_reuse") == 0, "the superseded token was presented")
+        try Self.expectTokenKept(fixture)
+        let kept = try #require(try SecureFile.read(settings.recoveredPath))
+        #expect(RecoveredTokens(bytes: kept.bytes).entries.isEmpty, "the rescued token was folded back into the store")
+    }
 }

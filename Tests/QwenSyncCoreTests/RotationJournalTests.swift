@@ -128,7 +128,9 @@ struct RotationJournalTests {
                 accountID: "acct_a", label: nil, reason: "unsaved", savedAtMs: 1,
                 token: OAuthCredentials(accessToken: "at-1", refreshToken: "rt-1", expiryDate: 9_000), replaces: TokenLedger.fingerprint(of: "rt-a")))
         var state = CredentialState(accounts: accounts, credentials: nil, recovered: RecoveredTokens(bytes: recovered.encoded()))
+        #expect(!state.hasUnwrittenRotations)
         #expect(state.foldRotations([], nowMs: 2) == ["acct_a"])
+        #expect(state.hasUnwrittenRotations, "the daemon must run a transaction to write the rescued token")
         #expect(state.accounts.account(id: "acct_a")?.token.refreshToken == "rt-1")
         #expect(state.sidecar.ledger.isDead("rt-a"))
         #expect(state.recovered.entries.isEmpty)

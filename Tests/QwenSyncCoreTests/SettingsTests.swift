@@ -36,9 +36,11 @@ struct SettingsTests {
     }
 
     @Test(
-        "quota cooldown: default 24 h, values below 1000 or not numbers fall back with a warning",
+        "quota cooldown: default 24 h, values below 1000, above a year or not numbers fall back with a warning",
         arguments: [
             (nil, 86_400_000, 0), ("5000", 5_000, 0), ("1000", 1_000, 0), ("999", 86_400_000, 1), ("soon", 86_400_000, 1),
+            ("31536000000", 31_536_000_000, 0), ("31536000001", 86_400_000, 1), ("9223372036854775807", 86_400_000, 1),
+            ("99999999999999999999", 86_400_000, 1),
         ] as [(String?, Int64, Int)])
     func quotaCooldown(text: String?, expected: Int64, warnings: Int) throws {
         let environment = ProcessEnvironment(text.map { ["OPENCODE_QWEN_QUOTA_COOLDOWN_MS": $0] } ?? [:])

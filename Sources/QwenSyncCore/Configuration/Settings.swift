@@ -90,10 +90,11 @@ public struct Settings: Sendable {
 
         var cooldown = defaultQuotaCooldownMs
         if let text = environment["OPENCODE_QWEN_QUOTA_COOLDOWN_MS"] {
-            if let value = Int64(text), value >= 1000 {
+            // At most a year: the value is added to the clock (`now + cooldown`).
+            if let value = Int64(text), (1000...OutsideNumbers.maximumLifetimeSeconds * 1000).contains(value) {
                 cooldown = value
             } else {
-                warnings.append("OPENCODE_QWEN_QUOTA_COOLDOWN_MS=\(text) is not a number of at least 1000; using 24 h")
+                warnings.append("OPENCODE_QWEN_QUOTA_COOLDOWN_MS=\(text) is not a number from 1000 to a year in ms; using 24 h")
             }
         }
 

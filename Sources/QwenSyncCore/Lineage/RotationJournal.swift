@@ -236,12 +236,19 @@ extension CredentialState {
             }
             if adopted { updated.append(entry.accountID) }
         }
+        return updated + foldRescuedTokens(nowMs: nowMs)
+    }
+
+    /// The part of ``foldRotations(_:nowMs:)`` for the tokens kept `unsaved`.
+    private mutating func foldRescuedTokens(nowMs: Int64) -> [String] {
+        var updated: [String] = []
         for entry in recovered.entries {
             guard let replaces = entry.replaces else { continue }
             if adoptRotation(of: entry.accountID, replacing: replaces, newRefreshToken: entry.token.refreshToken, nowMs: nowMs, { _ in entry.token }) {
                 updated.append(entry.accountID)
             }
         }
+        foldedRescuedTokens = foldedRescuedTokens || !updated.isEmpty
         return updated
     }
 
@@ -279,11 +286,12 @@ extension CredentialState {
 }
 
 extension CredentialState {
-    /// Whether the write-ahead held rotations when last folded in: a state from
+    /// Whether the write-ahead held rotations, or tokens kept `unsaved` were put in place, when
+    /// last folded in: a state from
     /// ``CredentialStore/read()`` with this set shows them in memory only, and a transaction
     /// must run to put them into the files (the daemon runs one at start and whenever the
     /// journal changes).
-    public var hasUnwrittenRotations: Bool { !foldedJournal.entries.isEmpty }
+    public var hasUnwrittenRotations: Bool { !foldedJournal.entries.isEmpty || foldedRescuedTokens }
 
     /// Reads `journal` and folds every entry in (``foldRotations(_:nowMs:)``). Every
     /// ``CredentialStore`` transaction does this after taking in `oauth_creds.json`; a refresh

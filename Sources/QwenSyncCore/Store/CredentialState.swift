@@ -20,6 +20,8 @@ public struct CredentialState: Sendable {
     /// The write-ahead as last folded in (``foldRotationJournal(_:nowMs:)``); emptied after the
     /// store is written when it has not grown since.
     public internal(set) var foldedJournal = RotationJournal.Contents()
+    /// Whether a fold put a token kept `unsaved` in `qwen-sync-recovered.json` in place.
+    var foldedRescuedTokens = false
 
     /// A state from parts (for tests and pure decision logic).
     public init(

@@ -58,7 +58,8 @@ public enum DaemonExecutable {
 
     /// Why `seconds` is not a usable refresh lead, or `nil` when it is.
     public static func refreshLeadProblem(_ seconds: Int64) -> String? {
-        seconds >= minimumRefreshLeadSeconds
+        if seconds > OutsideNumbers.maximumLifetimeSeconds { return "must be at most a year (\(OutsideNumbers.maximumLifetimeSeconds) seconds)" }
+        return seconds >= minimumRefreshLeadSeconds
             ? nil : "must be more than 30 seconds (clients refresh themselves inside the last 30 s)"
     }
 
