@@ -273,18 +273,9 @@ struct FullDiskEndToEndTests {
         let healed = await eventually(timeoutMs: 12_000) { fixture.credentialsOnDisk()?.refreshToken == live }
         let healMs = WallClock.monotonicMs() - freedAt
         print("space returned to store healed: \(healed ? "\(healMs) ms" : "not within 12 s")")
-        // Known to fail on h-safety 73e1ec7 + h-core: the rescued token is folded in memory by
-        // every read, so the daemon's sync sees nothing to write; space returning makes no inotify
-        // event in the qwen directory; oauth_creds.json keeps the superseded token until the next
-        // transaction (the next refresh, ~37 min later). Remove the wrapper once the store heals.
-        let why =
-            "the store is not healed when space returns (the rescued token lives only in memory and qwen-sync-recovered.json until the next transaction)"
-        if !(healed && healMs <= 10_000) { print("expected failure: \(why)") }
-        withKnownIssue(Comment(rawValue: why)) {
-            #expect(
-                healed && healMs <= 10_000,
-                "healed: \(healed) after \(healMs) ms; files \(FileTools.list(fixture.qwenDirectory)); \(DaemonFixture.read(daemon.log) ?? "")")
-        }
+        #expect(
+            healed && healMs <= 10_000,
+            "healed: \(healed) after \(healMs) ms; files \(FileTools.list(fixture.qwenDirectory)); \(DaemonFixture.read(daemon.log) ?? "")")
         #expect(try fixture.state().accounts.activeAccount?.token.refreshToken == live, "the store holds the token the server rotated to")
         #expect(try fixture.standIn.counter("dead_token_reuse") == 0, "a superseded refresh token was presented")
         #expect(try fixture.standIn.liveRefreshTokens(sub: "alice") == [live], "a token was lost")
