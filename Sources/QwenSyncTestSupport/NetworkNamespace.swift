@@ -24,9 +24,9 @@ public final class NetworkNamespace: Sendable {
         try await ip(["link", "set", "lo", "up"])
     }
 
+    /// Deletes the namespace (and the links in it, with their veth peers), waiting for `ip`.
     deinit {
-        let deleting = try? ChildProcess(Self.ipPath, ["netns", "delete", name])
-        _ = deleting?.terminate(graceMs: 10_000)
+        _ = system("'\(Self.ipPath)' netns delete '\(name)'")
     }
 
     /// Runs `ip -n <name> arguments…` and waits for it to succeed.

@@ -215,3 +215,70 @@ struct NetworkReturnEndToEndTests {
         #expect(try fixture.standIn.counter("dead_token_reuse") == 0)
     }
 }
+
+/// A full disk during a rotating refresh: the qwen directory on a small tmpfs the test fills
+/// while the server holds its answer, then empties again.
+@Suite("daemon: full disk end to end")
+struct FullDiskEndToEndTests {
+    /// The filesystem the test mounts as the qwen directory, unmounted however the test ends.
+    final class SmallFilesystem {
+        let path: String
+        private var mounted = false
+
+        init(at path: String, size: String) async throws {
+            self.path = path
+            let mount = try ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0700", "tmpfs", path])
+            guard await mount.waitForExit() == 0 else { throw TestSupportError("mount -t tmpfs failed") }
+            mounted = true
+        }
+
+        deinit {
+            if mounted { _ = system("umount -l '\(path)'") }
+        }
+
+        /// Writes a filler file until the filesystem is full; returns its path.
+        func fill() throws -> String {
+            let filler = path + "/filler"
+            let descriptor = open(filler, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw TestSupportError("open \(filler): errno \(errno)") }
+            defer { close(descriptor) }
+            let chunk = [UInt8](repeating: 0x5A, count: 4096)
+            while chunk.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) > 0 {}
+            guard errno == ENOSPC else { throw TestSupportError("filling \(path): errno \(errno)") }
+            // Whatever bytes are left in a partial page: take them too.
+            var byte: UInt8 = 0
+            while write(descriptor, &byte, 1) > 0 {}
+            return filler
+        }
+    }
+
+    @Test("the disk fills while the server rotates the token: 0 superseded tokens presented, 0 tokens lost, the store healed within 10 s of space returning")
+    func fullDuringRotation() async throws {
+        if getuid() != 0 { try Laptop.skip("mounting a tmpfs needs root") }
+        let fixture = try await DaemonFixture()
+        let disk = try await SmallFilesystem(at: fixture.qwenDirectory, size: "512k")
+        _ = try fixture.standIn.configure(["faults": [["kind": "delay", "delay_ms": 2000, "grant_type": "refresh_token"]]])
+        try fixture.loginAs("alice", expiresInMs: 20 * 60_000)  // due at once with the 40 min lead
+        let daemon = try await fixture.startDaemon(refreshLead: 2_400)
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.standIn.counter("refresh_requests") >= 1 })
+        let filler = try disk.fill()  // while the server holds its rotating answer
+        #expect(try await eventually(timeoutMs: 20_000) { try fixture.standIn.counter("successful_refreshes") >= 1 })
+        let live = try #require(try fixture.standIn.liveRefreshTokens(sub: "alice").first)
+        // Let the daemon meet the full disk (its store write fails) before space returns.
+        let failed = await eventually(timeoutMs: 20_000) { (DaemonFixture.read(daemon.log) ?? "").contains("space") }
+        #expect(failed, "the daemon never met the full disk: \(DaemonFixture.read(daemon.log) ?? "")")
+
+        guard unlink(filler) == 0 else { throw TestSupportError("unlink \(filler): errno \(errno)") }
+        let freedAt = WallClock.monotonicMs()
+        let healed = await eventually(timeoutMs: 12_000) { fixture.credentialsOnDisk()?.refreshToken == live }
+        let healMs = WallClock.monotonicMs() - freedAt
+        print("space returned to store healed: \(healed ? "\(healMs) ms" : "not within 12 s")")
+        #expect(
+            healed && healMs <= 10_000,
+            "healed: \(healed) after \(healMs) ms; files \(FileTools.list(fixture.qwenDirectory)); \(DaemonFixture.read(daemon.log) ?? "")")
+        #expect(try fixture.state().accounts.activeAccount?.token.refreshToken == live, "the store holds the token the server rotated to")
+        #expect(try fixture.standIn.counter("dead_token_reuse") == 0, "a superseded refresh token was presented")
+        #expect(try fixture.standIn.liveRefreshTokens(sub: "alice") == [live], "a token was lost")
+        #expect(await daemon.process.stop() == 0)
+    }
+}
