@@ -9,6 +9,12 @@ APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libqrencode-dev systemd $(LA
 # `make deb`: dpkg-shlibdeps and strip (`make deb-test` also installs lintian).
 DEB_APT_PACKAGES := dpkg-dev binutils
 ARGS ?=
+# Warnings are errors in every build the tests make (the dependencies' warnings stay suppressed).
+WERROR := -Xswiftc -warnings-as-errors
+# Suites that change machine-wide state (the wall clock's timers, network namespaces, a tmpfs
+# mount, a D-Bus bus): they run on their own after the parallel suite, one at a time, so that no
+# other test sees a cancelled timer or a busy machine in their 2 s windows.
+MACHINE_WIDE_SUITES := ClockStepEndToEndTests|SleepEndToEndTests|NetworkReturnEndToEndTests|FullDiskEndToEndTests|NetworkWatcherTests|SleepWatcherTests
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Fuzz
 
 .PHONY: help deps deb-deps build release daemon test lint format verify-units man integration deb deb-test bench bench-swift bench-swift-check torture clean
@@ -39,7 +45,8 @@ daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead
 	$(SWIFT) run qwen-sync daemon $(ARGS)
 
 test: deps ## Run the whole test suite, the short torture run and the systemd unit checks
-	$(SWIFT) test
+	$(SWIFT) test $(WERROR) --skip '$(MACHINE_WIDE_SUITES)'
+	$(SWIFT) test $(WERROR) --no-parallel --filter '$(MACHINE_WIDE_SUITES)'
 	python3 Benchmarks/torture.py --build .build/debug --quick
 	sh contrib/verify-units.sh
 	sh contrib/manpage.sh --check

@@ -46,7 +46,7 @@ struct LoginCommand: ParsableCommand {
         do {
             result = try CommandFailure.wrap {
                 try store.transaction { state in
-                    try Self.store(credentials, into: &state, target: targetID, label: label, activate: !noActivate, nowMs: nowMs)
+                    Self.store(credentials, into: &state, target: targetID, label: label, activate: !noActivate, nowMs: nowMs)
                 }
             }
         } catch {

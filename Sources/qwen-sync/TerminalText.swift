@@ -37,7 +37,7 @@ enum TerminalText {
     static func coloured(state text: String, colour: Bool = colourOnStandardOutput) -> String {
         guard colour else { return text }
         let code: String
-        switch text.prefix { $0 != " " } {
+        switch text.prefix(while: { $0 != " " }) {
         case AccountState.healthy.rawValue: code = "32"
         case AccountState.cooldown.rawValue: code = "33"
         case AccountState.authInvalid.rawValue: code = "31"

@@ -241,7 +241,7 @@ struct CLIAccountSafetyTests {
         try await withTemporaryDirectory { directory in
             let qwenDir = directory.appending("qwen")
             let ids = try await CLIAccountsTests.twoAccounts(qwenDir)
-            try CredentialStore(settings: try settings(qwenDir)).transaction { state in
+            _ = try CredentialStore(settings: try settings(qwenDir)).transaction { state in
                 state.accounts.update(id: ids.alice) {
                     $0.markExhausted(until: WallClock.nowMs() + 3_600_000, code: AccountErrorCode.authInvalid, nowMs: WallClock.nowMs())
                 }

@@ -171,7 +171,7 @@ struct CLIAccountsTests {
             let qwenDir = directory.appending("qwen")
             let ids = try await Self.twoAccounts(qwenDir)
             let store = CredentialStore(settings: try settings(qwenDir))
-            try store.transaction { state in
+            _ = try store.transaction { state in
                 state.accounts.update(id: ids.alice) {
                     $0.markExhausted(until: WallClock.nowMs() + 3_600_000, code: AccountErrorCode.authInvalid, nowMs: WallClock.nowMs())
                 }
@@ -215,7 +215,7 @@ struct CLIAccountsTests {
             let qwenDir = directory.appending("qwen")
             let ids = try await Self.twoAccounts(qwenDir)
             let store = CredentialStore(settings: try settings(qwenDir))
-            try store.transaction { state in
+            _ = try store.transaction { state in
                 state.accounts.update(id: ids.bob) {
                     $0.markExhausted(until: WallClock.nowMs() + 3_600_000, code: AccountErrorCode.insufficientQuota, nowMs: 1)
                 }

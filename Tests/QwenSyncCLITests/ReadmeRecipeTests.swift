@@ -74,7 +74,7 @@ struct ReadmeRecipeTests {
         ]
         // The first block's `make daemon` leaves a daemon running in the foreground: start one.
         let daemon = try ChildProcess(BuiltProducts.path(of: "qwen-sync"), ["daemon"], environment: environment, stderr: scratch.appending("daemon.err"))
-        #expect(try await eventually { access(runtime + "/qwen-sync/control.sock", F_OK) == 0 }, "the daemon did not start")
+        #expect(await eventually { access(runtime + "/qwen-sync/control.sock", F_OK) == 0 }, "the daemon did not start")
         let outcome = try await Self.run(try Self.block("quickstart"), environment: environment)
         if outcome.exitCode != 0, outcome.standardError.contains("no systemd journal readable here") {
             print("quick start: every line but `logs` ran; no journal is readable here, so `logs -n 20` cannot")

@@ -61,7 +61,7 @@ struct StatusCheckFilesTests {
         defer { fixture.directory.remove() }
         let daemon = try ChildProcess(
             BuiltProducts.path(of: "qwen-sync"), ["daemon"], environment: fixture.environment, stderr: fixture.directory.appending("daemon.err"))
-        #expect(try await eventually { access(fixture.directory.appending("ctl.sock"), F_OK) == 0 }, "the daemon did not start")
+        #expect(await eventually { access(fixture.directory.appending("ctl.sock"), F_OK) == 0 }, "the daemon did not start")
         try SecureFile.replace(fixture.qwenDir + "/oauth_accounts.json", with: Array("{garbage".utf8))
         let check = try await fixture.run(["status", "--check"])
         _ = await daemon.stop()

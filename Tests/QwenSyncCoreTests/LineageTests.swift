@@ -101,7 +101,7 @@ struct LineageTests {
             // A qwen-code process refreshes A alone: it writes only oauth_creds.json.
             let peer = anonymous("rt-a1", expiry: Self.now + Self.hour)
             try SecureFile.replace(store.settings.credentialsPath, with: CredentialsFile.encode(peer))
-            try store.transaction { state in state.activate("B") }
+            _ = try store.transaction { state in state.activate("B") }
             let after = try store.read()
             #expect(after.accounts.account(id: "A")?.token.refreshToken == "rt-a1", "the peer's token is A's now")
             #expect(after.credentials?.refreshToken == "rt-b0")
@@ -151,7 +151,7 @@ struct LineageTests {
                 state.accounts.add(account("A", anonymous("rt-a0")))
                 state.activate("A")
             }
-            try store.transaction { state in state.accounts.remove(id: "A") }
+            _ = try store.transaction { state in state.accounts.remove(id: "A") }
             let after = try store.read()
             #expect(after.credentials?.refreshToken == "rt-a0", "oauth_creds.json is never deleted")
             #expect(after.recovered.entries.map(\.accountID) == ["A"])
@@ -172,7 +172,7 @@ struct LineageTests {
             for (token, kept) in [("rt-old", true), ("rt-dead", false)] {
                 // An editor extension writes its cached (older) token in place.
                 try SecureFile.replace(store.settings.credentialsPath, with: CredentialsFile.encode(anonymous(token, expiry: 1)))
-                try store.transaction { state in state.mirrorActiveAccount() }
+                _ = try store.transaction { state in state.mirrorActiveAccount() }
                 let after = try store.read()
                 #expect(after.credentials?.refreshToken == "rt-a1")
                 #expect(after.recovered.contains(refreshToken: token) == kept, "\(token)")
@@ -234,7 +234,7 @@ struct LineageTests {
             // A peer wrote expiry_date as a string: qwen-code rejects the file, the token may still work.
             let invalid = #"{"access_token":"at-x","token_type":"Bearer","refresh_token":"rt-x","expiry_date":"1795321151953"}"#
             try SecureFile.replace(store.settings.credentialsPath, with: Array(invalid.utf8))
-            try store.transaction { state in state.mirrorActiveAccount() }
+            _ = try store.transaction { state in state.mirrorActiveAccount() }
             let after = try store.read()
             #expect(after.credentials?.refreshToken == "rt-a0")
             let kept = try #require(after.recovered.entries.first { $0.token.refreshToken == "rt-x" })

@@ -87,7 +87,7 @@ struct RefreshEndToEndTests {
         let alice = try fixture.loginAs("alice", expiresInMs: 45_000)
         let deadline = alice.expiryDate - 30_000
         let daemon = try await fixture.startDaemon(refreshLead: 40)
-        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk()?.expiryDate ?? 0 > alice.expiryDate })
+        #expect(await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk()?.expiryDate ?? 0 > alice.expiryDate })
         #expect(
             WallClock.nowMs() < deadline,
             "refreshed \(WallClock.nowMs() - deadline) ms after the hard deadline: \(DaemonFixture.read(daemon.log) ?? "")"

@@ -47,12 +47,12 @@ struct SyncEndToEndTests {
 
         // store → oauth_creds.json: the plugin makes alice active again.
         try fixture.changeAccounts { $0.activeAccountID = aliceID }
-        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() == fresher })
+        #expect(await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() == fresher })
 
         // An older token for alice never downgrades the store; the file is put right instead.
         let stale = TokenFactory.credentials(sub: "alice", refresh: "rt-old", expiry: WallClock.nowMs() + 60_000)
         try fixture.writeCredentials(stale)
-        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() == fresher })
+        #expect(await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() == fresher })
         #expect(try fixture.state().accounts.account(id: aliceID)?.token == fresher)
 
         // A burst of writes: the last one wins, in fewer rounds than writes.
@@ -87,11 +87,11 @@ struct SyncEndToEndTests {
         #expect(try await eventually { try fixture.state().accounts.activeAccount?.token == alice })
 
         unlink(fixture.credentialsPath)
-        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() != nil })
+        #expect(await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk() != nil })
         let restored = try #require(fixture.credentialsOnDisk())
         #expect(AccountIdentity.key(forAccessToken: restored.accessToken) == "sub:alice")
         #expect(try await eventually(timeoutMs: 20_000) { try fixture.standIn.counter("successful_refreshes") == 1 })
-        #expect(try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk()?.refreshToken != alice.refreshToken })
+        #expect(await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk()?.refreshToken != alice.refreshToken })
         #expect(try fixture.standIn.counter("dead_token_reuse") == 0)
         #expect(try fixture.standIn.requestLog().allSatisfy { $0.client.hasPrefix("qwen-sync") })
         var mode = stat()
@@ -117,7 +117,7 @@ struct SyncEndToEndTests {
         #expect(try await eventually(timeoutMs: 20_000) { try fixture.state().accounts.activeAccountID == aliceID })
         unlink(fixture.credentialsPath)
         #expect(
-            try await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" },
+            await eventually(timeoutMs: 20_000) { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" },
             "\(DaemonFixture.read(daemon.log) ?? "")"
         )
 
@@ -130,7 +130,7 @@ struct SyncEndToEndTests {
         try fixture.changeAccounts { $0.update(id: aliceID) { $0.markExhausted(until: now + Self.hour, code: AccountErrorCode.authInvalid, nowMs: now) } }
         unlink(fixture.credentialsPath)
         #expect(
-            try await eventually(timeoutMs: 20_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true },
+            await eventually(timeoutMs: 20_000) { DaemonFixture.read(daemon.log)?.contains("run `qwen-sync login`") == true },
             "\(DaemonFixture.read(daemon.log) ?? "")"
         )
         // The round that logged it decided not to restore: no later round is due without an event.

@@ -265,6 +265,26 @@ struct SyncRulesTests {
         #expect(events.contains(.switched(from: "A", to: "B", reason: "A is auth_invalid")))
     }
 
+    @Test("an active account refused in a way the configuration can cause stays active while others are healthy, and says so without asking for a login")
+    func refusalUnderConfigurationKeepsActive() {
+        var state = CredentialState(
+            accounts: TokenFactory.document(
+                [TokenFactory.account("A", tokenA, until: Self.now + Self.hour, code: AccountErrorCode.authInvalid), TokenFactory.account("B", tokenB)],
+                active: "A"
+            ),
+            credentials: tokenA
+        )
+        let evidence = RefusalEvidence(
+            configuration: RefreshConfiguration(tokenURL: "http://127.0.0.1:1/api/v1/oauth2/token", clientID: "mistyped"), status: 400,
+            errorCode: "invalid_request", bodyKind: .json)
+        state.sidecar.ledger.record(tokenA.refreshToken, of: "A", fate: .refused, evidence: evidence, nowMs: Self.now)
+        let events = apply(&state, .fullScan)
+        #expect(state.accounts.activeAccountID == "A")
+        #expect(events.last == .refusedUnderConfiguration(id: "A"), "\(events)")
+        #expect(events.last?.description.contains("qwen-sync login") == false)
+        #expect(events.last?.description.contains("--oauth-client-id") == true)
+    }
+
     @Test("a deleted file with no healthy account left asks for a login and writes nothing")
     func deletionWithNoHealthyAccount() {
         var state = CredentialState(

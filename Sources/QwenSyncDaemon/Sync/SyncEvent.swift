@@ -20,6 +20,11 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
     case credentialsInvalid(problem: String)
     /// No account can serve; a human must run `qwen-sync login`.
     case loginNeeded(reason: String)
+    /// The active account `id` was refused in a way that may be the configuration's fault (a
+    /// wrong client id or token endpoint answers like a dead token), so it stays active: another
+    /// account would be refused the same way, and its token is presented again once the
+    /// configuration changes.
+    case refusedUnderConfiguration(id: String)
 
     /// The account concerned, for the `QWEN_ACCOUNT` journal field.
     public var accountID: String? {
@@ -27,7 +32,7 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
         case .accountAdded(let id), .accountUpdated(let id), .mirrored(let id), .restored(let id): id
         case .switched(_, let to, _): to
         case .staleCredentials(let id): id
-        case .reinstated(let id), .keptRemoved(let id): id
+        case .reinstated(let id), .keptRemoved(let id), .refusedUnderConfiguration(let id): id
         case .credentialsInvalid, .loginNeeded: nil
         }
     }
@@ -36,7 +41,7 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
     public var eventName: String {
         switch self {
         case .switched: "switch"
-        case .credentialsInvalid, .loginNeeded: "error"
+        case .credentialsInvalid, .loginNeeded, .refusedUnderConfiguration: "error"
         default: "sync"
         }
     }
@@ -55,6 +60,10 @@ public enum SyncEvent: Sendable, Equatable, CustomStringConvertible {
         case .restored(let id): "oauth_creds.json was deleted; restored it from \(id)"
         case .credentialsInvalid(let problem): "oauth_creds.json is unusable (\(problem)); left untouched"
         case .loginNeeded(let reason): "\(reason); run `qwen-sync login`"
+        case .refusedUnderConfiguration(let id):
+            "\(id)'s refresh token was refused in a way a wrong client id or token endpoint causes too; it stays active. "
+                + "Check --oauth-base-url and --oauth-client-id (or their environment variables); a daemon started with another "
+                + "configuration, `qwen-sync refresh \(id)` or `qwen-sync accounts reset \(id)` presents it again"
         }
     }
 }

@@ -61,7 +61,12 @@ public enum SyncRules {
             if let next = state.switchAwayFromUnhealthyActive(nowMs: nowMs) {
                 events.append(.switched(from: previous, to: next, reason: "\(previous) is \(active.state(nowMs: nowMs).rawValue)"))
             } else if active.state(nowMs: nowMs) == .authInvalid {
-                events.append(.loginNeeded(reason: "every account is cooling down or invalid, and \(previous)'s credentials were refused"))
+                if state.accounts.nextHealthy(after: previous, nowMs: nowMs) != nil {
+                    // Healthy accounts remain, so the refusal kept it active: it may be the configuration's.
+                    events.append(.refusedUnderConfiguration(id: previous))
+                } else {
+                    events.append(.loginNeeded(reason: "every account is cooling down or invalid, and \(previous)'s credentials were refused"))
+                }
                 return events
             }
         }
