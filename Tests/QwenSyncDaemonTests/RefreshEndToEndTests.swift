@@ -117,7 +117,10 @@ struct RefreshEndToEndTests {
     )
     func killMidRefresh(fault: String, rotate: Bool) async throws {
         let fixture = try await DaemonFixture(standInArguments: rotate ? [] : ["--no-rotate"])
-        try fixture.standIn.configure(["faults": [["kind": .string(fault), "delay_ms": 8_000, "grant_type": "refresh_token"]]])
+        // Every refresh of the first daemon meets the fault: on a busy machine the kill can come
+        // after its 8 s request timeout and a retry, and neither may complete before the kill.
+        let faulty: JSONValue = ["kind": .string(fault), "delay_ms": 8_000, "grant_type": "refresh_token"]
+        try fixture.standIn.configure(["faults": [faulty, faulty, faulty, faulty]])
         let alice = try fixture.loginAs("alice", expiresInMs: 60_000)
         let first = try await fixture.startDaemon(refreshLead: 1_000)
         // The refresh is due at once and starts right after the start-up sync; the stand-in
@@ -127,7 +130,8 @@ struct RefreshEndToEndTests {
         first.process.signal(SIGKILL)
         #expect(await first.process.waitForExit() == 128 + SIGKILL)
         #expect(fixture.credentialsOnDisk() == alice, "the files still hold the last tokens")
-        #expect(try fixture.standIn.counter("refresh_requests") == 1, "the killed daemon had sent its request")
+        #expect(try fixture.standIn.counter("refresh_requests") >= 1, "the killed daemon had sent its request")
+        try fixture.standIn.configure(["faults": []])
 
         let second = try await fixture.startDaemon(refreshLead: 1_000)
         // The dead daemon's oauth_accounts.lock goes stale after 30 s; the new one then refreshes.

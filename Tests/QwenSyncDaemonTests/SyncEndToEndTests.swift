@@ -204,7 +204,10 @@ struct SyncEndToEndTests {
 
         // Fixed: the next retry writes the file, and the failure is over.
         unlink(fixture.credentialsPath)
-        let healed = { try fixture.credentialsOnDisk() == alice && syncError() == nil }
+        // A restored file is followed by one verifying refresh, which may already have rotated
+        // alice's tokens: the file must hold alice, not necessarily the tokens it was seeded with.
+        let aliceOnDisk = { fixture.credentialsOnDisk().map { AccountIdentity.key(forAccessToken: $0.accessToken) } == "sub:alice" }
+        let healed = { try aliceOnDisk() && syncError() == nil }
         #expect(try await eventually(timeoutMs: 45_000) { try healed() }, "\(log())")
         #expect(log().contains("syncing works again"))
         #expect(await daemon.process.stop() == 0)
