@@ -90,7 +90,8 @@ struct ClockStepEndToEndTests {
         try clock.step(to: "-1h")
         // The step is measured against the monotonic clock, in whole seconds: -3599 or -3600.
         let logged = await eventually {
-            Laptop.lines(daemon.log, containing: "the wall clock was set (-3599 s") + Laptop.lines(daemon.log, containing: "the wall clock was set (-3600 s") == 1
+            Laptop.lines(daemon.log, containing: "the wall clock was set (-3599 s") + Laptop.lines(daemon.log, containing: "the wall clock was set (-3600 s")
+                == 1
         }
         #expect(logged, "\(DaemonFixture.read(daemon.log) ?? "")")
         // The status is answered after the events of its turn: a refresh started by the step shows.
