@@ -87,18 +87,13 @@ public enum LoopbackHTTPClient {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let count = recv(fd, &chunk, chunk.count, 0)
-            if count > 0 {
-                received.append(contentsOf: chunk[..<count])
-                continue
+            let count: Int
+            do { count = try SystemCall.retrying { recv(fd, &chunk, chunk.count, 0) } } catch {
+                if error.wouldBlock { throw .timedOut }
+                throw error.code == ECONNRESET ? .connectionReset : .closedWithoutResponse
             }
             if count == 0 { break }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: throw .timedOut
-            case ECONNRESET: throw .connectionReset
-            default: throw .closedWithoutResponse
-            }
+            received.append(contentsOf: chunk[..<count])
         }
         guard !received.isEmpty else { throw .closedWithoutResponse }
         return received

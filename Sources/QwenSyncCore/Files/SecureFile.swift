@@ -40,10 +40,10 @@ public enum SecureFile {
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size) + 1)
         var count = 0
         while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw FileError.system("cannot read", path: path)
+            let offset = count
+            let got: Int
+            do { got = try SystemCall.retrying { bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) } } } catch {
+                throw FileError.system("cannot read", path: path, errno: error.code)
             }
             if got == 0 { break }
             count += got

@@ -18,12 +18,11 @@ public enum DescriptorInput {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .readFailed(errno)
+            let count: Int
+            do { count = try SystemCall.retrying { chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) } } } catch {
+                throw .readFailed(error.code)
             }
+            if count == 0 { return bytes }
             guard bytes.count + count <= limit else { throw .tooLarge }
             bytes += chunk[..<count]
         }
