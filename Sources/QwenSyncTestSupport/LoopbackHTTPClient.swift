@@ -84,16 +84,13 @@ public enum LoopbackHTTPClient {
     }
 
     private static func readAll(_ fd: Int32) throws(LoopbackHTTPError) -> [UInt8] {
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count: Int
-            do { count = try SystemCall.retrying { recv(fd, &chunk, chunk.count, 0) } } catch {
-                if error.wouldBlock { throw .timedOut }
-                throw error.code == ECONNRESET ? .connectionReset : .closedWithoutResponse
+        let received: [UInt8]
+        do { received = try DescriptorInput.readAll(fd, limit: .max) } catch {
+            switch error {
+            case .readFailed(EAGAIN), .readFailed(EWOULDBLOCK): throw .timedOut
+            case .readFailed(ECONNRESET): throw .connectionReset
+            default: throw .closedWithoutResponse
             }
-            if count == 0 { break }
-            received.append(contentsOf: chunk[..<count])
         }
         guard !received.isEmpty else { throw .closedWithoutResponse }
         return received

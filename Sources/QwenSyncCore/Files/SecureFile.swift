@@ -37,20 +37,13 @@ public enum SecureFile {
         guard Int(status.st_size) <= limit else {
             throw FileError(path: path, reason: "too large (\(status.st_size) bytes; the limit is \(limit))")
         }
-        var bytes = [UInt8](repeating: 0, count: Int(status.st_size) + 1)
-        var count = 0
-        while count < bytes.count {
-            let offset = count
-            let got: Int
-            do { got = try SystemCall.retrying { bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, $0.count - offset) } } } catch {
-                throw FileError.system("cannot read", path: path, errno: error.code)
+        let bytes: [UInt8]
+        do { bytes = try DescriptorInput.readAll(fd, limit: limit, expectedSize: Int(status.st_size)) } catch {
+            switch error {
+            case .tooLarge: throw FileError(path: path, reason: "too large (more than \(limit) bytes)")
+            case .readFailed(let code): throw FileError.system("cannot read", path: path, errno: code)
             }
-            if got == 0 { break }
-            count += got
-            if count > limit { throw FileError(path: path, reason: "too large (more than \(limit) bytes)") }
-            if count == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
         }
-        bytes.removeSubrange(count...)
         // The version is that of the path itself: for a symlink, the link (which a write
         // replaces), so that a later compare-and-swap against `FileIdentity.of(path)` agrees.
         var linkStatus = stat()
