@@ -48,8 +48,8 @@ enum UnsavedTokens {
             do {
                 try SecureFile.replace(path, with: tokens.encoded(), expected: .some(current?.identity))
                 return path
-            } catch  where error.code == EAGAIN {
-                continue
+            } catch {
+                guard case .conflict = error else { throw error.fileError }  // a conflict: read again
             }
         }
     }

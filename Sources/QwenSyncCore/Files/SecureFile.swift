@@ -53,6 +53,25 @@ public enum SecureFile {
         return Contents(bytes: bytes, identity: FileIdentity(status))
     }
 
+    /// Why a compare-and-swap ``replace(_:with:expected:)`` did not replace the file.
+    public enum ReplaceError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Another process replaced, created or removed the file since the version expected;
+        /// nothing was written.
+        case conflict(path: String)
+        /// The file could not be written.
+        case file(FileError)
+
+        /// The error as a ``FileError``, for a caller that reports a conflict rather than retrying.
+        public var fileError: FileError {
+            switch self {
+            case .conflict(let path): FileError(path: path, reason: "changed by another process while we held the lock")
+            case .file(let error): error
+            }
+        }
+
+        public var description: String { fileError.description }
+    }
+
     /// Atomically replaces `path` with `bytes`, mode 0600 whatever the umask.
     ///
     /// Writes a temporary file in the same directory (`O_EXCL|O_NOFOLLOW`), fsyncs it, gives it
@@ -61,9 +80,24 @@ public enum SecureFile {
     /// replaced by the file, never written through. Readers see the old or the new file, never
     /// a mix.
     ///
-    /// - Parameter expected: when given, the replace happens only if the file at `path` is
-    ///   still this version (compare-and-swap); otherwise ``FileError`` with code `EAGAIN`.
-    public static func replace(_ path: String, with bytes: [UInt8], expected: FileIdentity?? = .none) throws(FileError) {
+    /// - Throws: ``FileError`` when it cannot be written.
+    public static func replace(_ path: String, with bytes: [UInt8]) throws(FileError) {
+        _ = try write(path, bytes, ifStill: .none)
+    }
+
+    /// ``replace(_:with:)`` as a compare-and-swap: the replace happens only if the file at
+    /// `path` is still the version `expected` (`nil`: there is still no file).
+    ///
+    /// - Throws: ``ReplaceError/conflict(path:)`` when it is not (nothing is written then), or
+    ///   ``ReplaceError/file(_:)`` when it cannot be written.
+    public static func replace(_ path: String, with bytes: [UInt8], expected: FileIdentity??) throws(ReplaceError) {
+        let replaced: Bool
+        do { replaced = try write(path, bytes, ifStill: expected) } catch { throw .file(error) }
+        guard replaced else { throw .conflict(path: path) }
+    }
+
+    /// The replace itself; `false` when the file is no longer `expected` (nothing written).
+    private static func write(_ path: String, _ bytes: [UInt8], ifStill expected: FileIdentity??) throws(FileError) -> Bool {
         let directory = PathNormalizer.directory(of: path)
         let temporary = "\(path).tmp.\(getpid()).\(RandomHex.string(byteCount: 6))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -76,14 +110,13 @@ public enum SecureFile {
             try writeAll(fd, bytes, path: temporary)
             guard fsync(fd) == 0 else { throw FileError.system("cannot fsync", path: temporary) }
             let previous = FileIdentity.of(path)
-            if case .some(let expectedIdentity) = expected, previous != expectedIdentity {
-                throw FileError(path: path, reason: "changed by another process while we held the lock", code: EAGAIN)
-            }
+            if case .some(let expectedIdentity) = expected, previous != expectedIdentity { return false }
             try ensureLaterModificationTime(fd, than: previous, path: temporary)
         }
         guard rename(temporary, path) == 0 else { throw FileError.system("cannot rename into place", path: path) }
         renamed = true
         syncDirectory(directory)
+        return true
     }
 
     /// Creates `path` (and missing parents) as a directory with mode 0700.
