@@ -46,7 +46,7 @@ enum UnsavedTokens {
             var tokens = current.map { RecoveredTokens(bytes: $0.bytes) } ?? RecoveredTokens()
             change(&tokens)
             do {
-                try SecureFile.replace(path, with: tokens.encoded(), expected: .some(current?.identity))
+                try SecureFile.replace(path, with: tokens.encoded(), expected: .matching(current?.identity))
                 return path
             } catch {
                 guard case .conflict = error else { throw error.fileError }  // a conflict: read again

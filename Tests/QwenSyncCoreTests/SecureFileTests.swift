@@ -64,21 +64,21 @@ struct SecureFileTests {
             try SecureFile.replace(path, with: Array("v1".utf8))
             let seen = try #require(try SecureFile.read(path)).identity
             try SecureFile.replace(path, with: Array("v2 by someone else".utf8))
-            #expect(throws: SecureFile.ReplaceError.conflict(path: path)) { try SecureFile.replace(path, with: Array("v3".utf8), expected: seen) }
+            #expect(throws: SecureFile.ReplaceError.conflict(path: path)) { try SecureFile.replace(path, with: Array("v3".utf8), expected: .version(seen)) }
             #expect(FileTools.text(path) == "v2 by someone else")
             #expect(FileTools.list(directory.path) == ["oauth_accounts.json"])
 
             // Expected "absent" while a file exists: refused too.
-            #expect(throws: SecureFile.ReplaceError.conflict(path: path)) { try SecureFile.replace(path, with: [0x31], expected: .some(nil)) }
+            #expect(throws: SecureFile.ReplaceError.conflict(path: path)) { try SecureFile.replace(path, with: [0x31], expected: .absent) }
 
             // The current version: accepted.
             let current = try #require(try SecureFile.read(path)).identity
-            try SecureFile.replace(path, with: Array("v3".utf8), expected: current)
+            try SecureFile.replace(path, with: Array("v3".utf8), expected: .version(current))
             #expect(FileTools.text(path) == "v3")
 
             // Expected absent and absent: accepted.
             let fresh = directory.appending("fresh.json")
-            try SecureFile.replace(fresh, with: [0x31], expected: .some(nil))
+            try SecureFile.replace(fresh, with: [0x31], expected: .absent)
             #expect(FileTools.text(fresh) == "1")
         }
     }

@@ -299,7 +299,7 @@ public struct AccountRefresher: Sendable {
             entry.replaces = presented.map { TokenLedger.fingerprint(of: $0.refreshToken) }
             recovered.keep(entry)
             do {
-                try SecureFile.replace(path, with: recovered.encoded(), expected: .some(current?.identity))
+                try SecureFile.replace(path, with: recovered.encoded(), expected: .matching(current?.identity))
                 break
             } catch {
                 if case .conflict = error { continue }

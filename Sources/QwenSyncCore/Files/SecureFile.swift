@@ -82,22 +82,22 @@ public enum SecureFile {
     ///
     /// - Throws: ``FileError`` when it cannot be written.
     public static func replace(_ path: String, with bytes: [UInt8]) throws(FileError) {
-        _ = try write(path, bytes, ifStill: .none)
+        _ = try write(path, bytes, ifStill: nil)
     }
 
     /// ``replace(_:with:)`` as a compare-and-swap: the replace happens only if the file at
-    /// `path` is still the version `expected` (`nil`: there is still no file).
+    /// `path` is still the version `expected`.
     ///
     /// - Throws: ``ReplaceError/conflict(path:)`` when it is not (nothing is written then), or
     ///   ``ReplaceError/file(_:)`` when it cannot be written.
-    public static func replace(_ path: String, with bytes: [UInt8], expected: FileIdentity??) throws(ReplaceError) {
+    public static func replace(_ path: String, with bytes: [UInt8], expected: ExpectedVersion) throws(ReplaceError) {
         let replaced: Bool
         do { replaced = try write(path, bytes, ifStill: expected) } catch { throw .file(error) }
         guard replaced else { throw .conflict(path: path) }
     }
 
-    /// The replace itself; `false` when the file is no longer `expected` (nothing written).
-    private static func write(_ path: String, _ bytes: [UInt8], ifStill expected: FileIdentity??) throws(FileError) -> Bool {
+    /// The replace itself; `false` when the file is no longer `expected` (nothing written), if given.
+    private static func write(_ path: String, _ bytes: [UInt8], ifStill expected: ExpectedVersion?) throws(FileError) -> Bool {
         let directory = PathNormalizer.directory(of: path)
         let temporary = "\(path).tmp.\(getpid()).\(RandomHex.string(byteCount: 6))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -110,7 +110,7 @@ public enum SecureFile {
             try writeAll(fd, bytes, path: temporary)
             guard fsync(fd) == 0 else { throw FileError.system("cannot fsync", path: temporary) }
             let previous = FileIdentity.of(path)
-            if case .some(let expectedIdentity) = expected, previous != expectedIdentity { return false }
+            if let expected, expected != .matching(previous) { return false }
             try ensureLaterModificationTime(fd, than: previous, path: temporary)
         }
         guard rename(temporary, path) == 0 else { throw FileError.system("cannot rename into place", path: path) }

@@ -158,20 +158,20 @@ public struct CredentialStore: Sendable {
     /// left), then the store and the sidecar.
     private func write(_ state: CredentialState, over snapshot: Snapshot, accountsLock: inout HeldLock, credentialsLock: inout HeldLock) throws(StoreError) {
         if state.recovered != snapshot.state.recovered {
-            try replace(settings.recoveredPath, state.recovered.encoded(), expected: .none)
+            try replace(settings.recoveredPath, state.recovered.encoded())
         }
         if let credentials = state.credentials, state.credentials != snapshot.state.credentials {
             try keepHolding(&credentialsLock, policy: credentialsLockPolicy)
-            try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: snapshot.credentialsIdentity)
+            try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: .matching(snapshot.credentialsIdentity))
         }
         let accountsBytes = state.accounts.encoded()
         if state.accounts != snapshot.state.accounts, accountsBytes != snapshot.accountsBytes {
             try keepHolding(&accountsLock, policy: accountsLockPolicy)
-            try replace(settings.accountsPath, accountsBytes, expected: snapshot.accountsIdentity)
+            try replace(settings.accountsPath, accountsBytes, expected: .matching(snapshot.accountsIdentity))
         }
         let sidecarBytes = state.sidecar.encoded()
         if state.sidecar != snapshot.state.sidecar, sidecarBytes != snapshot.sidecarBytes {
-            try replace(settings.sidecarPath, sidecarBytes, expected: .none)
+            try replace(settings.sidecarPath, sidecarBytes)
         }
     }
 
@@ -187,7 +187,11 @@ public struct CredentialStore: Sendable {
         lock = again
     }
 
-    private func replace(_ path: String, _ bytes: [UInt8], expected: FileIdentity??) throws(StoreError) {
+    /// Replaces `path`, as a compare-and-swap when `expected` is given.
+    private func replace(_ path: String, _ bytes: [UInt8], expected: ExpectedVersion? = nil) throws(StoreError) {
+        guard let expected else {
+            do { return try SecureFile.replace(path, with: bytes) } catch { throw .file(error) }
+        }
         do { try SecureFile.replace(path, with: bytes, expected: expected) } catch {
             switch error {
             case .conflict: throw .conflict(error.description)
