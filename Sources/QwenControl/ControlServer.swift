@@ -167,9 +167,9 @@ public final class ControlServer {
     private func acceptPending(nowMs: Int64) -> [Int32] {
         var accepted: [Int32] = []
         while true {
-            let client = CQwenLinux_acceptCloseOnExec(descriptor)
-            guard client >= 0 else {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+            let client: Int32
+            do { client = try SystemCall.retrying { CQwenLinux_acceptCloseOnExec(descriptor) } } catch {
+                if error.code == ECONNABORTED { continue }
                 return accepted  // EAGAIN: nothing more pending (or a resource shortage: try next time)
             }
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
@@ -194,9 +194,12 @@ public final class ControlServer {
         var chunk = [UInt8](repeating: 0, count: 4096)
         var ended = false
         while connection.received.count <= limits.maxRequestBytes, !connection.received.contains(0x0A) {
-            let count = chunk.withUnsafeMutableBytes { recv(connection.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if count < 0, errno == EINTR { continue }
-            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { break }
+            let descriptor = connection.descriptor
+            let count: Int
+            do { count = try SystemCall.retrying { chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) } } } catch {
+                if error.wouldBlock { break }
+                count = -1  // the client is gone
+            }
             guard count > 0 else {
                 ended = true
                 break
@@ -230,12 +233,18 @@ public final class ControlServer {
     private func send(_ connection: inout Connection) {
         guard let reply = connection.reply else { return }
         while connection.sent < reply.count {
-            let count = reply.withUnsafeBytes { bytes in
-                Glibc.send(
-                    connection.descriptor, bytes.baseAddress! + connection.sent, bytes.count - connection.sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            let (descriptor, sent) = (connection.descriptor, connection.sent)
+            let count: Int
+            do {
+                count = try SystemCall.retrying {
+                    reply.withUnsafeBytes { bytes in
+                        Glibc.send(descriptor, bytes.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                    }
+                }
+            } catch {
+                if error.wouldBlock { return }
+                break  // the client went away
             }
-            if count < 0, errno == EINTR { continue }
-            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
             guard count > 0 else { break }  // the client went away
             connection.sent += count
         }

@@ -92,3 +92,35 @@ public enum CLIResultInterpreter {
         seconds == seconds.rounded() ? String(Int64(seconds)) : String(seconds)
     }
 }
+
+/// Recognises authentication failures in the CLI's error text.
+enum AuthErrorDetector {
+    /// Phrases of qwen-code's auth errors and HTTP 401 answers, lower-cased.
+    static let phrases = [
+        "api error: 401", "status 401", "http 401", "unauthorized", "invalid access token", "failed to authenticate", "authentication", "invalid_token",
+    ]
+
+    /// Whether `text` reports that the credentials were refused.
+    static func isAuthError(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        return phrases.contains { lowered.contains($0) }
+    }
+}
+
+/// Recognises quota errors in the CLI's error text (`docs/INTEROP.md`, "Quota errors").
+public enum QuotaErrorDetector {
+    /// The phrases that mark a quota error, lower-cased.
+    static let phrases = [
+        "insufficient_quota",
+        "quota_exceeded",
+        "quota exceeded",
+        "free allocated quota exceeded",
+        "exceeded your current quota",
+    ]
+
+    /// Whether `text` reports an exhausted quota (not a mere rate limit).
+    public static func isQuotaError(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        return phrases.contains { lowered.contains($0) }
+    }
+}

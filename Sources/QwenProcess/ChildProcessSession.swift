@@ -105,12 +105,13 @@ struct ChildProcessSession {
     private mutating func writeInput(ready: Bool) {
         guard ready else { return closeInput() }
         let count = min(Self.chunkSize, input.count - inputOffset)
-        let written = input.withUnsafeBytes { write(stdin, $0.baseAddress! + inputOffset, count) }
-        if written > 0 {
+        do {
+            let offset = inputOffset
+            let written = try SystemCall.retrying { input.withUnsafeBytes { write(stdin, $0.baseAddress! + offset, count) } }
             inputOffset += written
             if inputOffset == input.count { closeInput() }
-        } else if written < 0, errno != EAGAIN, errno != EINTR {
-            closeInput()  // EPIPE: the child stopped reading; its answer will tell.
+        } catch {
+            if !error.wouldBlock { closeInput() }  // EPIPE: the child stopped reading; its answer will tell.
         }
     }
 
@@ -139,9 +140,14 @@ struct ChildProcessSession {
     /// One read from `fd`; `nil` when nothing was read (the descriptor is closed at EOF).
     private func readChunk(_ fd: inout Int32) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count > 0 { return Array(buffer[..<count]) }
-        if count == 0 || (errno != EAGAIN && errno != EINTR) { closeOutput(&fd) }
+        let descriptor = fd
+        do {
+            let count = try SystemCall.retrying { buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) } }
+            if count > 0 { return Array(buffer[..<count]) }
+            closeOutput(&fd)
+        } catch {
+            if !error.wouldBlock { closeOutput(&fd) }
+        }
         return nil
     }
 

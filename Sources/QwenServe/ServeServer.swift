@@ -68,7 +68,7 @@ public struct ServeConfiguration: Sendable {
         }
         let key = "qsk-" + RandomHex.string(byteCount: 32)
         try SecureFile.ensureDirectory(settings.qwenDirectory)
-        try SecureFile.replace(keyPath, with: Array((key + "\n").utf8), expected: .some(nil))
+        do { try SecureFile.replace(keyPath, with: Array((key + "\n").utf8), expected: .absent) } catch { throw error.fileError }
         return try SecureFile.read(keyPath).map { String(decoding: $0.bytes, as: UTF8.self).trimmingASCIIWhitespace() } ?? key
     }
 }

@@ -196,9 +196,7 @@ public final class ChildProcess: Sendable {
                 continue
             }
             var byte: UInt8 = 0
-            let count = read(stdoutReader, &byte, 1)
-            if count < 0, errno == EINTR { continue }
-            guard count == 1 else { return nil }
+            guard (try? SystemCall.retrying { read(stdoutReader, &byte, 1) }) == 1 else { return nil }
             if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }

@@ -84,19 +84,11 @@ public enum LoopbackHTTPClient {
     }
 
     private static func readAll(_ fd: Int32) throws(LoopbackHTTPError) -> [UInt8] {
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = recv(fd, &chunk, chunk.count, 0)
-            if count > 0 {
-                received.append(contentsOf: chunk[..<count])
-                continue
-            }
-            if count == 0 { break }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: throw .timedOut
-            case ECONNRESET: throw .connectionReset
+        let received: [UInt8]
+        do { received = try DescriptorInput.readAll(fd, limit: .max) } catch {
+            switch error {
+            case .readFailed(EAGAIN), .readFailed(EWOULDBLOCK): throw .timedOut
+            case .readFailed(ECONNRESET): throw .connectionReset
             default: throw .closedWithoutResponse
             }
         }
@@ -145,4 +137,18 @@ public enum LoopbackHTTPClient {
         }
         return output
     }
+}
+
+/// Why ``LoopbackHTTPClient`` got no response.
+public enum LoopbackHTTPError: Error, Equatable {
+    /// `socket` or `connect` failed with this errno.
+    case connectFailed(Int32)
+    /// The server reset the connection.
+    case connectionReset
+    /// Nothing (or not everything) arrived within the timeout.
+    case timedOut
+    /// The server closed the connection without sending anything.
+    case closedWithoutResponse
+    /// The bytes received are not an HTTP/1.1 response.
+    case malformedResponse
 }

@@ -68,9 +68,13 @@ struct HTTPConnection {
     func hang() {
         var scratch = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = read(descriptor, &scratch, scratch.count)
-            if count == 0 { break }
-            if count < 0, errno != EINTR, errno != EAGAIN, errno != EWOULDBLOCK { break }
+            do {
+                if try SystemCall.retrying({ read(descriptor, &scratch, scratch.count) }) == 0 { break }
+            } catch  where error.wouldBlock {
+                continue
+            } catch {
+                break
+            }
         }
         close(descriptor)
     }
@@ -78,19 +82,13 @@ struct HTTPConnection {
     /// Appends what one `read` returns; `false` at end of stream.
     private func readChunk(into buffer: inout [UInt8]) throws(RequestReadError) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = read(descriptor, &chunk, chunk.count)
-            if count > 0 {
-                buffer.append(contentsOf: chunk[..<count])
-                return true
-            }
-            if count == 0 { return false }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: throw .timedOut
-            default: throw .closed
-            }
+        let count: Int
+        do { count = try SystemCall.retrying { read(descriptor, &chunk, chunk.count) } } catch {
+            throw error.wouldBlock ? .timedOut : .closed
         }
+        guard count > 0 else { return false }
+        buffer.append(contentsOf: chunk[..<count])
+        return true
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {

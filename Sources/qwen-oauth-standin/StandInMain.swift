@@ -41,9 +41,7 @@ enum StandInMain {
 
     private static func waitForEndOfInput() -> Never {
         var scratch = [UInt8](repeating: 0, count: 256)
-        while true {
-            let count = read(STDIN_FILENO, &scratch, scratch.count)
-            if count == 0 || (count < 0 && errno != EINTR) { exit(0) }
-        }
+        while (try? SystemCall.retrying { read(STDIN_FILENO, &scratch, scratch.count) }) ?? 0 > 0 {}
+        exit(0)
     }
 }

@@ -46,10 +46,10 @@ enum UnsavedTokens {
             var tokens = current.map { RecoveredTokens(bytes: $0.bytes) } ?? RecoveredTokens()
             change(&tokens)
             do {
-                try SecureFile.replace(path, with: tokens.encoded(), expected: .some(current?.identity))
+                try SecureFile.replace(path, with: tokens.encoded(), expected: .matching(current?.identity))
                 return path
-            } catch  where error.code == EAGAIN {
-                continue
+            } catch {
+                guard case .conflict = error else { throw error.fileError }  // a conflict: read again
             }
         }
     }

@@ -57,30 +57,28 @@ struct SecureFileTests {
         }
     }
 
-    @Test("compare-and-swap: replace with a stale expected version fails with EAGAIN and changes nothing")
+    @Test("compare-and-swap: replace with a stale expected version fails with a conflict and changes nothing")
     func compareAndSwap() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_accounts.json")
             try SecureFile.replace(path, with: Array("v1".utf8))
             let seen = try #require(try SecureFile.read(path)).identity
             try SecureFile.replace(path, with: Array("v2 by someone else".utf8))
-            let error = #expect(throws: FileError.self) { try SecureFile.replace(path, with: Array("v3".utf8), expected: seen) }
-            #expect(error?.code == EAGAIN)
+            #expect(throws: SecureFile.ReplaceError.conflict(path: path)) { try SecureFile.replace(path, with: Array("v3".utf8), expected: .version(seen)) }
             #expect(FileTools.text(path) == "v2 by someone else")
             #expect(FileTools.list(directory.path) == ["oauth_accounts.json"])
 
             // Expected "absent" while a file exists: refused too.
-            let absent = #expect(throws: FileError.self) { try SecureFile.replace(path, with: [0x31], expected: .some(nil)) }
-            #expect(absent?.code == EAGAIN)
+            #expect(throws: SecureFile.ReplaceError.conflict(path: path)) { try SecureFile.replace(path, with: [0x31], expected: .absent) }
 
             // The current version: accepted.
             let current = try #require(try SecureFile.read(path)).identity
-            try SecureFile.replace(path, with: Array("v3".utf8), expected: current)
+            try SecureFile.replace(path, with: Array("v3".utf8), expected: .version(current))
             #expect(FileTools.text(path) == "v3")
 
             // Expected absent and absent: accepted.
             let fresh = directory.appending("fresh.json")
-            try SecureFile.replace(fresh, with: [0x31], expected: .some(nil))
+            try SecureFile.replace(fresh, with: [0x31], expected: .absent)
             #expect(FileTools.text(fresh) == "1")
         }
     }

@@ -65,9 +65,12 @@ public struct AccountRefresher: Sendable {
         }
         while true {
             do {
-                return try store.transaction { state in (try run(&exchange, on: &state, accountID: accountID, policy: policy, explicitly: explicitly), state) }
-            } catch .aborted(let reason) where reason is ReadAgain {
-                continue
+                return try store.steppedTransaction { state in
+                    switch try run(&exchange, on: &state, accountID: accountID, policy: policy, explicitly: explicitly) {
+                    case .commit(let outcome): .commit((outcome, state))
+                    case .readAgain: .readAgain
+                    }
+                }
             } catch {
                 guard let renewed = exchange.renewed else { throw error }
                 // New tokens must land: conflicts and lock timeouts are retried until the deadline.
@@ -82,9 +85,6 @@ public struct AccountRefresher: Sendable {
             }
         }
     }
-
-    /// Asks the transaction to start again from a fresh read (a peer wrote under us).
-    private struct ReadAgain: Error {}
 
     /// What this refresh has asked the server so far, across retried transactions.
     private struct Exchange {
@@ -126,22 +126,22 @@ public struct AccountRefresher: Sendable {
     }
 
     private func run(_ exchange: inout Exchange, on state: inout CredentialState, accountID: String, policy: RefreshPolicy, explicitly: Bool) throws
-        -> RefreshOutcome
+        -> CredentialStore.Step<RefreshOutcome>
     {
         let nowMs = WallClock.nowMs()
         guard let account = state.accounts.account(id: accountID) else {
             if let renewed = exchange.renewed {
                 state.recovered.keep(.init(accountID: accountID, label: nil, reason: "orphaned", savedAtMs: nowMs, token: renewed))
             }
-            return .notFound(reference: accountID)
+            return .commit(.notFound(reference: accountID))
         }
         if let renewed = exchange.renewed, let presented = exchange.presented {
-            return commit(renewed, presented: presented, to: &state, accountID: accountID, nowMs: nowMs)
+            return .commit(commit(renewed, presented: presented, to: &state, accountID: accountID, nowMs: nowMs))
         }
         // A token not presented yet is judged by the policy first: a peer's refresh, taken in by
         // this (possibly retried) transaction, is never refreshed a second time.
         if exchange.answers[account.token.refreshToken] == nil, !policy.stillNeeded(for: account.token, nowMs: nowMs) {
-            return .alreadyFresh(accountID: accountID, expiresAtMs: account.token.expiryDate)
+            return .commit(.alreadyFresh(accountID: accountID, expiresAtMs: account.token.expiryDate))
         }
         var token = account.token
         while true {
@@ -152,12 +152,12 @@ public struct AccountRefresher: Sendable {
                 // qwen process unlinks oauth_creds.lock): read everything again before judging.
                 if !exchange.readAgainAfterRefusal, CredentialsFile.read(store.settings.credentialsPath).credentials != state.credentials {
                     exchange.readAgainAfterRefusal = true
-                    throw ReadAgain()
+                    return .readAgain
                 }
                 guard
                     let next = state.candidateTokens(for: accountID, newerThan: token, onDisk: state.credentials)
                         .first(where: { exchange.answers[$0.refreshToken] == nil })
-                else { return invalidate(&state, accountID: accountID, refusal: refusal(exchange, state: state, token: token), nowMs: nowMs) }
+                else { return .commit(invalidate(&state, accountID: accountID, refusal: refusal(exchange, state: state, token: token), nowMs: nowMs)) }
                 token = next
                 continue
             }
@@ -176,14 +176,14 @@ public struct AccountRefresher: Sendable {
                 )
                 exchange.renewed = renewed
                 exchange.presented = token
-                return commit(renewed, presented: token, to: &state, accountID: accountID, nowMs: nowMs)
+                return .commit(commit(renewed, presented: token, to: &state, accountID: accountID, nowMs: nowMs))
             case .failure(.transient(let reason, let retryAfter)):
                 let outcome = RefreshOutcome.transientFailure(
                     accountID: accountID, reason: reason,
                     retryAfterMs: retryAfter.map { Int64($0.milliseconds) }
                 )
                 note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
-                return outcome
+                return .commit(outcome)
             case .failure(.terminal(_, let evidence)):
                 state.sidecar.ledger.record(token.refreshToken, of: accountID, fate: .refused, evidence: evidence, nowMs: nowMs)
             }
@@ -299,11 +299,10 @@ public struct AccountRefresher: Sendable {
             entry.replaces = presented.map { TokenLedger.fingerprint(of: $0.refreshToken) }
             recovered.keep(entry)
             do {
-                try SecureFile.replace(path, with: recovered.encoded(), expected: .some(current?.identity))
+                try SecureFile.replace(path, with: recovered.encoded(), expected: .matching(current?.identity))
                 break
-            } catch  where error.code == EAGAIN {
-                continue
             } catch {
+                if case .conflict = error { continue }
                 break
             }
         }

@@ -89,8 +89,8 @@ public enum CredentialsFile {
         credentials.json.serializedBytes(.pretty)
     }
 
-    /// Atomically writes `credentials` to `path` (mode 0600, newer mtime, CAS on `expected`).
-    public static func write(_ credentials: OAuthCredentials, to path: String, expected: FileIdentity?? = .none) throws(FileError) {
-        try SecureFile.replace(path, with: encode(credentials), expected: expected)
+    /// Atomically writes `credentials` to `path` (mode 0600, newer mtime).
+    public static func write(_ credentials: OAuthCredentials, to path: String) throws(FileError) {
+        try SecureFile.replace(path, with: encode(credentials))
     }
 }

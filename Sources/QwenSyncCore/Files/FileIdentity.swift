@@ -32,3 +32,17 @@ public struct FileIdentity: Sendable, Hashable {
     /// The modification time in milliseconds since the epoch.
     public var modificationTimeMs: Int64 { modificationTimeNs / 1_000_000 }
 }
+
+/// The version of a file a compare-and-swap expects to replace
+/// (``SecureFile/replace(_:with:expected:)``).
+public enum ExpectedVersion: Sendable, Hashable {
+    /// There is no file at the path.
+    case absent
+    /// The file at the path is still this version.
+    case version(FileIdentity)
+
+    /// The version a read found: `.absent` when it found no file (`identity` is `nil`).
+    public static func matching(_ identity: FileIdentity?) -> ExpectedVersion {
+        identity.map { .version($0) } ?? .absent
+    }
+}

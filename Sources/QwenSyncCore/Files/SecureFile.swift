@@ -37,20 +37,13 @@ public enum SecureFile {
         guard Int(status.st_size) <= limit else {
             throw FileError(path: path, reason: "too large (\(status.st_size) bytes; the limit is \(limit))")
         }
-        var bytes = [UInt8](repeating: 0, count: Int(status.st_size) + 1)
-        var count = 0
-        while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw FileError.system("cannot read", path: path)
+        let bytes: [UInt8]
+        do { bytes = try DescriptorInput.readAll(fd, limit: limit, expectedSize: Int(status.st_size)) } catch {
+            switch error {
+            case .tooLarge: throw FileError(path: path, reason: "too large (more than \(limit) bytes)")
+            case .readFailed(let code): throw FileError.system("cannot read", path: path, errno: code)
             }
-            if got == 0 { break }
-            count += got
-            if count > limit { throw FileError(path: path, reason: "too large (more than \(limit) bytes)") }
-            if count == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
         }
-        bytes.removeSubrange(count...)
         // The version is that of the path itself: for a symlink, the link (which a write
         // replaces), so that a later compare-and-swap against `FileIdentity.of(path)` agrees.
         var linkStatus = stat()
@@ -58,6 +51,25 @@ public enum SecureFile {
             return Contents(bytes: bytes, identity: FileIdentity(linkStatus))
         }
         return Contents(bytes: bytes, identity: FileIdentity(status))
+    }
+
+    /// Why a compare-and-swap ``replace(_:with:expected:)`` did not replace the file.
+    public enum ReplaceError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Another process replaced, created or removed the file since the version expected;
+        /// nothing was written.
+        case conflict(path: String)
+        /// The file could not be written.
+        case file(FileError)
+
+        /// The error as a ``FileError``, for a caller that reports a conflict rather than retrying.
+        public var fileError: FileError {
+            switch self {
+            case .conflict(let path): FileError(path: path, reason: "changed by another process while we held the lock")
+            case .file(let error): error
+            }
+        }
+
+        public var description: String { fileError.description }
     }
 
     /// Atomically replaces `path` with `bytes`, mode 0600 whatever the umask.
@@ -68,9 +80,24 @@ public enum SecureFile {
     /// replaced by the file, never written through. Readers see the old or the new file, never
     /// a mix.
     ///
-    /// - Parameter expected: when given, the replace happens only if the file at `path` is
-    ///   still this version (compare-and-swap); otherwise ``FileError`` with code `EAGAIN`.
-    public static func replace(_ path: String, with bytes: [UInt8], expected: FileIdentity?? = .none) throws(FileError) {
+    /// - Throws: ``FileError`` when it cannot be written.
+    public static func replace(_ path: String, with bytes: [UInt8]) throws(FileError) {
+        _ = try write(path, bytes, ifStill: nil)
+    }
+
+    /// ``replace(_:with:)`` as a compare-and-swap: the replace happens only if the file at
+    /// `path` is still the version `expected`.
+    ///
+    /// - Throws: ``ReplaceError/conflict(path:)`` when it is not (nothing is written then), or
+    ///   ``ReplaceError/file(_:)`` when it cannot be written.
+    public static func replace(_ path: String, with bytes: [UInt8], expected: ExpectedVersion) throws(ReplaceError) {
+        let replaced: Bool
+        do { replaced = try write(path, bytes, ifStill: expected) } catch { throw .file(error) }
+        guard replaced else { throw .conflict(path: path) }
+    }
+
+    /// The replace itself; `false` when the file is no longer `expected` (nothing written), if given.
+    private static func write(_ path: String, _ bytes: [UInt8], ifStill expected: ExpectedVersion?) throws(FileError) -> Bool {
         let directory = PathNormalizer.directory(of: path)
         let temporary = "\(path).tmp.\(getpid()).\(RandomHex.string(byteCount: 6))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -83,14 +110,13 @@ public enum SecureFile {
             try writeAll(fd, bytes, path: temporary)
             guard fsync(fd) == 0 else { throw FileError.system("cannot fsync", path: temporary) }
             let previous = FileIdentity.of(path)
-            if case .some(let expectedIdentity) = expected, previous != expectedIdentity {
-                throw FileError(path: path, reason: "changed by another process while we held the lock", code: EAGAIN)
-            }
+            if let expected, expected != .matching(previous) { return false }
             try ensureLaterModificationTime(fd, than: previous, path: temporary)
         }
         guard rename(temporary, path) == 0 else { throw FileError.system("cannot rename into place", path: path) }
         renamed = true
         syncDirectory(directory)
+        return true
     }
 
     /// Creates `path` (and missing parents) as a directory with mode 0700.

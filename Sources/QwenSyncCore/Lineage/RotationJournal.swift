@@ -191,12 +191,16 @@ public struct RotationJournal: Sendable {
         guard fd >= 0 else { return true }
         defer { close(fd) }
         let deadline = WallClock.monotonicMs().addingSaturated(timeoutMs)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, WallClock.monotonicMs() < deadline else { return false }
+        while true {
+            do {
+                _ = try SystemCall.retrying { flock(fd, LOCK_EX | LOCK_NB) }
+                flock(fd, LOCK_UN)
+                return true
+            } catch {
+                guard error.wouldBlock, WallClock.monotonicMs() < deadline else { return false }
+            }
             usleep(20_000)
         }
-        flock(fd, LOCK_UN)
-        return true
     }
 }
 

@@ -34,11 +34,11 @@ final class LockDeletionWatch {
         let deadline = WallClock.monotonicMs() + max(0, timeoutMs)
         while true {
             if drainSawLockName() { return true }
-            let left = deadline - WallClock.monotonicMs()
-            guard left > 0 else { return false }
+            guard deadline > WallClock.monotonicMs() else { return false }
             var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&request, 1, Int32(min(left, Int64(Int32.max))))
-            if ready < 0 && errno != EINTR { return false }
+            // The time left is worked out again when a signal interrupted the wait.
+            let ready = try? SystemCall.retrying { poll(&request, 1, Int32(clamping: max(0, deadline - WallClock.monotonicMs()))) }
+            if ready == nil { return false }
         }
     }
 

@@ -46,11 +46,25 @@ public struct CredentialStore: Sendable {
     /// - Throws: ``StoreError`` for lock timeouts, an unusable accounts store, write failures,
     ///   or whatever `body` throws (wrapped as ``StoreError/aborted(_:)``); nothing is written then.
     public func transaction<T>(_ body: (inout CredentialState) throws -> T) throws(StoreError) -> T {
+        try steppedTransaction { state in .commit(try body(&state)) }
+    }
+
+    /// What the body of a ``steppedTransaction(_:)`` asks for.
+    public enum Step<T> {
+        /// Write back what the body changed, and return this.
+        case commit(T)
+        /// Write nothing, and run the body again on a fresh read of the files (the locks are
+        /// released and taken again in between).
+        case readAgain
+    }
+
+    /// ``transaction(_:)`` whose body may ask for a fresh read instead of a write
+    /// (``Step/readAgain``), e.g. when it sees that a peer wrote a file under the locks.
+    public func steppedTransaction<T>(_ body: (inout CredentialState) throws -> Step<T>) throws(StoreError) -> T {
         try SecureFile.ensureDirectory(settings.qwenDirectory, or: StoreError.file)
         let journal = RotationJournal(path: settings.rotationJournalPath)
-        var attempt = 0
+        var conflicts = 0
         while true {
-            attempt += 1
             var accountsLock: HeldLock
             var credentialsLock: HeldLock
             do {
@@ -66,8 +80,9 @@ public struct CredentialStore: Sendable {
             var state = snapshot.state
             state.reconcileCredentialsFile(nowMs: WallClock.nowMs())
             try state.foldRotationJournal(journal, nowMs: WallClock.nowMs())
-            let result: T
-            do { result = try body(&state) } catch { throw .aborted(error) }
+            let step: Step<T>
+            do { step = try body(&state) } catch { throw .aborted(error) }
+            guard case .commit(let result) = step else { continue }
             var kept = state.recordLineage(since: snapshot.state, nowMs: WallClock.nowMs())
             if snapshot.state.credentialsProblem != nil, state.credentials != nil, let salvaged = CredentialsFile.salvage(settings.credentialsPath),
                 let entry = state.keepWrittenOver(salvaged, nowMs: WallClock.nowMs())
@@ -77,7 +92,8 @@ public struct CredentialStore: Sendable {
 
             do {
                 try write(state, over: snapshot, accountsLock: &accountsLock, credentialsLock: &credentialsLock)
-            } catch StoreError.conflict where attempt < maxAttempts {
+            } catch StoreError.conflict where conflicts < maxAttempts - 1 {
+                conflicts += 1
                 continue
             }
             journal.compact(ifStill: state.foldedJournal)
@@ -142,20 +158,20 @@ public struct CredentialStore: Sendable {
     /// left), then the store and the sidecar.
     private func write(_ state: CredentialState, over snapshot: Snapshot, accountsLock: inout HeldLock, credentialsLock: inout HeldLock) throws(StoreError) {
         if state.recovered != snapshot.state.recovered {
-            try replace(settings.recoveredPath, state.recovered.encoded(), expected: .none)
+            try replace(settings.recoveredPath, state.recovered.encoded())
         }
         if let credentials = state.credentials, state.credentials != snapshot.state.credentials {
             try keepHolding(&credentialsLock, policy: credentialsLockPolicy)
-            try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: snapshot.credentialsIdentity)
+            try replace(settings.credentialsPath, CredentialsFile.encode(credentials), expected: .matching(snapshot.credentialsIdentity))
         }
         let accountsBytes = state.accounts.encoded()
         if state.accounts != snapshot.state.accounts, accountsBytes != snapshot.accountsBytes {
             try keepHolding(&accountsLock, policy: accountsLockPolicy)
-            try replace(settings.accountsPath, accountsBytes, expected: snapshot.accountsIdentity)
+            try replace(settings.accountsPath, accountsBytes, expected: .matching(snapshot.accountsIdentity))
         }
         let sidecarBytes = state.sidecar.encoded()
         if state.sidecar != snapshot.state.sidecar, sidecarBytes != snapshot.sidecarBytes {
-            try replace(settings.sidecarPath, sidecarBytes, expected: .none)
+            try replace(settings.sidecarPath, sidecarBytes)
         }
     }
 
@@ -171,13 +187,16 @@ public struct CredentialStore: Sendable {
         lock = again
     }
 
-    private func replace(_ path: String, _ bytes: [UInt8], expected: FileIdentity??) throws(StoreError) {
-        do {
-            try SecureFile.replace(path, with: bytes, expected: expected)
-        } catch  where error.code == EAGAIN {
-            throw .conflict(error.description)
-        } catch {
-            throw .file(error)
+    /// Replaces `path`, as a compare-and-swap when `expected` is given.
+    private func replace(_ path: String, _ bytes: [UInt8], expected: ExpectedVersion? = nil) throws(StoreError) {
+        guard let expected else {
+            do { return try SecureFile.replace(path, with: bytes) } catch { throw .file(error) }
+        }
+        do { try SecureFile.replace(path, with: bytes, expected: expected) } catch {
+            switch error {
+            case .conflict: throw .conflict(error.description)
+            case .file(let error): throw .file(error)
+            }
         }
     }
 }

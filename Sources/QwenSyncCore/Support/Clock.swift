@@ -25,7 +25,11 @@ public enum WallClock {
         guard milliseconds > 0 else { return }
         var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int(milliseconds % 1000) * 1_000_000)
         var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        _ = try? SystemCall.retrying {
+            let result = nanosleep(&request, &remaining)
+            if result != 0 { request = remaining }  // interrupted: sleep what is left
+            return result
+        }
     }
 
     private static func read(_ clock: clockid_t) -> timespec {

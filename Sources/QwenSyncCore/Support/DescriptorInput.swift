@@ -2,7 +2,7 @@ import Glibc
 
 /// Reading a file descriptor to its end; the one read-to-EOF loop of the project.
 public enum DescriptorInput {
-    /// Why ``readAll(_:limit:)`` returned no bytes.
+    /// Why ``readAll(_:limit:expectedSize:)`` returned no bytes.
     public enum Failure: Error, Sendable, Equatable {
         /// More than the limit arrived before the end.
         case tooLarge
@@ -12,20 +12,28 @@ public enum DescriptorInput {
 
     /// Reads `descriptor` until end of file.
     ///
-    /// - Parameter limit: the most bytes accepted.
+    /// The bytes are read straight into the result, which starts one byte larger than
+    /// `expectedSize` (so a file of that size is read without growing it) and grows as needed.
+    ///
+    /// - Parameters:
+    ///   - limit: the most bytes accepted.
+    ///   - expectedSize: how many bytes are likely to come (a regular file's size), if known.
     /// - Throws: ``Failure`` when more than `limit` bytes arrive or a read fails.
-    public static func readAll(_ descriptor: Int32, limit: Int) throws(Failure) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    public static func readAll(_ descriptor: Int32, limit: Int, expectedSize: Int = 4095) throws(Failure) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: min(max(expectedSize, 0), limit) + 1)
+        var count = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .readFailed(errno)
+            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: min(max(count, 4096), 1 << 20))) }
+            let offset = count
+            let got: Int
+            do { got = try SystemCall.retrying { bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + offset, $0.count - offset) } } } catch {
+                throw .readFailed(error.code)
             }
-            guard bytes.count + count <= limit else { throw .tooLarge }
-            bytes += chunk[..<count]
+            if got == 0 { break }
+            count += got
+            guard count <= limit else { throw .tooLarge }
         }
+        bytes.removeSubrange(count...)
+        return bytes
     }
 }

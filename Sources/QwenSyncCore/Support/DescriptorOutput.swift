@@ -31,9 +31,8 @@ public enum DescriptorOutput {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = call(buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { return false }
+                let written = try? SystemCall.retrying { call(buffer.baseAddress! + offset, buffer.count - offset) }
+                guard let written, written > 0 else { return false }
                 offset += written
             }
             return true

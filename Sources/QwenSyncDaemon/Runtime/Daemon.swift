@@ -111,9 +111,13 @@ public final class Daemon {
             ownDescriptors[4].events = sleepWatcher?.pollEvents ?? Int16(POLLIN)
             // The control server's descriptors (listener and open connections) follow the loop's own.
             var descriptors = ownDescriptors + server.pollDescriptors
-            let timeout = server.pollTimeout(capping: pollTimeout(), nowMs: WallClock.monotonicMs())
-            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
-            if ready < 0 && errno != EINTR { break }
+            let ready: Int32
+            do {
+                // The timeout is worked out again when a signal interrupted the wait.
+                ready = try SystemCall.retrying {
+                    poll(&descriptors, nfds_t(descriptors.count), server.pollTimeout(capping: pollTimeout(), nowMs: WallClock.monotonicMs()))
+                }
+            } catch { break }
             let controlActive = descriptors[ownDescriptors.count...].contains { $0.revents != 0 }
             var events: [DaemonEvent] = ready == 0 ? [.timerFired] : []
             if descriptors[1].revents != 0 { events += signals.drain().map { $0 == SIGHUP ? .reload : .stop } }

@@ -36,13 +36,11 @@ final class WallClockTimer {
     func acknowledge() -> Bool {
         armedAtMs = nil
         var expirations: UInt64 = 0
-        while true {
-            if read(descriptor, &expirations, 8) == 8 { return false }
-            switch errno {
-            case EINTR: continue
-            case ECANCELED: return true
-            default: return false
-            }
+        do {
+            _ = try SystemCall.retrying { read(descriptor, &expirations, 8) }
+            return false
+        } catch {
+            return error.code == ECANCELED
         }
     }
 }

@@ -71,9 +71,8 @@ public final class DirectoryWatcher {
         var trigger: SyncTrigger = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
+            let count = try? SystemCall.retrying { buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) } }
+            guard let count, count > 0 else { break }
             var offset = 0
             while offset < count {
                 let (mask, wd, nameLength, name) = buffer.withUnsafeBytes { raw -> (UInt32, Int32, Int, String) in

@@ -32,14 +32,13 @@ public final class NetworkWatcher: Sendable {
         var announced = false
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
+            do {
+                let count = try SystemCall.retrying { buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) } }
+                guard count > 0 else { return announced }
                 if buffer.withUnsafeBytes({ CQwenLinux_routeMessagesAnnounceReturn($0.baseAddress, count) }) != 0 { announced = true }
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else if count < 0 && errno == ENOBUFS {
+            } catch  where error.code == ENOBUFS {
                 announced = true
-            } else {
+            } catch {
                 return announced  // EAGAIN: nothing more for now
             }
         }
