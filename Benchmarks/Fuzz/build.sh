@@ -12,8 +12,7 @@ flags="-O -g -sanitize=fuzzer,address -parse-as-library -I $out"
 core=$(find "$root/Sources/QwenSyncCore" -name '*.swift' | sort)
 # The parsers and the CLI-output interpreter only; the process runner needs Subprocess/Logging.
 execfiles=""
-for name in AuthErrorDetector CLIOutcome CLIResultInterpreter ChatMessage ChatRequest ChatRequestParser \
-    ChatRole CLIAnswer ExecFailure QuotaErrorDetector TokenUsage; do
+for name in CLIOutcome CLIResultInterpreter ChatMessage ChatRequest ChatRequestParser ExecFailure TokenUsage; do
     execfiles="$execfiles $root/Sources/QwenExec/$name.swift"
 done
 # QwenSyncCore's C shim (pipe2, prctl, ...): a module map for swiftc and an object to link.
