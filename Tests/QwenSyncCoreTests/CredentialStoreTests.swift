@@ -9,6 +9,35 @@ import Testing
 struct CredentialStoreTests {
     struct Refused: Error {}
 
+    @Test(
+        "a store, sidecar, kept-tokens file or journal another user owns is refused whole: never read into the state, never written over",
+        .enabled(if: getuid() == 0, "chowning a file to another user needs root"))
+    func foreignFilesRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let qwenDir = directory.appending(".qwen")
+            let store = CredentialStore(settings: try settings(qwenDir))
+            try store.transaction { state in
+                state.accounts.add(StoredAccount(id: "acct_1", token: TestTokens.credentials(), nowMs: 5))
+                state.accounts.activeAccountID = "acct_1"
+            }
+            for name in ["oauth_accounts.json", "qwen-sync-accounts.json"] {
+                let path = qwenDir + "/" + name
+                let before = try #require(try SecureFile.read(path)).bytes
+                #expect(chown(path, 65_534, 65_534) == 0)
+                #expect(throws: StoreError.self) { try store.read() }
+                #expect(throws: StoreError.self) { try store.transaction { state in state.accounts.activeAccountID = nil } }
+                do {
+                    _ = try store.read()
+                } catch {
+                    #expect("\(error)".contains("owned by uid 65534"), "\(error)")
+                }
+                #expect(try #require(try SecureFile.read(path)).bytes == before, "\(name) was written over")
+                #expect(chown(path, 0, 0) == 0)
+            }
+            #expect(try store.read().accounts.activeAccountID == "acct_1")
+        }
+    }
+
     @Test("a missing qwen dir is created 0700; the transaction writes all three files and releases both locks")
     func firstTransaction() async throws {
         try await withTemporaryDirectory { directory in

@@ -49,7 +49,7 @@ public enum CredentialsFile {
     }
 
     /// The owner of the file at `path` (through a symlink) when it is not the current user.
-    private static func foreignOwner(of path: String) -> uid_t? {
+    static func foreignOwner(of path: String) -> uid_t? {
         var status = stat()
         guard stat(path, &status) == 0, status.st_uid != getuid() else { return nil }
         return status.st_uid

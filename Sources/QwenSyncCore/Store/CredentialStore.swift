@@ -117,6 +117,19 @@ public struct CredentialStore: Sendable {
     }
 
     private func readFiles() throws(StoreError) -> Snapshot {
+        // A file another user put in the qwen dir is neither used nor written over: the store,
+        // the sidecar, the kept tokens and the journal are refused whole (`oauth_creds.json` is
+        // reported as unusable by ``CredentialsFile/read(_:)``).
+        for path in [settings.accountsPath, settings.sidecarPath, settings.recoveredPath, settings.rotationJournalPath] {
+            if let owner = CredentialsFile.foreignOwner(of: path) {
+                throw .file(
+                    FileError(
+                        path: path,
+                        reason:
+                            "owned by uid \(owner), not by you (uid \(getuid())); a file another user put in your qwen dir is never used or written over (remove it)"
+                    ))
+            }
+        }
         let accountsContents: SecureFile.Contents?
         do { accountsContents = try SecureFile.read(settings.accountsPath, limit: 16 << 20) } catch { throw .accounts(.file(error)) }
         let accounts: AccountsDocument
