@@ -23,12 +23,14 @@ fi
 expected_files="/usr/bin/qwen-sync
 /usr/lib/systemd/user/qwen-sync.service
 /usr/lib/systemd/user/qwen-sync.socket
+/usr/libexec/qwen-sync/qwen-sync-serve
 /usr/libexec/qwen-sync/qwen-syncd
 /usr/share/bash-completion/completions/qwen-sync
 /usr/share/doc/qwen-sync/changelog.gz
 /usr/share/doc/qwen-sync/copyright
 /usr/share/doc/qwen-sync/examples/without-user-namespaces.conf
 /usr/share/fish/vendor_completions.d/qwen-sync.fish
+/usr/share/lintian/overrides/qwen-sync
 /usr/share/man/man1/qwen-sync.1.gz
 /usr/share/zsh/vendor-completions/_qwen-sync"
 
@@ -37,7 +39,7 @@ file_list() {
     files=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -n 's|^\./|/|; /[^/]$/p' | sort)
     expect_eq "files in the package" "$files" "$expected_files"
 }
-check "file list: binary, the daemon's executable in libexec, user units, man page, three completions, docs" file_list
+check "file list: binary, the daemon's and the endpoint's executables in libexec, user units, man page, three completions, docs, a lintian override" file_list
 
 unit_paths() {
     local unit
@@ -56,7 +58,7 @@ dependencies() {
     done
     # The Swift runtime is linked in: no dependency on a toolchain outside the package.
     local path
-    for path in usr/bin/qwen-sync usr/libexec/qwen-sync/qwen-syncd; do
+    for path in usr/bin/qwen-sync usr/libexec/qwen-sync/qwen-syncd usr/libexec/qwen-sync/qwen-sync-serve; do
         if dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$path" > "$workdir/binary" \
             && ldd "$workdir/binary" | grep -q -e 'libswift' -e 'not found'; then
             ldd "$workdir/binary"; return 1

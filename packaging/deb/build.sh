@@ -66,6 +66,15 @@ install -m 0755 "$serve_binary" "$root/usr/libexec/qwen-sync/qwen-sync-serve"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/qwen-sync" "$root/usr/libexec/qwen-sync/qwen-syncd" \
     "$root/usr/libexec/qwen-sync/qwen-sync-serve"
 
+# qwen-sync-serve links the static Swift runtime's Foundation (through Hummingbird and
+# AsyncHTTPClient), which carries its own zlib: the toolchain's, not a copy of Debian's source.
+install -d "$root/usr/share/lintian/overrides"
+cat > "$root/usr/share/lintian/overrides/qwen-sync" <<'OVERRIDES'
+# The static Swift runtime's Foundation in the endpoint's executable carries its own zlib.
+qwen-sync: embedded-library zlib [usr/libexec/qwen-sync/qwen-sync-serve]
+OVERRIDES
+chmod 0644 "$root/usr/share/lintian/overrides/qwen-sync"
+
 # The units, pointed at /usr/bin; everything else exactly as in contrib/.
 sed -e 's|^ExecStart=%h/\.local/bin/qwen-sync |ExecStart=/usr/bin/qwen-sync |' \
     -e 's|^# Installed by contrib/install.sh into ~/.config/systemd/user/\.|# Installed by the qwen-sync Debian package into /usr/lib/systemd/user/.|' \
