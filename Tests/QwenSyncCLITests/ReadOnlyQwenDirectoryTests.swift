@@ -115,10 +115,12 @@ struct ReadOnlyQwenDirectoryTests {
         #expect(chmod(fixture.qwenDir, 0o700) == 0)
         let restored = try await fixture.run(Array(command))
         #expect(restored.exitCode == 0, "\(restored.standardError)")
-        let state = try CredentialStore(settings: Settings.resolve(qwenDir: fixture.qwenDir, environment: ProcessEnvironment([:]))).read()
-        #expect(state.accounts.accounts.count == 1)
-        #expect(state.accounts.accounts.first.flatMap { state.sidecar.label(of: $0.id) } == "work")
-        #expect(try fixture.server.liveRefreshTokens(sub: "user-1").contains(state.accounts.accounts.first?.token.refreshToken ?? ""))
+        // Read as the files are (a store read here, as root, refuses files another user owns).
+        let accounts = try AccountsDocument(bytes: try #require(try SecureFile.read(fixture.qwenDir + "/oauth_accounts.json")).bytes)
+        let sidecar = SidecarDocument(bytes: try #require(try SecureFile.read(fixture.qwenDir + "/qwen-sync-accounts.json")).bytes)
+        #expect(accounts.accounts.count == 1)
+        #expect(accounts.accounts.first.flatMap { sidecar.label(of: $0.id) } == "work")
+        #expect(try fixture.server.liveRefreshTokens(sub: "user-1").contains(accounts.accounts.first?.token.refreshToken ?? ""))
         let after = try await fixture.run(["accounts", "restore"])
         #expect(after.standardOutput.contains("No refresh token is kept"), "\(after.standardOutput)")
     }

@@ -71,8 +71,12 @@ struct RefreshEndToEndTests {
         let refreshTimes = requests.filter { $0["grant_type"] == "refresh_token" && $0["result"] == "success" }.compactMap { $0["at_ms"]?.int64Value }
         #expect(Int64(refreshTimes.count) == refreshes)
         let whileRunning = Int64(refreshTimes.filter { $0 <= lastExitMs }.count)
+        // Every token the clients saw came from the login or from one of the daemon's refreshes.
+        // A client may not see every token: on a machine busy enough (two CI runs side by side),
+        // all 20 were seen to sleep through a whole 6–10 s lifetime. The count of refreshes
+        // itself is judged by the clock below.
         #expect(
-            whileRunning == tokensSeen - 1 || whileRunning == tokensSeen,
+            tokensSeen <= whileRunning + 1 && tokensSeen >= 2,
             "\(whileRunning) refreshes while the clients ran (\(refreshes) in all), \(tokensSeen) distinct tokens seen")
         // And by the clock: one refresh every 6–10 s after the first token's 6–10 s.
         let seconds = elapsedMs / 1000
