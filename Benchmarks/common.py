@@ -224,13 +224,7 @@ class StandIn:
         return tokens
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end_process(self.process)
 
 
 class Daemon:
@@ -292,14 +286,19 @@ class Daemon:
         return self.process.poll() is None
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return end_process(self.process)
+
+
+def end_process(process, grace_s=5):
+    """SIGTERM, then SIGKILL after `grace_s`; returns the exit status."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def isolated_env(qwen_dir, socket_path, base_url="http://127.0.0.1:9"):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from common import (Binaries, StandIn, Workspace, credentials, fake_jwt, isolated_env, median,
+from common import (Binaries, StandIn, Workspace, end_process, credentials, fake_jwt, isolated_env, median,
                     print_table, thread_switches, write_atomic)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,13 +83,7 @@ class Syncd:
         return False
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end_process(self.process)
 
 
 def login(standin, ws, sub, expires_in_ms):
