@@ -12,9 +12,11 @@ ARGS ?=
 # Warnings are errors in every build the tests make (the dependencies' warnings stay suppressed).
 WERROR := -Xswiftc -warnings-as-errors
 # Suites that change machine-wide state (the wall clock's timers, network namespaces, a tmpfs
-# mount, a D-Bus bus): they run on their own after the parallel suite, one at a time, so that no
-# other test sees a cancelled timer or a busy machine in their 2 s windows.
-MACHINE_WIDE_SUITES := ClockStepEndToEndTests|SleepEndToEndTests|NetworkReturnEndToEndTests|FullDiskEndToEndTests|NetworkWatcherTests|SleepWatcherTests
+# mount, a D-Bus bus) or take the whole machine (serve's 100 concurrent streams through the
+# Python openai client): they run on their own after the parallel suite, one at a time, so that
+# no other test sees a cancelled timer or a starved machine, nor they a busy one in their 2 s
+# windows.
+MACHINE_WIDE_SUITES := ClockStepEndToEndTests|SleepEndToEndTests|NetworkReturnEndToEndTests|FullDiskEndToEndTests|NetworkWatcherTests|SleepWatcherTests|ServeEndToEndTests
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Fuzz
 
 .PHONY: help deps deb-deps build release daemon test lint format verify-units man integration deb deb-test bench bench-swift bench-swift-check torture clean
