@@ -71,6 +71,27 @@ struct TokenThroughDaemonEndToEndTests {
         #expect(try fixture.standIn.counter("refresh_requests") == 1)
     }
 
+    @Test("the machine prepares to sleep: the daemon declines, token refreshes under the locks and prints the new token")
+    func preparingToSleep() async throws {
+        if let why = await FakeLogind.unavailableReason { try Laptop.skip(why) }
+        let logind = try await FakeLogind.start()
+        let fixture = try await DaemonFixture()
+        // 3 h left: not due for qwen-syncd's default 40-min lead, so only token refreshes.
+        try fixture.loginAs("alice", expiresInMs: 3 * 3_600_000)
+        let daemon = try await Laptop.startDaemon(fixture, environment: ["DBUS_SYSTEM_BUS_ADDRESS": logind.address])
+        defer { daemon.process.kill() }
+        try await logind.waitForInhibitors(1)
+        #expect(try await logind.sleep(), "the daemon released its inhibitor")
+        let process = try Self.token(fixture, ["--min-ttl", "86400"], name: "token")
+        #expect(await process.waitForExit(timeoutMs: 30_000) == 0, "\(process.errorOutput)")
+        let issued = try #require(try Self.latestAccessToken(fixture, sub: "alice"))
+        #expect(process.output == issued + "\n")
+        let stats = try fixture.standIn.stats()
+        #expect(try fixture.standIn.counter("refresh_requests") == 1, "\(stats) \(DaemonFixture.read(daemon.log) ?? "")")
+        #expect(Laptop.lines(daemon.log, containing: "a client asked for a refresh") == 0, "the daemon started nothing while asleep")
+        try await logind.wake()
+    }
+
     @Test("a token fresh enough is printed without asking anyone: no refresh at the server, no request in the daemon's log")
     func freshTokenNoRequest() async throws {
         let fixture = try await DaemonFixture()
@@ -81,5 +102,6 @@ struct TokenThroughDaemonEndToEndTests {
         #expect(await process.waitForExit(timeoutMs: 30_000) == 0, "\(process.errorOutput)")
         #expect(process.output == credentials.accessToken + "\n")
         #expect(try fixture.standIn.counter("refresh_requests") == 0)
+        #expect(Laptop.lines(daemon.log, containing: "a client asked for a refresh") == 0)
     }
 }
