@@ -60,7 +60,7 @@ extension TokenCommand {
     /// argument-parser work (as `status` and `--version`): an optional account, `--min-ttl N`,
     /// `--json` and `--format F`, each at most once and valid. Anything else (global options,
     /// help, a usage error) is `nil` and goes through the parser, which says what is wrong.
-    struct PlainInvocation: Equatable {
+    struct PlainInvocation {
         var account: String?
         var minTTL: Int64 = 60
         var format: Format = .token
