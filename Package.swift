@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "QwenServe",
             dependencies: [
-                "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd",
+                "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

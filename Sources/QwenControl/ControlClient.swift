@@ -13,7 +13,13 @@ public enum ControlClient {
     /// - Throws: ``ControlClientError/unreachable(_:)`` when no daemon answers or the reply is
     ///   not JSON, ``ControlClientError/untrusted(_:)`` when the folder or the server is not
     ///   the user's.
-    public static func request(_ request: ControlRequest, at path: String, timeoutMs: Int = 3000) throws(ControlClientError) -> JSONValue {
+    /// - Parameters:
+    ///   - timeoutMs: how long connecting, sending and (unless `replyTimeoutMs` is given)
+    ///     waiting for the reply may take.
+    ///   - replyTimeoutMs: how long the reply may take once the request is sent (a refresh).
+    public static func request(_ request: ControlRequest, at path: String, timeoutMs: Int = 3000, replyTimeoutMs: Int? = nil) throws(ControlClientError)
+        -> JSONValue
+    {
         do { try ControlSocketDirectory.verify(PathNormalizer.directory(of: path)) } catch {
             throw error.code == ENOENT
                 ? .unreachable(FileError(path: path, reason: "no such socket (its folder does not exist)", code: ENOENT)) : .untrusted(error)
@@ -26,6 +32,7 @@ public enum ControlClient {
             throw .untrusted(FileError(path: path, reason: "the process listening here runs as \(who), not as you (uid \(getuid())); refusing to talk to it"))
         }
         UnixSocket.writeAll(descriptor, request.json.serializedBytes(.compact) + [0x0A])
+        if let replyTimeoutMs { UnixSocket.setTimeouts(descriptor, milliseconds: replyTimeoutMs) }
         let reply = UnixSocket.readAll(descriptor)
         guard let value = try? JSON.parse(reply) else {
             throw .unreachable(

@@ -9,9 +9,11 @@ public enum ControlRequest: Sendable, Equatable {
     case status
     /// `{"ok": true}`: a daemon answers here.
     case ping
-    /// Refresh `accountID` (the active account when `nil`) now and answer once it is done.
-    /// A daemon that cannot do this answers ``ControlReply/unsupported(_:)``.
-    case refresh(accountID: String?)
+    /// Refresh `accountID` (an id or label; the active account when `nil`) when `condition`
+    /// says so and answer once it is done (``ControlRefreshReply``). A daemon that cannot do
+    /// this answers ``ControlReply/unsupported(_:)`` or ``ControlReply/declined(_:)``, and the
+    /// client refreshes under the locks itself.
+    case refresh(accountID: String?, when: RefreshCondition = .forced(whileExpiryIs: nil))
 
     /// The commands a server knows, as named in the "unknown command" error.
     public static let commandNames = ["status", "ping", "refresh"]
@@ -21,8 +23,8 @@ public enum ControlRequest: Sendable, Equatable {
         switch self {
         case .status: ["command": "status"]
         case .ping: ["command": "ping"]
-        case .refresh(let accountID):
-            .object(JSONObject([("command", "refresh"), ("account", .optionalString(accountID))]))
+        case .refresh(let accountID, let condition):
+            .object(JSONObject([("command", "refresh"), ("account", .optionalString(accountID))] + condition.jsonFields))
         }
     }
 
@@ -42,7 +44,7 @@ public enum ControlRequest: Sendable, Equatable {
             guard account == nil || account?.isNull == true || account?.stringValue != nil else {
                 throw ControlProtocolError("malformed request: \"account\" must be an account id or label, or null for the active account")
             }
-            self = .refresh(accountID: account?.stringValue)
+            self = .refresh(accountID: account?.stringValue, when: try RefreshCondition(object))
         default:
             throw ControlProtocolError("unknown command; supported: \(Self.commandNames.joined(separator: ", "))")
         }
@@ -63,6 +65,16 @@ public enum ControlReply {
         let command = request.json.objectValue?["command"]?.stringValue ?? "?"
         return .object(JSONObject([("error", .string("this daemon does not serve \(command) requests")), ("unsupported", true)]))
     }
+
+    /// `{"error": message, "unsupported": true}`: this daemon will not serve the request now
+    /// (it is preparing to sleep, has not read the files yet, does not know the account); the
+    /// client does the work itself.
+    public static func declined(_ message: String) -> JSONValue {
+        .object(JSONObject([("error", .string(message)), ("unsupported", true)]))
+    }
+
+    /// Whether `reply` tells the client to do the work itself (``unsupported(_:)``, ``declined(_:)``).
+    public static func isDeclined(_ reply: JSONValue) -> Bool { reply.objectValue?["unsupported"]?.boolValue == true }
 
     /// The `error` of a reply, if it is one.
     public static func errorMessage(of reply: JSONValue) -> String? { reply.objectValue?["error"]?.stringValue }

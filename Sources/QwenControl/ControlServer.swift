@@ -6,7 +6,11 @@ import QwenSyncCore
 /// answers one JSON request per connection from processes of the same user.
 ///
 /// Protocol: the client sends one line of JSON (``ControlRequest``); the server answers with
-/// one JSON document and closes. Unknown commands and malformed lines get `{"error": "…"}`.
+/// one JSON document and closes. The owner answers most requests at once; a request that takes
+/// longer (a refresh) it takes with a ``ReplyHandle`` and answers later with
+/// ``reply(_:to:nowMs:)``, while the connection stays open for at most
+/// ``Limits/deferredReplyDeadlineMs`` (a client that disconnects meanwhile just loses its
+/// answer). Unknown commands and malformed lines get `{"error": "…"}`.
 /// Peers with another uid are refused (checked with `SO_PEERCRED`), and clients refuse a
 /// server with another uid in turn (``ControlClient``).
 ///
@@ -109,7 +113,8 @@ public final class ControlServer {
     /// then each open connection, with the event it waits for (a request or room for a reply).
     public var pollDescriptors: [pollfd] {
         [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
-            + connections.map { pollfd(fd: $0.descriptor, events: Int16($0.reply == nil ? POLLIN : POLLOUT), revents: 0) }
+            // A connection awaiting a deferred answer waits for nothing: only a hang-up is reported.
+            + connections.map { pollfd(fd: $0.descriptor, events: $0.isAwaitingOwner ? 0 : Int16($0.reply == nil ? POLLIN : POLLOUT), revents: 0) }
     }
 
     /// How long the loop may sleep before ``service(_:nowMs:answer:)`` must end a connection
@@ -127,11 +132,24 @@ public final class ControlServer {
     /// - Parameters:
     ///   - polled: the entries of ``pollDescriptors`` after `poll` (their `revents`).
     ///   - nowMs: the monotonic time (``WallClock/monotonicMs()``).
-    public func service(_ polled: some Collection<pollfd>, nowMs: Int64, answer: (ControlRequest) -> JSONValue) {
+    ///   - answer: the reply to a request now, or `nil` when the owner answers it later
+    ///     through ``reply(_:to:nowMs:)`` with the handle it was given.
+    public func service(_ polled: some Collection<pollfd>, nowMs: Int64, answer: (ControlRequest, ReplyHandle) -> JSONValue?) {
         var ready = Set(polled.filter { $0.revents != 0 }.map(\.fd))
         if ready.contains(descriptor) { ready.formUnion(acceptPending(nowMs: nowMs)) }  // a request may be there already
         for index in connections.indices where ready.contains(connections[index].descriptor) || connections[index].deadlineMs <= nowMs {
-            if connections[index].reply == nil { receive(&connections[index], nowMs: nowMs, answer: answer) }
+            if connections[index].isAwaitingOwner {
+                if connections[index].deadlineMs <= nowMs {
+                    connections[index].isAwaitingOwner = false
+                    connections[index].reply = Self.line(
+                        ControlReply.declined("timed out: the daemon did not finish within \(limits.deferredReplyDeadlineMs) ms; do it yourself"))
+                    connections[index].deadlineMs = nowMs + limits.replyDeadlineMs
+                } else {
+                    connections[index].isDone = true  // the client hung up: its answer is dropped
+                    continue
+                }
+            }
+            if connections[index].reply == nil, !connections[index].isAwaitingOwner { receive(&connections[index], nowMs: nowMs, answer: answer) }
             if connections[index].reply != nil { send(&connections[index]) }
             if connections[index].deadlineMs <= nowMs, !connections[index].isDone {
                 connections[index].isDone = true  // a client that neither sends nor reads in time
@@ -141,11 +159,36 @@ public final class ControlServer {
         connections.removeAll(where: \.isDone)
     }
 
+    /// Sends the answer to a request the owner took with `handle`; nothing when its client
+    /// has gone or its deadline has passed. Never blocks: what does not fit now is written by
+    /// ``service(_:nowMs:answer:)``.
+    public func reply(_ reply: JSONValue, to handle: ReplyHandle, nowMs: Int64) {
+        guard let index = connections.firstIndex(where: { $0.id == handle.id && $0.isAwaitingOwner }) else { return }
+        connections[index].isAwaitingOwner = false
+        connections[index].reply = Self.line(reply)
+        connections[index].deadlineMs = nowMs + limits.replyDeadlineMs
+        send(&connections[index])
+        if connections[index].isDone {
+            close(connections[index].descriptor)
+            connections.remove(at: index)
+        }
+    }
+
     /// The connections open now (tests, diagnostics).
     public var openConnections: Int { connections.count }
 
+    /// Names one connection whose request the owner answers later (``reply(_:to:nowMs:)``).
+    public struct ReplyHandle: Sendable, Hashable {
+        /// Unique for the server's lifetime (descriptors are reused, these never are).
+        public let id: UInt64
+
+        /// The handle with this `id` (as the owner kept it).
+        public init(id: UInt64) { self.id = id }
+    }
+
     /// One client connection, from accept to close.
     private struct Connection {
+        let id: UInt64
         let descriptor: Int32
         /// When the request must have arrived, then when the reply must have been taken.
         var deadlineMs: Int64
@@ -156,9 +199,12 @@ public final class ControlServer {
         var isDone = false
         /// The peer runs as another user: every request gets "permission denied".
         var isForeign = false
+        /// The owner took the request and answers it later.
+        var isAwaitingOwner = false
     }
 
     private var connections: [Connection] = []
+    private var lastConnectionID: UInt64 = 0
 
     /// Accepts every pending connection; beyond ``Limits/maxConnections`` each new one gets
     /// an error line at once and is closed.
@@ -173,7 +219,8 @@ public final class ControlServer {
                 return accepted  // EAGAIN: nothing more pending (or a resource shortage: try next time)
             }
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-            var connection = Connection(descriptor: client, deadlineMs: nowMs + limits.requestDeadlineMs)
+            lastConnectionID += 1
+            var connection = Connection(id: lastConnectionID, descriptor: client, deadlineMs: nowMs + limits.requestDeadlineMs)
             if connections.count >= limits.maxConnections {
                 connection.reply = Self.line(ControlReply.error("busy: \(limits.maxConnections) control connections are open; try again"))
                 send(&connection)
@@ -190,7 +237,7 @@ public final class ControlServer {
 
     /// Reads what the client sent; once its line is complete (or it closed its end, or sent
     /// too much), answers it and starts the reply's deadline.
-    private func receive(_ connection: inout Connection, nowMs: Int64, answer: (ControlRequest) -> JSONValue) {
+    private func receive(_ connection: inout Connection, nowMs: Int64, answer: (ControlRequest, ReplyHandle) -> JSONValue?) {
         var chunk = [UInt8](repeating: 0, count: 4096)
         var ended = false
         while connection.received.count <= limits.maxRequestBytes, !connection.received.contains(0x0A) {
@@ -206,26 +253,35 @@ public final class ControlServer {
             }
             connection.received.append(contentsOf: chunk[..<count])
         }
-        let reply: JSONValue
+        let handle = ReplyHandle(id: connection.id)
+        let reply: JSONValue?
         if let newline = connection.received.firstIndex(of: 0x0A), newline <= limits.maxRequestBytes {
-            reply = Self.reply(to: Array(connection.received[..<newline]), foreign: connection.isForeign, answer: answer)
+            reply = Self.reply(to: Array(connection.received[..<newline]), foreign: connection.isForeign, handle: handle, answer: answer)
         } else if connection.received.count > limits.maxRequestBytes {
             reply = ControlReply.error("request too long: send one line of JSON of at most \(limits.maxRequestBytes / 1024) KiB")
         } else if ended {
-            reply = Self.reply(to: connection.received, foreign: connection.isForeign, answer: answer)
+            reply = Self.reply(to: connection.received, foreign: connection.isForeign, handle: handle, answer: answer)
         } else if connection.deadlineMs <= nowMs {
             reply = ControlReply.error("timed out: send the request line within \(limits.requestDeadlineMs) ms of connecting")
         } else {
             return  // more to come
         }
+        guard let reply else {
+            connection.isAwaitingOwner = true
+            connection.deadlineMs = nowMs + limits.deferredReplyDeadlineMs
+            return
+        }
         connection.reply = Self.line(reply)
         connection.deadlineMs = nowMs + limits.replyDeadlineMs
     }
 
-    /// The answer to a request line; another user's gets "permission denied", whatever it says.
-    private static func reply(to line: [UInt8], foreign: Bool, answer: (ControlRequest) -> JSONValue) -> JSONValue {
+    /// The answer to a request line (`nil`: the owner answers later); another user's gets
+    /// "permission denied", whatever it says.
+    private static func reply(
+        to line: [UInt8], foreign: Bool, handle: ReplyHandle, answer: (ControlRequest, ReplyHandle) -> JSONValue?
+    ) -> JSONValue? {
         guard !foreign else { return ControlReply.error("permission denied: the control socket serves its owner only") }
-        do { return answer(try ControlRequest(line: line)) } catch { return ControlReply.error(error.description) }
+        do { return answer(try ControlRequest(line: line), handle) } catch { return ControlReply.error(error.description) }
     }
 
     /// Writes as much of the reply as the socket takes now; done when all of it is out or
@@ -261,12 +317,17 @@ extension ControlServer {
         public var requestDeadlineMs: Int64 = 2_000
         /// From the answer to the client having taken all of it.
         public var replyDeadlineMs: Int64 = 2_000
+        /// From a request the owner answers later to its answer; then the client gets a
+        /// "timed out" reply telling it to do the work itself. Below the clients' own wait
+        /// (``ControlClient/refreshReplyTimeoutMs``).
+        public var deferredReplyDeadlineMs: Int64 = 35_000
         /// Open connections at once; more are refused with an error line.
         public var maxConnections = 128
         /// The longest request line.
         public var maxRequestBytes = 64 * 1024
 
-        /// The defaults: 2 s to send the request, 2 s to take the reply, 128 connections, 64 KiB.
+        /// The defaults: 2 s to send the request, 2 s to take the reply, 35 s for an answer the
+        /// owner gives later, 128 connections, 64 KiB.
         public init() {}
     }
 }

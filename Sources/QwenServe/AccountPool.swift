@@ -1,3 +1,4 @@
+import QwenControl
 import QwenExec
 import QwenOAuth
 import QwenSyncCore
@@ -12,6 +13,8 @@ public struct UpstreamAccount: Sendable, Equatable {
     /// The refresh token seen when this was read: a forced refresh is skipped when it has
     /// rotated since (another request or process already refreshed).
     let refreshToken: String
+    /// When the access token expires: it names the token to the daemon without revealing it.
+    let expiryDate: Int64
     /// The API base URL (`resource_url` by the INTEROP rule).
     public let baseURL: String
 
@@ -19,6 +22,7 @@ public struct UpstreamAccount: Sendable, Equatable {
         id = account.id
         accessToken = account.token.accessToken
         refreshToken = account.token.refreshToken
+        expiryDate = account.token.expiryDate
         baseURL = account.token.resourceURL.map(APIBaseURL.normalize) ?? APIBaseURL.fallback
     }
 }
@@ -32,10 +36,13 @@ public struct AccountPool: Sendable {
 
     let store: CredentialStore
     let refresher: AccountRefresher
+    /// The daemon's control socket, asked first for a forced refresh.
+    let socketPath: String
 
     /// A pool over the files `settings` names, refreshing through the OAuth server it names.
     public init(settings: Settings) {
         store = CredentialStore(settings: settings)
+        socketPath = settings.socketPath
         refresher = AccountRefresher(store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
     }
 
@@ -65,10 +72,16 @@ public struct AccountPool: Sendable {
         return refreshed(account.id, policy: .ifExpiringWithin(milliseconds: Self.minimumLifetimeMs))
     }
 
-    /// After the upstream refused `account`'s token: one refresh under the locks unless its
-    /// refresh token rotated since it was read (then the newer token is used as it is).
+    /// After the upstream refused `account`'s token: one refresh unless the token was replaced
+    /// since it was read (then the newer token is used as it is). The running daemon does it
+    /// when it answers, joining any refresh of that account already in flight; else it is done
+    /// here under the locks.
     public func forceRefresh(_ account: UpstreamAccount) -> UpstreamAccount? {
-        refreshed(account.id, policy: .unlessRotatedSince(refreshToken: account.refreshToken))
+        switch ControlClient.refresh(accountID: account.id, when: .forced(whileExpiryIs: account.expiryDate), at: socketPath) {
+        case .done?: (try? store.read().accounts.account(id: account.id)).map(UpstreamAccount.init)
+        case .failed?, .loginRequired?: nil
+        case nil: refreshed(account.id, policy: .unlessRotatedSince(refreshToken: account.refreshToken))
+        }
     }
 
     private func refreshed(_ id: String, policy: RefreshPolicy) -> UpstreamAccount? {

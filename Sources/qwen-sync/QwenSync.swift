@@ -36,9 +36,10 @@ struct QwenSync: ParsableCommand {
 
     /// Parses and runs the command; every way out ends in the contract's exit status.
     ///
-    /// The hot paths, `--version` and a plain `status [--json]`, are answered before any
-    /// argument-parser work (building the parser's view of every command costs milliseconds),
-    /// with the same output and exit status as through the parser.
+    /// The hot paths, `--version`, a plain `status [--json]` and a plain `token`
+    /// (``TokenCommand/plainInvocation(_:)``), are answered before any argument-parser work
+    /// (building the parser's view of every command costs milliseconds), with the same output
+    /// and exit status as through the parser.
     static func main() {
         let given = Array(CommandLine.arguments.dropFirst())
         if given == ["--version"] {
@@ -51,6 +52,17 @@ struct QwenSync: ParsableCommand {
             do {
                 LockWaitNotice.installIfTerminal()
                 try StatusCommand.report(try Settings.resolve(environment: .current), json: json)
+                return
+            } catch {
+                exit(reporting: error)
+            }
+        }
+        if let plain = TokenCommand.plainInvocation(given) {
+            do {
+                LockWaitNotice.installIfTerminal()
+                try TokenCommand.printToken(
+                    settings: try Settings.resolve(environment: .current), account: plain.account, minTTL: plain.minTTL, format: plain.format)
+                try flushStandardOutput()
                 return
             } catch {
                 exit(reporting: error)

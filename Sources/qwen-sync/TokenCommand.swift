@@ -1,4 +1,5 @@
 import ArgumentParser
+import QwenControl
 import QwenOAuth
 import QwenSyncCore
 
@@ -44,9 +45,50 @@ struct TokenCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try global.settings()
+        try Self.printToken(settings: try global.settings(), account: account, minTTL: minTTL, format: json ? .json : format ?? .token)
+    }
+
+    /// Prints the token of `account` (or the active one) with at least `minTTL` seconds left.
+    static func printToken(settings: Settings, account: String?, minTTL: Int64, format: Format) throws {
         let issued = try TokenRefresh(settings: settings).token(for: account, minTTLMs: minTTL * 1000)
-        print(issued.rendered(as: json ? .json : format ?? .token))
+        print(issued.rendered(as: format))
+    }
+}
+
+extension TokenCommand {
+    /// A `token` command line simple enough for the hot path, which answers it before any
+    /// argument-parser work (as `status` and `--version`): an optional account, `--min-ttl N`,
+    /// `--json` and `--format F`, each at most once and valid. Anything else (global options,
+    /// help, a usage error) is `nil` and goes through the parser, which says what is wrong.
+    struct PlainInvocation {
+        var account: String?
+        var minTTL: Int64 = 60
+        var format: Format = .token
+    }
+
+    /// The plain invocation `arguments` (without the program name) spell, if they spell one.
+    static func plainInvocation(_ arguments: [String]) -> PlainInvocation? {
+        guard arguments.first == "token" else { return nil }
+        var rest = arguments.dropFirst()
+        var (account, minTTL, json, format): (String?, Int64?, Bool, Format?) = (nil, nil, false, nil)
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--json":
+                guard !json else { return nil }
+                json = true
+            case "--min-ttl":
+                guard minTTL == nil, let value = rest.popFirst(), let seconds = Int64(value), (0...86_400).contains(seconds) else { return nil }
+                minTTL = seconds
+            case "--format":
+                guard format == nil, let value = rest.popFirst(), let chosen = Format(rawValue: value) else { return nil }
+                format = chosen
+            default:
+                guard account == nil, !argument.hasPrefix("-"), argument != "help" else { return nil }
+                account = argument
+            }
+        }
+        guard !json || format == nil || format == .json else { return nil }
+        return PlainInvocation(account: account, minTTL: minTTL ?? 60, format: json ? .json : format ?? .token)
     }
 }
 
@@ -112,8 +154,9 @@ enum ShellAssignments {
 /// Finds the account `token` reads and refreshes it when its token is about to expire.
 ///
 /// A refresh goes through the running daemon when ``throughDaemon(accountID:minTTLMs:)`` gets
-/// an answer, else under the locks exactly as `qwen-sync refresh` does, with the policy "if
-/// expiring within": a process that refreshed meanwhile is never refreshed over.
+/// an answer (the daemon joins concurrent askers into one refresh), else under the locks
+/// exactly as `qwen-sync refresh` does, with the policy "if expiring within": a process that
+/// refreshed meanwhile is never refreshed over.
 struct TokenRefresh {
     let settings: Settings
 
@@ -128,13 +171,16 @@ struct TokenRefresh {
         let account = try usableAccount(reference, in: state)
         guard account.token.expiryDate - WallClock.nowMs() < minTTLMs else { return IssuedToken(accountID: account.id, credentials: account.token) }
 
-        let outcome =
-            try throughDaemon(accountID: account.id, minTTLMs: minTTLMs)
-            ?? CommandFailure.wrap {
+        let outcome: RefreshOutcome
+        if let answer = try throughDaemon(accountID: account.id, minTTLMs: minTTLMs) {
+            outcome = answer  // the daemon logged its refresh
+        } else {
+            outcome = try CommandFailure.wrap {
                 try AccountRefresher(store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
                     .refresh(accountID: account.id, policy: .ifExpiringWithin(milliseconds: minTTLMs))
             }
-        if case .refreshed = outcome { AuditTrail.record(.refresh, account: account.id, "token: refreshed before handing out the access token") }
+            if case .refreshed = outcome { AuditTrail.record(.refresh, account: account.id, "token: refreshed before handing out the access token") }
+        }
         // The store now holds what the refresh (ours, the daemon's or a peer's) left.
         let fresh = try CommandFailure.wrap { try store.read() }.accounts.account(id: account.id) ?? account
         switch outcome {
@@ -154,12 +200,21 @@ struct TokenRefresh {
         }
     }
 
-    /// The seam for the running daemon: asks it to refresh `accountID` if it expires within
-    /// `minTTLMs`, so the daemon's own timers and this command never race. `nil` means no daemon
-    /// serving this qwen directory took the request, and the refresh is done here under the
-    /// locks. The daemon's `refresh` control request (the `QwenControl` module) is wired in here.
-    private func throughDaemon(accountID: String, minTTLMs: Int64) -> RefreshOutcome? {
-        nil
+    /// Asks the running daemon to refresh `accountID` if it expires within `minTTLMs`, so the
+    /// daemon's own timers, other clients and this command share one refresh. `nil` means no
+    /// daemon serving this qwen directory took the request (none runs, it is preparing to
+    /// sleep, it does not know the account yet), and the refresh is done here under the locks.
+    ///
+    /// - Throws: ``CommandFailure`` with exit 4 when the daemon found the login refused.
+    private func throughDaemon(accountID: String, minTTLMs: Int64) throws(CommandFailure) -> RefreshOutcome? {
+        switch ControlClient.refresh(accountID: accountID, when: .ifExpiringWithin(milliseconds: minTTLMs), at: settings.socketPath) {
+        case nil: return nil
+        case .done(let id, true, let expiryMs): return .refreshed(accountID: id, expiresAtMs: expiryMs)
+        case .done(let id, false, let expiryMs): return .alreadyFresh(accountID: id, expiresAtMs: expiryMs)
+        case .failed(let id, let message): return .transientFailure(accountID: id, reason: message, retryAfterMs: nil)
+        case .loginRequired(let id, let message):
+            throw CommandFailure("login required: \(message); run `qwen-sync login --account \(id)`", exitCode: TokenCommand.loginRequiredExitCode)
+        }
     }
 
     /// The named or active account, if its login can still be used.

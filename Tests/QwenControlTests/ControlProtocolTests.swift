@@ -79,4 +79,38 @@ struct ControlProtocolTests {
         #expect(throws: ControlProtocolError.self) { try ControlRequest(line: Array(#"{"command":"refresh","account":7}"#.utf8)) }
         #expect(ControlReply.unsupported(.refresh(accountID: nil)).objectValue?["unsupported"]?.boolValue == true)
     }
+
+    @Test("refresh conditions: min_ttl_ms, force with an expiry guard, the old form as a forced refresh; nonsense refused")
+    func refreshConditions() throws {
+        let requests: [ControlRequest] = [
+            .refresh(accountID: "a1", when: .ifExpiringWithin(milliseconds: 60_000)), .refresh(accountID: nil, when: .forced(whileExpiryIs: 1_234)),
+            .refresh(accountID: "work", when: .forced(whileExpiryIs: nil)),
+        ]
+        for request in requests { #expect(try ControlRequest(line: request.json.serializedBytes(.compact)) == request) }
+        #expect(
+            ControlRequest.refresh(accountID: "a1", when: .ifExpiringWithin(milliseconds: 5)).json.serialized(.compact)
+                == #"{"command":"refresh","account":"a1","min_ttl_ms":5}"#)
+        #expect(try ControlRequest(line: Array(#"{"command":"refresh","account":"a1"}"#.utf8)) == .refresh(accountID: "a1", when: .forced(whileExpiryIs: nil)))
+        for bad in [
+            #"{"command":"refresh","min_ttl_ms":-1}"#, #"{"command":"refresh","min_ttl_ms":"soon"}"#, #"{"command":"refresh","min_ttl_ms":1,"force":true}"#,
+            #"{"command":"refresh","unless_rotated_since":"abc"}"#,
+        ] {
+            #expect(throws: ControlProtocolError.self, "\(bad)") { try ControlRequest(line: Array(bad.utf8)) }
+        }
+        #expect(RefreshCondition.ifExpiringWithin(milliseconds: 1_000).needsRefresh(expiryMs: 10_999, nowMs: 10_000))
+        #expect(!RefreshCondition.ifExpiringWithin(milliseconds: 1_000).needsRefresh(expiryMs: 11_000, nowMs: 10_000))
+        #expect(RefreshCondition.forced(whileExpiryIs: 5).needsRefresh(expiryMs: 5, nowMs: 10_000))
+        #expect(!RefreshCondition.forced(whileExpiryIs: 5).needsRefresh(expiryMs: 6, nowMs: 0), "rotated since: nothing to do")
+    }
+
+    @Test("refresh replies round-trip and never look like a declined request")
+    func refreshReplies() {
+        let replies: [ControlRefreshReply] = [
+            .done(accountID: "a1", refreshed: true, expiryMs: 99), .done(accountID: "a1", refreshed: false, expiryMs: 5),
+            .loginRequired(accountID: "a1", message: "rejected"), .failed(accountID: "a1", message: "HTTP 500"),
+        ]
+        for reply in replies { #expect(ControlRefreshReply(json: reply.json) == reply) }
+        #expect(ControlRefreshReply(json: ControlReply.declined("the daemon is preparing to sleep")) == nil)
+        #expect(ControlRefreshReply(json: ControlReply.unsupported(.refresh(accountID: nil))) == nil)
+    }
 }

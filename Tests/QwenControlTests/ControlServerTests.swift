@@ -22,7 +22,7 @@ struct ControlServerTests {
     }
 
     /// Polls without waiting and runs one service step at `nowMs`.
-    private func step(atMs nowMs: Int64, answer: (ControlRequest) -> JSONValue = { _ in ControlReply.ok }) {
+    private func step(atMs nowMs: Int64, answer: (ControlRequest, ControlServer.ReplyHandle) -> JSONValue? = { _, _ in ControlReply.ok }) {
         var descriptors = server.pollDescriptors
         _ = poll(&descriptors, nfds_t(descriptors.count), 0)
         server.service(descriptors, nowMs: nowMs, answer: answer)
@@ -44,6 +44,48 @@ struct ControlServerTests {
             bytes += chunk[..<count]
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("a deferred answer: the connection stays open until the owner replies, a fast request is answered meanwhile, a hang-up drops it")
+    func deferredReplies() throws {
+        let waiting = try connect()
+        let leaving = try connect()
+        let pinging = try connect()
+        defer { [waiting, pinging].forEach { close($0) } }
+        var handles: [ControlServer.ReplyHandle] = []
+        let deferRefreshes: (ControlRequest, ControlServer.ReplyHandle) -> JSONValue? = { request, handle in
+            guard case .refresh = request else { return ControlReply.ok }
+            handles.append(handle)
+            return nil
+        }
+        send("{\"command\":\"refresh\",\"min_ttl_ms\":1000}\n", on: waiting)
+        send("{\"command\":\"refresh\"}\n", on: leaving)
+        step(atMs: startMs, answer: deferRefreshes)
+        #expect(handles.count == 2)
+        #expect(server.openConnections == 3, "both refreshes wait for the owner, the ping connection is open")
+        send("{\"command\":\"ping\"}\n", on: pinging)
+        step(atMs: startMs + 10_000, answer: deferRefreshes)
+        #expect(reply(pinging) == "{\"ok\":true}\n", "a ping is answered at once while refreshes wait")
+        close(leaving)
+        step(atMs: startMs + 10_001, answer: deferRefreshes)
+        #expect(server.openConnections == 1, "the client that hung up is dropped; the other still waits")
+        server.reply(ControlReply.ok, to: handles[1], nowMs: startMs + 10_002)  // gone: nothing happens
+        server.reply(["ok": true, "refreshed": true], to: handles[0], nowMs: startMs + 10_002)
+        #expect(reply(waiting) == "{\"ok\":true,\"refreshed\":true}\n")
+        #expect(server.openConnections == 0)
+    }
+
+    @Test("a deferred answer that never comes: at its deadline the client is told to do the work itself")
+    func deferredReplyDeadline() throws {
+        let waiting = try connect()
+        defer { close(waiting) }
+        send("{\"command\":\"refresh\"}\n", on: waiting)
+        step(atMs: startMs) { _, _ in nil }
+        #expect(server.pollTimeout(capping: -1, nowMs: startMs) == Int32(ControlServer.Limits().deferredReplyDeadlineMs))
+        step(atMs: startMs + ControlServer.Limits().deferredReplyDeadlineMs) { _, _ in nil }
+        let answer = try JSON.parse(Array(reply(waiting).utf8))
+        #expect(ControlReply.isDeclined(answer), "\(answer)")
+        #expect(server.openConnections == 0)
     }
 
     @Test("a silent client and one trickling its request do not delay another's answer; at the deadline each gets an error line")
@@ -81,7 +123,7 @@ struct ControlServerTests {
         #expect(capped.reply(excess).contains("busy: 3 control connections are open"))
         #expect(capped.server.openConnections == 3)
         capped.send("{\"command\":\"status\"}\n", on: held[1])
-        capped.step(atMs: capped.startMs + 1) { request in request == .status ? ["served": true] : ControlReply.error("wrong request") }
+        capped.step(atMs: capped.startMs + 1) { request, _ in request == .status ? ["served": true] : ControlReply.error("wrong request") }
         #expect(capped.reply(held[1]) == "{\"served\":true}\n")
         #expect(capped.server.openConnections == 2)
     }
@@ -92,7 +134,7 @@ struct ControlServerTests {
         defer { close(client) }
         send("{\"command\":\"status\"}\n", on: client)
         let huge = JSONValue.string(String(repeating: "x", count: 8 << 20))
-        step(atMs: startMs) { _ in ["blob": huge] }  // returns: the socket buffer filled, the rest waits
+        step(atMs: startMs) { _, _ in ["blob": huge] }  // returns: the socket buffer filled, the rest waits
         #expect(server.openConnections == 1)
         #expect(server.pollDescriptors.last?.events == Int16(POLLOUT))
         step(atMs: startMs + 2_000)
@@ -154,7 +196,7 @@ struct ControlServerTests {
         while stranger.isRunning, WallClock.monotonicMs() < deadline {
             var descriptors = server.pollDescriptors
             _ = poll(&descriptors, nfds_t(descriptors.count), 50)
-            server.service(descriptors, nowMs: WallClock.monotonicMs()) { request in
+            server.service(descriptors, nowMs: WallClock.monotonicMs()) { request, _ in
                 answered.append(request.json)
                 return ["secret": "status"]
             }

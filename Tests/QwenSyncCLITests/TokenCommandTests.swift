@@ -57,6 +57,23 @@ struct TokenCommandTests {
         #expect(try fixture.server.counter("dead_token_reuse") == 0)
     }
 
+    @Test("the hot path (a plain token command line) and the parser (the same with a global option) print the same, byte for byte")
+    func hotPathMatchesParser() async throws {
+        let fixture = try await Fixture.make()
+        defer { fixture.tearDown() }
+        for arguments in [["token", "--min-ttl", "0"], ["token", "main", "--json", "--min-ttl", "5"], ["token", "--format", "env", "--min-ttl", "1"]] {
+            let plain = try await fixture.run(arguments)
+            let parsed = try await fixture.run(["--qwen-dir", fixture.qwenDir] + arguments)
+            #expect(plain.exitCode == 0, "\(arguments): \(plain.standardError)")
+            #expect(plain.standardOutput == parsed.standardOutput && plain.exitCode == parsed.exitCode, "\(arguments)")
+            #expect(plain.standardError == parsed.standardError)
+        }
+        let unknown = try await fixture.run(["token", "nobody", "--min-ttl", "0"])
+        let unknownParsed = try await fixture.run(["--qwen-dir", fixture.qwenDir, "token", "nobody", "--min-ttl", "0"])
+        #expect(unknown.exitCode == 1 && unknownParsed.exitCode == 1)
+        #expect(unknown.standardError == unknownParsed.standardError && unknown.standardOutput.isEmpty)
+    }
+
     @Test("--json, exec-credential, header and env carry the token, its expiry, the base URL and the account")
     func formats() async throws {
         let fixture = try await Fixture.make()

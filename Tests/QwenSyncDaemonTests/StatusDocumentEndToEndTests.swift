@@ -22,7 +22,7 @@ struct StatusDocumentEndToEndTests {
         while process.isRunning, WallClock.monotonicMs() < deadline {
             var descriptors = server.pollDescriptors
             _ = poll(&descriptors, nfds_t(descriptors.count), 20)
-            server.service(descriptors, nowMs: WallClock.monotonicMs()) { request in
+            server.service(descriptors, nowMs: WallClock.monotonicMs()) { request, _ in
                 request == .status ? status.json : ControlReply.unsupported(request)
             }
         }

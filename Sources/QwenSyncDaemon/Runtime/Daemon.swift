@@ -34,6 +34,10 @@ public final class Daemon {
     private var sleepWatcher: SleepWatcher?
     /// The machine announced a sleep: release the inhibitor once nothing is in flight.
     private var sleepPending = false
+    /// The control socket, created by ``run()``; refresh requests are answered through it later.
+    private var server: ControlServer?
+    /// Refresh requests taken by the control server this turn, handed to the core after it.
+    private var refreshRequests: [DaemonRefreshRequest] = []
 
     /// A daemon for `configuration`, logging through `logger`.
     public init(configuration: DaemonConfiguration, logger: Logger) {
@@ -88,6 +92,8 @@ public final class Daemon {
             let inherited = (try? notifier.listenFDs())?.first { SystemdNotifier.isUnixStreamListener($0) }
             server = try ControlServer(path: settings.socketPath, inherited: inherited)
         } catch { throw .startup(error.description) }
+        self.server = server
+        defer { self.server = nil }  // the socket file goes with the server when run() returns
 
         logger.info(
             "qwen-sync \(QwenSyncVersion.current) serving \(settings.qwenDirectory), control socket \(server.path)",
@@ -148,6 +154,10 @@ public final class Daemon {
             // Answered after the events of this turn: the document shows what they changed. A
             // connection is read and written without blocking, and closed at its deadline.
             server.service(descriptors[ownDescriptors.count...], nowMs: WallClock.monotonicMs(), answer: answer)
+            // Refresh requests go to the core once the server is done with its connections.
+            let requests = refreshRequests
+            refreshRequests = []
+            for request in requests where running { running = perform(core.handle(.refreshRequested(request), at: .now())) }
         }
         if running { _ = perform(core.handle(.stop, at: .now())) }  // an error ended the loop
         _ = try? notifier.stopping()
@@ -245,6 +255,8 @@ public final class Daemon {
             _ = try? notifier.reloading()
         case .status(let line):
             if notifier.isEnabled { _ = try? notifier.status(line) }
+        case .reply(let requestID, let reply):
+            server?.reply(reply, to: ControlServer.ReplyHandle(id: requestID), nowMs: WallClock.monotonicMs())
         case .stop:
             keepRunning = false
         case .arm(let wallMs, let monotonicMs):
@@ -290,11 +302,14 @@ public final class Daemon {
 
     // MARK: Status
 
-    private func answer(_ request: ControlRequest) -> JSONValue {
+    /// The answer to a control request; a refresh is answered later, by the core.
+    private func answer(_ request: ControlRequest, handle: ControlServer.ReplyHandle) -> JSONValue? {
         switch request {
-        case .status: statusDocument()
-        case .ping: ControlReply.ok
-        case .refresh: ControlReply.unsupported(request)
+        case .status: return statusDocument()
+        case .ping: return ControlReply.ok
+        case .refresh(let account, let condition):
+            refreshRequests.append(DaemonRefreshRequest(id: handle.id, account: account, condition: condition))
+            return nil
         }
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import QwenControl
 import QwenOAuth
 import QwenSyncCore
 
@@ -47,6 +48,18 @@ enum DaemonEvent: Sendable {
     case writeQueued
     /// A sync transaction or a refresh ended (on the loop or on the worker).
     case finished(WorkOutput)
+    /// A control client asks for a refresh and waits for the answer
+    /// (``DaemonAction/reply(requestID:_:)``).
+    case refreshRequested(DaemonRefreshRequest)
+}
+
+/// A client's `refresh` request on the control socket, as the core sees it.
+struct DaemonRefreshRequest: Sendable, Equatable {
+    /// The control server's handle for the answer.
+    let id: UInt64
+    /// An id, label, email or id prefix; `nil` for the active account.
+    let account: String?
+    let condition: RefreshCondition
 }
 
 /// What ``DaemonCore`` asks the loop to do, in order.
@@ -71,6 +84,8 @@ enum DaemonAction: Sendable, Equatable {
     case reloading
     /// Update systemd's `STATUS=`.
     case status(String)
+    /// Answer the control request `requestID` (a ``ControlRefreshReply`` or a declined reply).
+    case reply(requestID: UInt64, JSONValue)
     /// Leave the loop.
     case stop
     /// Sleep until the wall clock reaches `wallMs` (a realtime timer, cancelled by clock steps)
@@ -158,6 +173,12 @@ struct DaemonCore {
     var isQuiescent: Bool { !workerBusy && syncTrigger == nil }
 
     private var refreshing: StoredAccount?
+    /// Clients waiting for a refresh of an account, oldest first: those of the account in flight
+    /// are answered when it ends, the others start the next refresh once the worker is free.
+    private var refreshWaiters: [RefreshWaiter] = []
+    /// Whether the refresh in flight was started for a client rather than by the schedule: its
+    /// failure is the client's to handle, and starts no retries of an account not yet due.
+    private var refreshIsForClient = false
     /// Whether the worker runs a job (a refresh, or a sync waiting for a peer's lock).
     private var workerBusy = false
     /// Whether a sync is between ``DaemonAction/readFiles(_:inline:)`` and its end.
@@ -208,6 +229,7 @@ struct DaemonCore {
         case .stop:
             running = false
             log(.info, "stopping", event: "stop", at: now, into: &actions)
+            declineWaiters(where: { _ in true }, "the daemon is stopping; refresh under the locks", into: &actions)
             actions.append(.stop)
         case .controlRequest, .timerFired:
             break
@@ -225,6 +247,7 @@ struct DaemonCore {
             suspended = true
             suspendedAtMonotonicMs = now.monotonicMs
             log(.info, "the machine is going to sleep: finishing the work in flight, starting none", event: "sleep", at: now, into: &actions)
+            declineWaiters(where: { [refreshingID] in $0.accountID != refreshingID }, Self.preparingToSleep, into: &actions)
         case .networkReturned:
             schedule.retryNow(nowMs: now.wallMs)
         case .directoryMissing(let path):
@@ -241,6 +264,8 @@ struct DaemonCore {
             actions.append(.status(statusLine(at: now)))
         case .finished(let output):
             finish(output, at: now, into: &actions)
+        case .refreshRequested(let request):
+            takeRefreshRequest(request, at: now, into: &actions)
         }
         if !event.isFromTimerOrLoop { codeTrimAtMs = now.monotonicMs.plus(Self.codeTrimQuietMs) }
         runDueWork(at: now, into: &actions)
@@ -417,6 +442,7 @@ struct DaemonCore {
             workerBusy = false
             finishRefresh(accountID: accountID, result.map(\.outcome), at: now, into: &actions)
             if case .success(let done) = result { state = done.state }  // what the transaction wrote
+            answerWaiters(of: accountID, result.map(\.outcome), at: now, into: &actions)
             deferredTrigger.formUnion(.fullScan)
             runDeferred(into: &actions)
             actions.append(.status(statusLine(at: now)))
@@ -442,9 +468,13 @@ struct DaemonCore {
     private mutating func finishRefresh(
         accountID: String, _ outcome: Result<RefreshOutcome, StoreError>, at now: DaemonInstant, into actions: inout [DaemonAction]
     ) {
-        let account = refreshing
+        // A client's refresh of an account the schedule has not made due yet is not retried.
+        let account = refreshing.flatMap { account in
+            !refreshIsForClient || (schedule.dueTime(of: account, nowMs: now.wallMs).map { $0 <= now.wallMs } ?? false) ? account : nil
+        }
         refreshing = nil
         refreshingID = nil
+        refreshIsForClient = false
         switch outcome {
         case .success(let outcome):
             switch outcome {
@@ -455,13 +485,17 @@ struct DaemonCore {
             case .alreadyFresh:
                 schedule.recordSuccess(of: accountID)
                 log(.debug, outcome.description, event: "refresh", account: accountID, at: now, into: &actions)
-            case .transientFailure(_, _, let retryAfter):
+            case .transientFailure(_, let reason, let retryAfter):
                 counters.refreshFailures += 1
                 // Back off from the end of the attempt: a timed-out request took seconds.
                 if let account {
                     let retry = schedule.recordTransientFailure(of: account, retryAfterMs: retryAfter, nowMs: now.wallMs)
                     log(
                         .warning, "\(outcome.description) in \(retry.minus(now.wallMs) / 1000) s", event: "refresh", account: accountID, at: now,
+                        into: &actions)
+                } else {
+                    log(
+                        .warning, "\(accountID): the refresh a client asked for failed: \(reason)", event: "refresh", account: accountID, at: now,
                         into: &actions)
                 }
             case .invalidated(_, _, let switched):
@@ -505,6 +539,7 @@ struct DaemonCore {
             syncFailure?.retryAtMs = nil
             runDeferred(into: &actions)
         }
+        startRequestedRefresh(at: now, into: &actions)
         if !workerBusy, syncTrigger == nil, let account = dueAccounts(at: now).first {
             let policy: RefreshPolicy =
                 schedule.retryAtMs[account.id] != nil
@@ -560,6 +595,123 @@ struct DaemonCore {
     ) {
         actions.append(.log(DaemonLogLine(level: level, message: message, event: event, account: account)))
         if level >= .info { lastEvent = (now.wallMs, message) }
+    }
+}
+
+// MARK: Refreshes clients ask for
+
+/// A client waiting for the refresh of `accountID`.
+struct RefreshWaiter: Sendable, Equatable {
+    let request: DaemonRefreshRequest
+    let accountID: String
+}
+
+extension DaemonCore {
+    /// What a client asking while the machine prepares to sleep is told.
+    static let preparingToSleep = "the daemon is preparing to sleep; refresh under the locks"
+
+    /// A client asks for a refresh: answered at once when the token is fresh enough or the
+    /// daemon cannot serve it now (the client then refreshes under the locks); else it waits,
+    /// joining the refresh of that account already in flight or starting one when the worker
+    /// is free (``startRequestedRefresh(at:into:)``). Never a second concurrent refresh.
+    fileprivate mutating func takeRefreshRequest(_ request: DaemonRefreshRequest, at now: DaemonInstant, into actions: inout [DaemonAction]) {
+        switch servableAccount(request.account) {
+        case .failure(let refusal):
+            actions.append(.reply(requestID: request.id, ControlReply.declined(refusal.message)))
+        case .success(let account) where !request.condition.needsRefresh(expiryMs: account.token.expiryDate, nowMs: now.wallMs):
+            let reply = ControlRefreshReply.done(accountID: account.id, refreshed: false, expiryMs: account.token.expiryDate)
+            actions.append(.reply(requestID: request.id, reply.json))
+        case .success(let account):
+            refreshWaiters.append(RefreshWaiter(request: request, accountID: account.id))
+        }
+    }
+
+    /// Why the daemon will not serve a request now, for the client (which then does it itself).
+    fileprivate struct Declined: Error {
+        let message: String
+    }
+
+    /// The account `reference` names (the active one for `nil`), if the daemon can serve a
+    /// refresh of it now.
+    fileprivate func servableAccount(_ reference: String?) -> Result<StoredAccount, Declined> {
+        guard running else { return .failure(Declined(message: "the daemon is stopping; refresh under the locks")) }
+        guard !suspended else { return .failure(Declined(message: Self.preparingToSleep)) }
+        guard let state else { return .failure(Declined(message: "the daemon has not read the files yet; refresh under the locks")) }
+        guard let reference else {
+            return state.accounts.activeAccount.map { .success($0) } ?? .failure(Declined(message: "no active account in the files the daemon has read"))
+        }
+        guard case .found(let account) = state.lookUpAccount(reference) else {
+            return .failure(Declined(message: "no single account matches \"\(reference)\" in the files the daemon has read"))
+        }
+        return .success(account)
+    }
+
+    /// Starts the refresh the oldest waiting client asked for, when nothing is in flight (each
+    /// client's condition becomes the refresh policy, judged again under the locks).
+    fileprivate mutating func startRequestedRefresh(at now: DaemonInstant, into actions: inout [DaemonAction]) {
+        guard !workerBusy, syncTrigger == nil, let waiter = refreshWaiters.first else { return }
+        guard let account = state?.accounts.account(id: waiter.accountID) else {
+            declineWaiters(where: { $0.accountID == waiter.accountID }, "the account is gone from the files; refresh under the locks", into: &actions)
+            return startRequestedRefresh(at: now, into: &actions)
+        }
+        let policy: RefreshPolicy =
+            switch waiter.request.condition {
+            case .ifExpiringWithin(let milliseconds): .ifExpiringWithin(milliseconds: milliseconds)
+            case .forced: .unlessRotatedSince(refreshToken: account.token.refreshToken)
+            }
+        log(.debug, "a client asked for a refresh of \(account.id)", event: "refresh", account: account.id, at: now, into: &actions)
+        refreshing = account
+        refreshingID = account.id
+        refreshIsForClient = true
+        workerBusy = true
+        actions.append(.refresh(accountID: account.id, policy: policy))
+    }
+
+    /// The refresh of `accountID` ended: every client waiting for that account gets the outcome.
+    /// One whose own condition a refresh that found nothing to do does not meet (it joined the
+    /// daemon's own, with a shorter lead) waits for the next, started with its condition.
+    fileprivate mutating func answerWaiters(
+        of accountID: String, _ outcome: Result<RefreshOutcome, StoreError>, at now: DaemonInstant, into actions: inout [DaemonAction]
+    ) {
+        let expiry = state?.accounts.account(id: accountID)?.token.expiryDate
+        var remaining: [RefreshWaiter] = []
+        for waiter in refreshWaiters {
+            guard waiter.accountID == accountID else {
+                remaining.append(waiter)
+                continue
+            }
+            let reply: JSONValue
+            switch outcome {
+            case .success(let result):
+                switch result {
+                case .refreshed(_, let expiresAt):
+                    reply = ControlRefreshReply.done(accountID: accountID, refreshed: true, expiryMs: expiresAt).json
+                case .alreadyFresh(_, let expiresAt):
+                    let condition = waiter.request.condition
+                    if case .ifExpiringWithin = condition, condition.needsRefresh(expiryMs: expiry ?? expiresAt, nowMs: now.wallMs), !suspended {
+                        remaining.append(waiter)
+                        continue
+                    }
+                    reply = ControlRefreshReply.done(accountID: accountID, refreshed: false, expiryMs: expiresAt).json
+                case .transientFailure(_, let reason, _):
+                    reply = ControlRefreshReply.failed(accountID: accountID, message: reason).json
+                case .invalidated:
+                    reply = ControlRefreshReply.loginRequired(accountID: accountID, message: result.description).json
+                case .notFound:
+                    reply = ControlReply.declined("\(accountID) is gone from the files; refresh under the locks")
+                }
+            case .failure(let error):
+                reply = ControlRefreshReply.failed(accountID: accountID, message: "\(error)").json
+            }
+            actions.append(.reply(requestID: waiter.request.id, reply))
+        }
+        refreshWaiters = remaining
+    }
+
+    /// Tells the waiting clients `isDeclined` picks to refresh under the locks themselves.
+    fileprivate mutating func declineWaiters(where isDeclined: (RefreshWaiter) -> Bool, _ message: String, into actions: inout [DaemonAction]) {
+        for waiter in refreshWaiters where isDeclined(waiter) { actions.append(.reply(requestID: waiter.request.id, ControlReply.declined(message))) }
+        refreshWaiters.removeAll(where: isDeclined)
     }
 }
 
