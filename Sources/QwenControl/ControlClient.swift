@@ -13,13 +13,13 @@ public enum ControlClient {
     /// - Throws: ``ControlClientError/unreachable(_:)`` when no daemon answers or the reply is
     ///   not JSON, ``ControlClientError/untrusted(_:)`` when the folder or the server is not
     ///   the user's.
-    public static func request(_ request: ControlRequest, at path: String, timeoutMs: Int = 3000) throws(ControlClientError) -> JSONValue {
+    public static func request(_ request: ControlRequest, at path: String, timeout: Duration = .seconds(3)) throws(ControlClientError) -> JSONValue {
         do { try ControlSocketDirectory.verify(PathNormalizer.directory(of: path)) } catch {
             throw error.code == ENOENT
                 ? .unreachable(FileError(path: path, reason: "no such socket (its folder does not exist)", code: ENOENT)) : .untrusted(error)
         }
         let descriptor: Int32
-        do { descriptor = try UnixSocket.connect(to: path, timeoutMs: timeoutMs) } catch { throw .unreachable(error) }
+        do { descriptor = try UnixSocket.connect(to: path, timeout: timeout) } catch { throw .unreachable(error) }
         defer { close(descriptor) }
         guard let serverUID = UnixSocket.peerUID(descriptor), serverUID == getuid() else {
             let who = UnixSocket.peerUID(descriptor).map { "uid \($0)" } ?? "an unknown user"

@@ -84,7 +84,7 @@ public final class ControlServer {
             throw FileError(path: path, reason: "exists and is not a socket; refusing to replace it")
         }
         let probe: Int32
-        do { probe = try UnixSocket.connect(to: path, timeoutMs: 1000) } catch {
+        do { probe = try UnixSocket.connect(to: path, timeout: .seconds(1)) } catch {
             switch error.code {
             case ECONNREFUSED:
                 unlink(path)  // nobody listens: a leftover
@@ -95,7 +95,7 @@ public final class ControlServer {
         }
         close(probe)
         var owner = ""
-        if let reply = try? ControlClient.request(.status, at: path, timeoutMs: 1000) {
+        if let reply = try? ControlClient.request(.status, at: path, timeout: .seconds(1)) {
             let status = try? DaemonStatus(json: reply)
             owner = " (\(status.map { "pid \($0.daemon.pid)" } ?? "pid unknown"), serving \(status?.qwenDirectory ?? "an unknown qwen dir"))"
         }
