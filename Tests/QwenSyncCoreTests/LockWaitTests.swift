@@ -47,13 +47,13 @@ struct LockWaitTests {
             #expect(await holder.waitForExit(timeoutMs: 30_000) == 0)
 
             let seen = reports.withLock { $0 }
-            #expect((2...4).contains(seen.count), "\(seen.map(\.waitedMs))")
+            #expect((2...4).contains(seen.count), "\(seen.map(\.waited))")
             let first = try #require(seen.first)
-            #expect(first.waitedMs >= 1_000 && first.waitedMs < 1_400)
+            #expect(first.waited >= .seconds(1) && first.waited < .milliseconds(1_400))
             #expect(first.holder?.holderPID == holder.pid)
             #expect(first.path == path)
             #expect(first.description == "waiting for oauth_accounts.lock held by pid \(holder.pid) for 1 s")
-            #expect(zip(seen, seen.dropFirst()).allSatisfy { $1.waitedMs - $0.waitedMs >= 700 })
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $1.waited - $0.waited >= .milliseconds(700) })
         }
     }
 

@@ -29,7 +29,7 @@ public struct LockFile: Sendable {
     /// it turns stale), so a lock nobody deletes is still taken over on time. The policy's
     /// observer (or the process default) hears about a long wait.
     ///
-    /// - Throws: ``LockError/timedOut(path:waitedMs:holder:)`` after `maxWait`, or
+    /// - Throws: ``LockError/timedOut(path:waited:holder:)`` after `maxWait`, or
     ///   ``LockError/file(_:)`` when the file cannot be created at all.
     public func acquire() throws(LockError) -> HeldLock {
         let started = WallClock.monotonicMs()
@@ -48,7 +48,7 @@ public struct LockFile: Sendable {
             let now = WallClock.monotonicMs()
             let waited = now - started
             if waited >= policy.maxWait.inMilliseconds {
-                throw .timedOut(path: path, waitedMs: waited, holder: LockInspector.inspect(path)?.holderDescription)
+                throw .timedOut(path: path, waited: .milliseconds(waited), holder: LockInspector.inspect(path)?.holderDescription)
             }
             if !watchTried {
                 // Watch first, then try again: a deletion after this point wakes the wait below.
@@ -57,7 +57,7 @@ public struct LockFile: Sendable {
                 continue
             }
             if let observer, now >= nextReportMs {
-                observer.report(LockWait(path: path, waitedMs: waited, holder: LockInspector.inspect(path)))
+                observer.report(LockWait(path: path, waited: .milliseconds(waited), holder: LockInspector.inspect(path)))
                 nextReportMs = now.addingSaturated(observer.every.inMilliseconds)
             }
             let timeout = min(delay, policy.maxWait.inMilliseconds - waited, nextReportMs - now, untilStaleMs(&age))

@@ -4,8 +4,8 @@ import Synchronization
 public struct LockWait: Sendable {
     /// The lock file's path.
     public let path: String
-    /// How long this process has been waiting, in milliseconds.
-    public let waitedMs: Int64
+    /// How long this process has been waiting.
+    public let waited: Duration
     /// The holder as seen from the file (pid when the content names it, age); `nil` when the
     /// file vanished just now.
     public let holder: LockInspector?
@@ -14,7 +14,7 @@ public struct LockWait: Sendable {
     /// it, "another process" otherwise).
     public var description: String {
         let who = holder?.holderPID.map { "pid \($0)" } ?? "another process"
-        return "waiting for \(PathNormalizer.fileName(of: path)) held by \(who) for \(waitedMs / 1000) s"
+        return "waiting for \(PathNormalizer.fileName(of: path)) held by \(who) for \(waited.inMilliseconds / 1000) s"
     }
 }
 
