@@ -31,8 +31,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
         // Only for `qwen-sync serve` (its own executable; never linked into qwen-sync or qwen-syncd).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -189,8 +187,7 @@ let package = Package(
             dependencies: [
                 "CQwenLinux",
                 "QwenSyncCore",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                "QwenProcess",
             ],
             swiftSettings: strictSwift
         ),
@@ -235,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QwenDoctorTests",
-            dependencies: ["QwenDoctor", "QwenSyncTestSupport", "qwen-sync"],
+            dependencies: ["QwenDoctor", "QwenProcess", "QwenSyncTestSupport", "qwen-sync"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -21,7 +21,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         let outcome = ChildProcessOutcome(
             termination: .exited(code), interruption: nil, standardOutput: bytes, standardError: Array(bytes.prefix(256))
         )
-        _ = CLIResultInterpreter.interpret(outcome, timeoutSeconds: 30)
+        _ = CLIResultInterpreter.interpret(outcome, timeout: .seconds(30))
     }
     return 0
 }

@@ -44,17 +44,17 @@ public enum ControlRefreshReply: Sendable, Equatable {
 extension ControlClient {
     /// How long a client waits for a refresh's answer: the OAuth request's own timeout, the
     /// wait for a peer's lock and a margin; the daemon ends the request a little before.
-    public static let refreshReplyTimeoutMs = 40_000
+    public static let refreshReplyTimeout = Duration.seconds(40)
 
     /// Asks the daemon at `path` to refresh as `condition` says, waiting for the outcome.
     ///
     /// - Returns: the daemon's answer, or `nil` when no daemon of this user answers there, it
     ///   does not serve refreshes, or it declined this one (preparing to sleep, files not read
     ///   yet, account unknown to it): the caller then refreshes under the locks itself.
-    public static func refresh(accountID: String?, when condition: RefreshCondition, at path: String, connectTimeoutMs: Int = 250) -> ControlRefreshReply? {
+    public static func refresh(accountID: String?, when condition: RefreshCondition, at path: String, connectTimeout: Duration = .milliseconds(250)) -> ControlRefreshReply? {
         guard
             let reply = try? request(
-                .refresh(accountID: accountID, when: condition), at: path, timeoutMs: connectTimeoutMs, replyTimeoutMs: refreshReplyTimeoutMs)
+                .refresh(accountID: accountID, when: condition), at: path, timeout: connectTimeout, replyTimeout: refreshReplyTimeout)
         else { return nil }
         return ControlRefreshReply(json: reply)
     }

@@ -88,7 +88,7 @@ public final class ControlServer {
             throw FileError(path: path, reason: "exists and is not a socket; refusing to replace it")
         }
         let probe: Int32
-        do { probe = try UnixSocket.connect(to: path, timeoutMs: 1000) } catch {
+        do { probe = try UnixSocket.connect(to: path, timeout: .seconds(1)) } catch {
             switch error.code {
             case ECONNREFUSED:
                 unlink(path)  // nobody listens: a leftover
@@ -99,7 +99,7 @@ public final class ControlServer {
         }
         close(probe)
         var owner = ""
-        if let reply = try? ControlClient.request(.status, at: path, timeoutMs: 1000) {
+        if let reply = try? ControlClient.request(.status, at: path, timeout: .seconds(1)) {
             let status = try? DaemonStatus(json: reply)
             owner = " (\(status.map { "pid \($0.daemon.pid)" } ?? "pid unknown"), serving \(status?.qwenDirectory ?? "an unknown qwen dir"))"
         }
@@ -319,7 +319,7 @@ extension ControlServer {
         public var replyDeadlineMs: Int64 = 2_000
         /// From a request the owner answers later to its answer; then the client gets a
         /// "timed out" reply telling it to do the work itself. Below the clients' own wait
-        /// (``ControlClient/refreshReplyTimeoutMs``).
+        /// (``ControlClient/refreshReplyTimeout``).
         public var deferredReplyDeadlineMs: Int64 = 35_000
         /// Open connections at once; more are refused with an error line.
         public var maxConnections = 128

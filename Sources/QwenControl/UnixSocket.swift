@@ -28,13 +28,13 @@ public enum UnixSocket {
         }
     }
 
-    /// Connects to the stream socket at `path`.
+    /// Connects to the stream socket at `path`; each later send and receive may take `timeout`.
     ///
     /// - Throws: ``FileError`` when nothing listens there.
-    public static func connect(to path: String, timeoutMs: Int = 2000) throws(FileError) -> Int32 {
+    public static func connect(to path: String, timeout: Duration = .seconds(2)) throws(FileError) -> Int32 {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw FileError.system("socket", path: path) }
-        setTimeouts(descriptor, milliseconds: timeoutMs)
+        setTimeouts(descriptor, timeout)
         let result = try withAddress(path) { Glibc.connect(descriptor, $0, $1) }
         guard result == 0 else {
             let error = FileError.system("cannot connect", path: path)
@@ -45,7 +45,8 @@ public enum UnixSocket {
     }
 
     /// Sets send and receive timeouts.
-    static func setTimeouts(_ descriptor: Int32, milliseconds: Int) {
+    static func setTimeouts(_ descriptor: Int32, _ timeout: Duration) {
+        let milliseconds = Int(timeout.inMilliseconds)
         var value = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))

@@ -12,7 +12,7 @@ public struct DoctorContext: Sendable {
     /// The user the files should belong to.
     public var uid: uid_t
     /// How long a helper command (`qwen --version`, `systemctl`) may take.
-    public var commandTimeoutMs: Int
+    public var commandTimeout: Duration
 
     /// A context for this process.
     public init(
@@ -20,12 +20,12 @@ public struct DoctorContext: Sendable {
         environment: ProcessEnvironment = .current,
         nowMs: Int64 = WallClock.nowMs(),
         uid: uid_t = getuid(),
-        commandTimeoutMs: Int = 5000
+        commandTimeout: Duration = .seconds(5)
     ) {
         self.settings = settings
         self.environment = environment
         self.nowMs = nowMs
         self.uid = uid
-        self.commandTimeoutMs = commandTimeoutMs
+        self.commandTimeout = commandTimeout
     }
 }

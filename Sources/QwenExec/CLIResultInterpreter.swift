@@ -16,13 +16,13 @@ public enum CLIResultInterpreter {
     ///
     /// - Parameters:
     ///   - outcome: what the child process left behind.
-    ///   - timeoutSeconds: the timeout used, for the message.
-    public static func interpret(_ outcome: ChildProcessOutcome, timeoutSeconds: Double) -> CLIOutcome {
+    ///   - timeout: the timeout used, for the message.
+    public static func interpret(_ outcome: ChildProcessOutcome, timeout: Duration) -> CLIOutcome {
         switch outcome.interruption {
         case .stopMarkerSeen?:
             return .failed(authFailure("the qwen CLI started an interactive device login: the active account's credentials are unusable"))
         case .timedOut?:
-            return .failed(.cliFailed("cli_timeout", "the qwen CLI did not finish within \(format(timeoutSeconds)) s and was stopped"))
+            return .failed(.cliFailed("cli_timeout", "the qwen CLI did not finish within \(format(timeout)) s and was stopped"))
         case .outputLimitExceeded?:
             return .failed(.cliFailed("cli_output_too_large", "the qwen CLI wrote more than \(outcome.standardOutput.count) bytes and was stopped"))
         case nil:
@@ -88,8 +88,9 @@ public enum CLIResultInterpreter {
         text.split(whereSeparator: \.isNewline).last.map(String.init) ?? "no message"
     }
 
-    private static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int64(seconds)) : String(seconds)
+    private static func format(_ timeout: Duration) -> String {
+        let milliseconds = timeout.inMilliseconds
+        return milliseconds % 1000 == 0 ? String(milliseconds / 1000) : String(Double(milliseconds) / 1000)
     }
 }
 

@@ -8,29 +8,29 @@ public struct ExecConfiguration: Sendable {
     public var environment: ProcessEnvironment
     /// `--model`, which wins over the request's `model`.
     public var model: String?
-    /// How long one CLI run may take, in seconds.
-    public var timeoutSeconds: Double
+    /// How long one CLI run may take.
+    public var timeout: Duration
     /// The largest request accepted, in bytes.
     public var requestSizeLimit: Int
     /// The most CLI output accepted, in bytes.
     public var outputLimit: Int
 
     /// The default timeout, 180 s.
-    public static let defaultTimeoutSeconds: Double = 180
+    public static let defaultTimeout = Duration.seconds(180)
 
     /// Creates a configuration.
     public init(
         qwenDirectory: String,
         environment: ProcessEnvironment,
         model: String? = nil,
-        timeoutSeconds: Double = defaultTimeoutSeconds,
+        timeout: Duration = defaultTimeout,
         requestSizeLimit: Int = ChatRequestParser.defaultSizeLimit,
         outputLimit: Int = 16 << 20
     ) {
         self.qwenDirectory = qwenDirectory
         self.environment = environment
         self.model = model
-        self.timeoutSeconds = timeoutSeconds
+        self.timeout = timeout
         self.requestSizeLimit = requestSizeLimit
         self.outputLimit = outputLimit
     }

@@ -132,7 +132,7 @@ public struct ExecRunner: Sendable {
             arguments: invocation.arguments,
             environment: environment.assignments,
             workingDirectory: scratch.path,
-            timeoutMs: Int(configuration.timeoutSeconds * 1000),
+            timeout: configuration.timeout,
             outputLimit: configuration.outputLimit,
             stopMarker: CLIResultInterpreter.deviceLoginMarker
         )
@@ -152,7 +152,7 @@ public struct ExecRunner: Sendable {
                 "stderr_bytes": "\(outcome.standardError.count)",
             ]
         )
-        return CLIResultInterpreter.interpret(outcome, timeoutSeconds: configuration.timeoutSeconds)
+        return CLIResultInterpreter.interpret(outcome, timeout: configuration.timeout)
     }
 
     private func activate() throws(ExecFailure) -> ActiveAccount {

@@ -41,7 +41,7 @@ public struct StoreAccountBroker: ExecAccountBroker {
     }
 
     public func markQuotaExhausted(accountID: String) throws {
-        let cooldown = store.settings.quotaCooldownMs
+        let cooldown = store.settings.quotaCooldown.inMilliseconds
         try store.transaction { state in
             let nowMs = WallClock.nowMs()
             state.accounts.update(id: accountID) {

@@ -5,7 +5,7 @@ import Glibc
 /// and collecting capped standard output and standard error.
 ///
 /// Used for the `qwen` CLI (`exec`), for `doctor`'s probes and for the daemon's HTTP
-/// exchanges. This is a small `posix_spawn` + `poll` loop rather than swift-subprocess.
+/// exchanges. This is a small ``ProcessSpawn`` + `poll` loop rather than swift-subprocess.
 /// Subprocess spawns well, but what these runs need around the spawn is one event loop: write
 /// the input while reading both outputs (a child may answer before reading all input, or
 /// never read it), watch standard error for a stop marker (the CLI's device-login box), stop
@@ -25,36 +25,36 @@ public struct ChildProcessRunner: Sendable {
     public var arguments: [String]
     /// The complete environment, as `NAME=value` strings.
     public var environment: [String]
-    /// The working directory.
-    public var workingDirectory: String
-    /// How long the child may run, in milliseconds.
-    public var timeoutMs: Int
+    /// The working directory (`nil`: this process's).
+    public var workingDirectory: String?
+    /// How long the child may run.
+    public var timeout: Duration
     /// The most standard output kept; more interrupts the run.
     public var outputLimit: Int
     /// The most standard error kept; more is read and discarded.
     public var errorLimit: Int
     /// Text on standard error that interrupts the run (`nil`: none).
     public var stopMarker: String?
-    /// Milliseconds between `SIGTERM` and `SIGKILL`.
-    public var terminationGrace: Int
+    /// How long between `SIGTERM` and `SIGKILL`.
+    public var terminationGrace: Duration
 
     /// Creates a runner.
     public init(
         executable: String,
         arguments: [String],
         environment: [String],
-        workingDirectory: String,
-        timeoutMs: Int,
+        workingDirectory: String?,
+        timeout: Duration,
         outputLimit: Int = 16 << 20,
         errorLimit: Int = 1 << 20,
         stopMarker: String? = nil,
-        terminationGrace: Int = 1000
+        terminationGrace: Duration = .seconds(1)
     ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.workingDirectory = workingDirectory
-        self.timeoutMs = timeoutMs
+        self.timeout = timeout
         self.outputLimit = outputLimit
         self.errorLimit = errorLimit
         self.stopMarker = stopMarker
@@ -94,43 +94,19 @@ public struct ChildProcessRunner: Sendable {
         return session.run()
     }
 
-    /// Starts the child in a new process group.
+    /// Starts the child in a new process group with default signal handling.
     private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) throws(ChildProcessError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO)
-        posix_spawn_file_actions_adddup2(&actions, stdout, STDOUT_FILENO)
-        posix_spawn_file_actions_adddup2(&actions, stderr, STDERR_FILENO)
-        guard CQwenLinux_addChdir(&actions, workingDirectory) == 0 else {
-            throw .unavailable("this C library cannot set a child's working directory (glibc 2.29 or later is needed)")
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            throw .notStarted("cannot start \(executable): \(String(cString: strerror(result)))")
-        }
-        return pid
+        try ProcessSpawn(
+            executable: executable,
+            arguments: arguments,
+            environment: environment,
+            workingDirectory: workingDirectory,
+            standardInput: .descriptor(stdin),
+            standardOutput: .descriptor(stdout),
+            standardError: .descriptor(stderr),
+            newProcessGroup: true,
+            resetsSignals: true
+        ).start()
     }
 
     /// A pipe whose descriptors are closed on exec.

@@ -35,7 +35,7 @@ struct ChildProcessSession {
 
     /// Runs until the child is gone and its output is drained.
     mutating func run() -> ChildProcessOutcome {
-        let deadline = Int(WallClock.monotonicMs()) + runner.timeoutMs
+        let deadline = Int(WallClock.monotonicMs().addingSaturated(runner.timeout.inMilliseconds))
         if input.isEmpty {
             closeInput()
         } else {
@@ -61,7 +61,7 @@ struct ChildProcessSession {
                 if drainDue == nil {
                     // The child is gone; anything still in its group is a leftover.
                     kill(-pid, SIGKILL)
-                    drainDue = current + runner.terminationGrace
+                    drainDue = current + Int(runner.terminationGrace.inMilliseconds)
                 }
                 if (stdout < 0 && stderr < 0) || current >= drainDue! { break }
             }
@@ -155,7 +155,7 @@ struct ChildProcessSession {
     private mutating func interrupt(_ reason: ChildProcessOutcome.Interruption) {
         interruption = reason
         kill(-pid, SIGTERM)
-        killDue = Int(WallClock.monotonicMs()) + runner.terminationGrace
+        killDue = Int(WallClock.monotonicMs()) + Int(runner.terminationGrace.inMilliseconds)
     }
 
     /// Records the child's termination if it has ended.

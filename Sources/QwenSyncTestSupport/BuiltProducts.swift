@@ -1,7 +1,6 @@
 import Glibc
+import QwenProcess
 import QwenSyncCore
-import Subprocess
-import SystemPackage
 
 /// The executables SwiftPM built next to the running test bundle.
 public enum BuiltProducts {
@@ -30,11 +29,15 @@ public struct ProcessOutcome: Sendable {
 
 /// Runs a built product (or any executable path) to completion and collects its output.
 ///
+/// The child runs with ``ChildProcessRunner`` (its own process group, ended whole after the
+/// child exits) on a thread of its own, so waiting holds none of the test runner's small pool.
+///
 /// - Parameters:
 ///   - executable: a product name such as `"qwen-sync"`, or an absolute path.
 ///   - arguments: the arguments after the executable.
 ///   - environment: variables to set (`nil` removes one) on top of the test's environment.
 ///   - input: bytes for standard input; standard input is empty when `nil`.
+///   - outputLimit: the most standard output and standard error kept.
 public func runProduct(
     _ executable: String,
     _ arguments: [String] = [],
@@ -42,25 +45,30 @@ public func runProduct(
     input: [UInt8]? = nil,
     outputLimit: Int = 64 << 20
 ) async throws -> ProcessOutcome {
-    let path = executable.hasPrefix("/") ? executable : BuiltProducts.path(of: executable)
-    var updates: [Environment.Key: String?] = [:]
-    for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
-    let result = try await run(
-        .path(FilePath(path)),
-        arguments: Arguments(arguments),
-        environment: .inherit.updating(updates),
-        input: .array(input ?? []),
-        output: .string(limit: outputLimit),
-        error: .string(limit: outputLimit)
+    var variables = ProcessEnvironment.current
+    for (name, value) in environment { variables.variables[name] = value }
+    let runner = ChildProcessRunner(
+        executable: executable.hasPrefix("/") ? executable : BuiltProducts.path(of: executable),
+        arguments: arguments,
+        environment: variables.assignments,
+        workingDirectory: nil,
+        timeout: .seconds(600),
+        outputLimit: outputLimit,
+        errorLimit: outputLimit
     )
+    let result = await withCheckedContinuation { continuation in
+        PosixThread.runDetached { continuation.resume(returning: Result { () throws(ChildProcessError) in try runner.run(input: input ?? []) }) }
+    }
+    let outcome = try result.get()
+    if let interruption = outcome.interruption { throw TestSupportError("\(executable) \(arguments): \(interruption)") }
     let code: Int32
-    switch result.terminationStatus {
-    case .exited(let status): code = Int32(status)
-    case .signaled(let signal): code = 128 + Int32(signal)
+    switch outcome.termination {
+    case .exited(let status): code = status
+    case .signaled(let signal): code = 128 + signal
     }
     return ProcessOutcome(
         exitCode: code,
-        standardOutput: result.standardOutput,
-        standardError: result.standardError
+        standardOutput: String(decoding: outcome.standardOutput, as: UTF8.self),
+        standardError: String(decoding: outcome.standardError, as: UTF8.self)
     )
 }

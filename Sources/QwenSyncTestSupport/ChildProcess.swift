@@ -1,9 +1,10 @@
 import CQwenLinux
 import Glibc
+import QwenProcess
 import QwenSyncCore
 import Synchronization
 
-/// A child process started with `posix_spawn`, its output sent to files or pipes.
+/// A child process started with `ProcessSpawn`, its output sent to files or pipes.
 ///
 /// The environment is the test's, minus anything systemd or a developer's shell could have set
 /// that changes qwen-sync's behaviour, plus the given overrides (`nil` removes a variable).
@@ -38,7 +39,7 @@ public final class ChildProcess: Sendable {
     ///   - stderr: a file to append standard error to (`/dev/null` when `nil`).
     ///   - stdinPipe: give the child a pipe as standard input (see ``stdinWriter``), kept open
     ///     until the object goes away; otherwise standard input is `/dev/null`.
-    /// - Throws: ``TestSupportError`` when a pipe cannot be made or `posix_spawn` fails.
+    /// - Throws: ``TestSupportError`` when a pipe cannot be made or the spawn fails.
     public init(
         _ path: String, _ arguments: [String], environment: [String: String?] = [:],
         stdout: String? = "/dev/null", stderr: String? = nil, stdinPipe: Bool = false
@@ -47,40 +48,39 @@ public final class ChildProcess: Sendable {
         for name in Self.scrubbed { variables[name] = nil }
         for (name, value) in environment { variables[name] = value }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
         var input: [Int32] = [-1, -1]
         var output: [Int32] = [-1, -1]
         if stdinPipe {
             guard Self.makePipe(&input) else { throw TestSupportError("pipe: errno \(errno)") }
-            posix_spawn_file_actions_adddup2(&actions, input[0], STDIN_FILENO)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
         }
-        if let stdout {
-            posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        } else {
+        if stdout == nil {
             guard Self.makePipe(&output) else {
                 if stdinPipe { input.forEach { close($0) } }
                 throw TestSupportError("pipe: errno \(errno)")
             }
-            posix_spawn_file_actions_adddup2(&actions, output[1], STDOUT_FILENO)
         }
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        if stdinPipe { close(input[0]) }
-        if stdout == nil { close(output[1]) }
-        guard spawned == 0 else {
+        let spawn = ProcessSpawn(
+            executable: path,
+            arguments: arguments,
+            environment: ProcessEnvironment(variables).assignments,
+            standardInput: stdinPipe ? .descriptor(input[0]) : .null,
+            standardOutput: stdout.map { .appending($0) } ?? .descriptor(output[1]),
+            standardError: .appending(stderr ?? "/dev/null"),
+            newProcessGroup: false,
+            resetsSignals: false
+        )
+        defer {
+            // The child has its own copies now (or never started).
+            if stdinPipe { close(input[0]) }
+            if stdout == nil { close(output[1]) }
+        }
+        do {
+            pid = try spawn.start()
+        } catch {
             if stdinPipe { close(input[1]) }
             if stdout == nil { close(output[0]) }
-            throw TestSupportError("posix_spawn \(path): errno \(spawned)")
+            throw TestSupportError(error.description)
         }
-        self.pid = pid
         stdinWriter = stdinPipe ? input[1] : nil
         stdoutReader = stdout == nil ? output[0] : nil
         stdoutPath = stdout

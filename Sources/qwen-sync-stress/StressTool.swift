@@ -54,13 +54,13 @@ struct StressTool: ParsableCommand {
     func policy(_ base: LockPolicy) -> LockPolicy {
         var policy = base
         if let staleMs {
-            policy.staleAfterMs = staleMs
-            policy.heartbeatMs = max(staleMs / 4, 10)
-            policy.maxWaitMs = max(staleMs * 4, 5_000)
+            policy.staleAfter = .milliseconds(staleMs)
+            policy.heartbeat = .milliseconds(max(staleMs / 4, 10))
+            policy.maxWait = .milliseconds(max(staleMs * 4, 5_000))
         }
         if let delayMs {
-            policy.initialDelayMs = delayMs
-            policy.maxDelayMs = max(delayMs * 8, delayMs)
+            policy.initialDelay = .milliseconds(delayMs)
+            policy.maxDelay = .milliseconds(max(delayMs * 8, delayMs))
         }
         return policy
     }

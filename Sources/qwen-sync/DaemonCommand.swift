@@ -20,7 +20,7 @@ struct DaemonCommand: ParsableCommand {
         name: .customLong("refresh-lead"),
         help: "Refresh this many seconds before a token expires (at least 31; the default, 2400, is ahead of every known client's own refresh window)."
     )
-    var refreshLead: Int64 = RefreshSchedule.defaultLeadMs / 1000
+    var refreshLead: Int64 = DaemonConfiguration.defaultRefreshLead.inMilliseconds / 1000
 
     func validate() throws {
         if let problem = DaemonExecutable.refreshLeadProblem(refreshLead) { throw ValidationError("--refresh-lead \(problem)") }
@@ -40,7 +40,7 @@ struct DaemonCommand: ParsableCommand {
         let logger = Logger(label: "qwen-sync")
         logger.warning("\(fallbackReason); running the daemon in this process, which keeps about 3 MB more in memory", metadata: ["event": "start"])
         let daemon = Daemon(
-            configuration: DaemonConfiguration(settings: settings, oauth: OAuthConfiguration(settings: settings), refreshLeadMs: refreshLead * 1000),
+            configuration: DaemonConfiguration(settings: settings, oauth: OAuthConfiguration(settings: settings), refreshLead: .seconds(refreshLead)),
             logger: logger
         )
         do { try daemon.run() } catch { throw CommandFailure(error.description) }

@@ -36,7 +36,7 @@ struct ExecCommand: ParsableCommand {
     var input: String?
 
     @Option(name: .long, help: ArgumentHelp("Stop the CLI after this many seconds.", valueName: "seconds"))
-    var timeout: Double = ExecConfiguration.defaultTimeoutSeconds
+    var timeout: Double = Double(ExecConfiguration.defaultTimeout.inMilliseconds) / 1000
 
     @Option(name: .long, help: ArgumentHelp("The model for the CLI (default: the request's model, else coder-model).", valueName: "model"))
     var model: String?
@@ -78,7 +78,7 @@ struct ExecCommand: ParsableCommand {
                 qwenDirectory: settings.qwenDirectory,
                 environment: .current,
                 model: model,
-                timeoutSeconds: timeout
+                timeout: .seconds(timeout)
             ),
             broker: makeExecAccountBroker(settings: settings),
             logger: Logger(label: "qwen-sync")

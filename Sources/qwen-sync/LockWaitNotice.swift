@@ -8,7 +8,7 @@ enum LockWaitNotice {
     /// Makes lock waits visible for every store this process builds (once; later calls do nothing).
     static func installIfTerminal() {
         guard LockWaitObserver.processDefault == nil, isatty(STDERR_FILENO) == 1 else { return }
-        LockWaitObserver.processDefault = LockWaitObserver(firstAfterMs: 1_000, everyMs: 3_000) { wait in
+        LockWaitObserver.processDefault = LockWaitObserver(firstAfter: .seconds(1), every: .seconds(3)) { wait in
             let line = Array("qwen-sync: \(wait.description)…\n".utf8)
             _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }  // one short line: one write
         }

@@ -51,7 +51,7 @@ struct QwenSync: ParsableCommand {
         if let json = StatusCommand.plainInvocation(given) {
             do {
                 LockWaitNotice.installIfTerminal()
-                try StatusCommand.report(try Settings.resolve(environment: .current), json: json)
+                try StatusCommand.report(try Settings.resolve(environment: .process), json: json)
                 return
             } catch {
                 exit(reporting: error)

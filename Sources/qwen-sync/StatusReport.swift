@@ -42,7 +42,8 @@ enum StatusReport {
             let what = clock.kind == "resume" ? "the machine resumed" : "the clock was set (\(clock.stepSeconds) s)"
             lines.append("\(what) \(Duration.relative(clock.lastJumpAtMs - nowMs)): \(clock.action)")
         }
-        return lines.joined(separator: "\n")
+        // Not `joined(separator:)`: its unspecialized generic code costs `status` ~0.05 ms at first use.
+        return lines.dropFirst().reduce(into: lines.first ?? "") { $0 += "\n" + $1 }
     }
 }
 

@@ -28,7 +28,7 @@ struct ControlServerTests {
         server.service(descriptors, nowMs: nowMs, answer: answer)
     }
 
-    private func connect() throws -> Int32 { try UnixSocket.connect(to: path, timeoutMs: 5_000) }
+    private func connect() throws -> Int32 { try UnixSocket.connect(to: path, timeout: .seconds(5)) }
 
     private func send(_ text: String, on descriptor: Int32) { UnixSocket.writeAll(descriptor, Array(text.utf8)) }
 

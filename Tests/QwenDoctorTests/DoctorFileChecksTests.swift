@@ -1,5 +1,6 @@
 import Glibc
 import QwenDoctor
+import QwenProcess
 import QwenSyncCore
 import QwenSyncTestSupport
 import Testing
@@ -145,10 +146,9 @@ struct DoctorFileChecksTests {
 
     /// The pid of a process that has exited and been reaped.
     private func deadPID() -> Int32 {
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
-        defer { argv.forEach { free($0) } }
-        posix_spawn(&pid, "/bin/true", nil, nil, argv, environ)
+        let pid = try? ProcessSpawn(executable: "/bin/true", arguments: [], environment: [], newProcessGroup: false, resetsSignals: false).start()
+        #expect(pid != nil)
+        guard let pid else { return 0 }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         return pid

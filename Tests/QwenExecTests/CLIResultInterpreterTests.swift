@@ -18,7 +18,7 @@ struct CLIResultInterpreterTests {
                 standardOutput: Array(stdout.utf8),
                 standardError: Array(stderr.utf8)
             ),
-            timeoutSeconds: 180
+            timeout: .seconds(180)
         )
     }
 

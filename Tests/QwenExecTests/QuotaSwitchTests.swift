@@ -22,7 +22,7 @@ struct QuotaSwitchTests {
         environment.variables["FAKE_QWEN_QUOTA_TOKENS"] = quotaAccounts.map(AccountsStoreFixture.accessToken).joined(separator: ",")
         environment.variables["FAKE_QWEN_MODE"] = "echo"
         return ExecRunner(
-            configuration: ExecConfiguration(qwenDirectory: fixture.qwenDirectory, environment: environment, timeoutSeconds: 30),
+            configuration: ExecConfiguration(qwenDirectory: fixture.qwenDirectory, environment: environment, timeout: .seconds(30)),
             broker: StoreAccountBroker(store: accounts.store),
             logger: Logger(label: "qwen-sync-test")
         )

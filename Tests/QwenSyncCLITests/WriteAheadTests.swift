@@ -112,7 +112,7 @@ struct WriteAheadTests {
             _ = await process.waitForExit()
             // An orphaned request finishes on its own; the next command waits for it too, but
             // the store is checked here only once it has.
-            #expect(journal.waitForRequestsInFlight(timeoutMs: 15_000))
+            #expect(journal.waitForRequestsInFlight(timeout: .seconds(15)))
             let next = try await fixture.run(["refresh"])
             #expect(next.exitCode == 0, "instant \(index): \(next.standardError)")
             try Self.expectTokenKept(fixture)

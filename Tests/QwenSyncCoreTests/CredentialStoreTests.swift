@@ -119,7 +119,7 @@ struct CredentialStoreTests {
     func lockTakenDuringTransaction() async throws {
         try await withTemporaryDirectory { directory in
             var store = CredentialStore(settings: try settings(directory.path))
-            store.credentialsLockPolicy.staleAfterMs = 300  // the intruder's lock goes stale quickly
+            store.credentialsLockPolicy.staleAfter = .milliseconds(300)  // the intruder's lock goes stale quickly
             var runs = 0
             try store.transaction { state in
                 runs += 1

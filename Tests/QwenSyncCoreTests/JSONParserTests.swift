@@ -42,12 +42,20 @@ struct JSONParserTests {
             [0x22, 0xED, 0xA0, 0x80, 0x22],  // UTF-8-encoded surrogate
             [0x22, 0xFF, 0x22],
             [0x22, 0xC0, 0xAF, 0x22],  // overlong '/'
+            [0x22, 0xF0, 0x9F, 0x98, 0x22],  // truncated four-byte sequence: as long as its repair
+            [0x22, 0x5C, 0x6E, 0xFF, 0x22],  // after an escape
             [0xFE, 0x31],
             [0x31, 0x00],
         ]
         for bytes in cases {
             #expect(throws: JSONParseError.self, "\(bytes)") { try JSON.parse(bytes) }
         }
+    }
+
+    @Test("keeps valid UTF-8 in strings as it is, with and without escapes (U+FFFD included)")
+    func keepsValidUTF8() throws {
+        #expect(try JSON.parse(Array("\"a\u{FFFD}é😀\"".utf8)) == .string("a\u{FFFD}é😀"))
+        #expect(try JSON.parse(Array("\"é\\n😀\\u00e9\"".utf8)) == .string("é\n😀é"))
     }
 
     @Test("decodes escapes and surrogate pairs; refuses lone surrogates")

@@ -58,6 +58,17 @@ struct JSONWriterTests {
         #expect(JSONValue.array([[]]).serialized() == "[\n  []\n]")
     }
 
+    @Test(
+        "strings: escapes between runs of plain text, CR LF (one Character) escaped byte by byte, text after the last escape",
+        arguments: [
+            ("", #""""#), ("plain", #""plain""#), ("a\r\nb", #""a\r\nb""#), ("\"é\"", #""\"é\"""#),
+            ("😀\\\u{1}x", #""😀\\\u0001x""#), ("\t", #""\t""#), ("e\u{301}\n", "\"e\u{301}\\n\""),
+        ])
+    func strings(text: String, expected: String) throws {
+        #expect(JSONValue.string(text).serialized(.compact) == expected)
+        #expect(try JSON.parse(JSONValue.string(text).serializedBytes(.compact)) == .string(text))
+    }
+
     @Test("compact output has no whitespace")
     func compact() {
         let value: JSONValue = ["a": [1, ["b": nil]], "c": "d e"]

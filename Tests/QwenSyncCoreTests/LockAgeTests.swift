@@ -38,9 +38,9 @@ struct LockAgeTests {
             try FileTools.write(path, "00000000-0000-4000-8000-000000000000")
             try FileTools.setModificationTime(path, milliseconds: WallClock.nowMs() + 3_600_000)
             var policy = LockPolicy.credentials
-            policy.staleAfterMs = 400  // the same rule, at test speed
-            policy.maxWaitMs = 10_000
-            policy.initialDelayMs = 20
+            policy.staleAfter = .milliseconds(400)  // the same rule, at test speed
+            policy.maxWait = .milliseconds(10_000)
+            policy.initialDelay = .milliseconds(20)
             let started = WallClock.monotonicMs()
             let lock = try LockFile(path: path, policy: policy).acquire()
             #expect(WallClock.monotonicMs() - started >= 400, "respected for the stale time first")
@@ -48,8 +48,8 @@ struct LockAgeTests {
             lock.release()
 
             var quick = LockPolicy.credentials
-            quick.maxWaitMs = 300
-            quick.initialDelayMs = 20
+            quick.maxWait = .milliseconds(300)
+            quick.initialDelay = .milliseconds(20)
             try FileTools.write(path, "00000000-0000-4000-8000-000000000000")
             try FileTools.setModificationTime(path, milliseconds: WallClock.nowMs() + 3_600_000)
             #expect(throws: LockError.self, "within the 10 s it is a held lock") { try LockFile(path: path, policy: quick).acquire() }

@@ -9,8 +9,8 @@ struct LockFileTests {
     /// A policy that gives up quickly.
     static func quick(_ base: LockPolicy, maxWaitMs: Int64 = 300) -> LockPolicy {
         var policy = base
-        policy.maxWaitMs = maxWaitMs
-        policy.initialDelayMs = 20
+        policy.maxWait = .milliseconds(maxWaitMs)
+        policy.initialDelay = .milliseconds(20)
         return policy
     }
 
@@ -38,11 +38,11 @@ struct LockFileTests {
             #expect(lock.isStillOurs)
             lock.release()
             #expect(!FileTools.exists(path))
-            #expect(LockPolicy.credentials.staleAfterMs == 10_000)
-            #expect(LockPolicy.accounts.staleAfterMs == 30_000)
-            #expect(LockPolicy.credentials.heartbeatMs < LockPolicy.credentials.staleAfterMs / 2)
-            #expect(LockPolicy.accounts.heartbeatMs < LockPolicy.accounts.staleAfterMs / 2)
-            #expect(LockPolicy.credentials.maxWaitMs > 29_000, "never give up before qwen-code does")
+            #expect(LockPolicy.credentials.staleAfter == .seconds(10))
+            #expect(LockPolicy.accounts.staleAfter == .seconds(30))
+            #expect(LockPolicy.credentials.heartbeat < LockPolicy.credentials.staleAfter / 2)
+            #expect(LockPolicy.accounts.heartbeat < LockPolicy.accounts.staleAfter / 2)
+            #expect(LockPolicy.credentials.maxWait > .seconds(29), "never give up before qwen-code does")
             for _ in 0..<100 { #expect(Self.isUUID(RandomHex.uuid())) }
         }
     }
@@ -122,7 +122,7 @@ struct LockFileTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.lock")
             var policy = LockPolicy.credentials
-            policy.heartbeatMs = 20
+            policy.heartbeat = .milliseconds(20)
             let lock = try LockFile(path: path, policy: policy).acquire()
             defer { lock.release() }
             let old = WallClock.nowMs() - 60_000
@@ -140,7 +140,7 @@ struct LockFileTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appending("oauth_creds.lock")
             var policy = LockPolicy.credentials
-            policy.heartbeatMs = 10
+            policy.heartbeat = .milliseconds(10)
             let first = try LockFile(path: path, policy: policy).acquire()
             #expect(unlink(path) == 0)  // every qwen process does this on exit
             #expect(!first.isStillOurs)

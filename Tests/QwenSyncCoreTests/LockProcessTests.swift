@@ -44,10 +44,10 @@ struct LockProcessTests {
             let held = try #require(FileIdentity.of(path))
             let token = FileTools.text(path)
             var waiting = LockPolicy.credentials
-            waiting.staleAfterMs = 2_000
-            waiting.maxWaitMs = 3_000
-            waiting.initialDelayMs = 20
-            waiting.maxDelayMs = 50
+            waiting.staleAfter = .milliseconds(2_000)
+            waiting.maxWait = .milliseconds(3_000)
+            waiting.initialDelay = .milliseconds(20)
+            waiting.maxDelay = .milliseconds(50)
             let policy = waiting
             let outcome = try await offPool { () -> String in
                 do {
@@ -78,9 +78,9 @@ struct LockProcessTests {
             let token = FileTools.text(path)
             holder.kill()
             var taking = LockPolicy.credentials
-            taking.staleAfterMs = 800
-            taking.initialDelayMs = 20
-            taking.maxDelayMs = 50
+            taking.staleAfter = .milliseconds(800)
+            taking.initialDelay = .milliseconds(20)
+            taking.maxDelay = .milliseconds(50)
             let policy = taking
             // Right after the kill the lock is still fresh: not taken.
             #expect(try LockFile(path: path, policy: policy).tryAcquire() == nil)

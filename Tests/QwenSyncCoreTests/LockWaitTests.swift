@@ -19,7 +19,7 @@ struct LockWaitTests {
             let reports = Mutex<[LockWait]>([])
             let secondReportAtMs = Mutex<Int64>(0)
             var policy = LockPolicy.accounts
-            policy.waitObserver = LockWaitObserver(firstAfterMs: 1_000, everyMs: 700) { wait in
+            policy.waitObserver = LockWaitObserver(firstAfter: .seconds(1), every: .milliseconds(700)) { wait in
                 let reportedAtMs = WallClock.monotonicMs()
                 let count = reports.withLock {
                     $0.append(wait)
@@ -47,13 +47,13 @@ struct LockWaitTests {
             #expect(await holder.waitForExit(timeoutMs: 30_000) == 0)
 
             let seen = reports.withLock { $0 }
-            #expect((2...4).contains(seen.count), "\(seen.map(\.waitedMs))")
+            #expect((2...4).contains(seen.count), "\(seen.map(\.waited))")
             let first = try #require(seen.first)
-            #expect(first.waitedMs >= 1_000 && first.waitedMs < 1_400)
+            #expect(first.waited >= .seconds(1) && first.waited < .milliseconds(1_400))
             #expect(first.holder?.holderPID == holder.pid)
             #expect(first.path == path)
             #expect(first.description == "waiting for oauth_accounts.lock held by pid \(holder.pid) for 1 s")
-            #expect(zip(seen, seen.dropFirst()).allSatisfy { $1.waitedMs - $0.waitedMs >= 700 })
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $1.waited - $0.waited >= .milliseconds(700) })
         }
     }
 
@@ -64,7 +64,7 @@ struct LockWaitTests {
             var policy = LockPolicy.credentials
             // The 100 ms × 1.5 backoff looks at 812 ms, just before the lock turns stale, and next
             // at 1318 ms: a waiter that only followed it would take the lock about 500 ms late.
-            policy.staleAfterMs = 820
+            policy.staleAfter = .milliseconds(820)
             let waiting = policy
             // Written and timed on the waiting thread, right before it waits, so the backoff's
             // looks fall where they should however late this test resumes on a busy machine.
@@ -90,7 +90,7 @@ struct LockWaitTests {
             let holder = try await PythonLockHolder.start(path: path, holdSeconds: 0.3)
             let reports = Mutex(0)
             var policy = LockPolicy.credentials
-            policy.waitObserver = LockWaitObserver(firstAfterMs: 1_000) { _ in reports.withLock { $0 += 1 } }
+            policy.waitObserver = LockWaitObserver(firstAfter: .seconds(1)) { _ in reports.withLock { $0 += 1 } }
             let waiting = policy
             let lock = try await offPool { try LockFile(path: path, policy: waiting).acquire() }
             lock.release()

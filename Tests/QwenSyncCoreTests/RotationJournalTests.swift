@@ -79,10 +79,10 @@ struct RotationJournalTests {
                 let inFlight = RotationJournal.InFlight(path: journal.path)
                 journal.compact(ifStill: again)
                 #expect(try journal.read().entries.count == 3, "compacted while a request was in flight")
-                #expect(!journal.waitForRequestsInFlight(timeoutMs: 50))
+                #expect(!journal.waitForRequestsInFlight(timeout: .milliseconds(50)))
                 withExtendedLifetime(inFlight) {}
             }
-            #expect(journal.waitForRequestsInFlight(timeoutMs: 1_000))
+            #expect(journal.waitForRequestsInFlight(timeout: .seconds(1)))
             journal.compact(ifStill: again)
             #expect(try journal.read().entries.isEmpty)
         }

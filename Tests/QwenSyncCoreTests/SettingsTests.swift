@@ -16,6 +16,27 @@ struct SettingsTests {
         #expect(error?.description.contains("HOME") == true)
     }
 
+    @Test(
+        "paths are normalized lexically; an already normal absolute path comes back unchanged",
+        arguments: [
+            ("/", "/"), ("/a", "/a"), ("/a/b", "/a/b"), ("/a/...", "/a/..."), ("/a/.b", "/a/.b"), ("/a/", "/a"), ("//a", "/a"),
+            ("/a//b", "/a/b"), ("/a/.", "/a"), ("/a/./b", "/a/b"), ("/a/..", "/"), ("/a/b/../c", "/a/c"), ("/..", "/"), ("/.", "/"),
+        ])
+    func normalizedPaths(path: String, expected: String) {
+        #expect(PathNormalizer.absolute(path) == expected)
+    }
+
+    @Test("the live process environment answers as the snapshot does")
+    func liveEnvironment() throws {
+        let snapshot = ProcessEnvironment.current
+        for name in ["HOME", "PATH", "QWEN_HOME", "QWEN_SYNC_SOCKET", "XDG_RUNTIME_DIR", "NO_SUCH_VARIABLE_SET"] {
+            #expect(ProcessEnvironment.process[name] == snapshot[name], "\(name)")
+        }
+        #expect(ProcessEnvironment.process.variables == snapshot.variables)
+        #expect(
+            try Settings.resolve(environment: .process).socketPath == Settings.resolve(environment: snapshot).socketPath)
+    }
+
     @Test("the file names inside the qwen dir")
     func fileNames() throws {
         let settings = try Settings.resolve(qwenDir: "/d", environment: ProcessEnvironment([:]))
@@ -45,7 +66,7 @@ struct SettingsTests {
     func quotaCooldown(text: String?, expected: Int64, warnings: Int) throws {
         let environment = ProcessEnvironment(text.map { ["OPENCODE_QWEN_QUOTA_COOLDOWN_MS": $0] } ?? [:])
         let settings = try Settings.resolve(qwenDir: "/d", environment: environment)
-        #expect(settings.quotaCooldownMs == expected)
+        #expect(settings.quotaCooldown == .milliseconds(expected))
         #expect(settings.warnings.count == warnings)
     }
 

@@ -69,7 +69,7 @@ struct ControlLoopEndToEndTests {
         let deadline = begun + 40_000
         while !refreshed || answers.count < 10 || WallClock.monotonicMs() < begun + 5_000, WallClock.monotonicMs() < deadline {
             let asked = WallClock.monotonicMs()
-            let reply = try ControlClient.request(.status, at: fixture.socketPath, timeoutMs: 10_000)
+            let reply = try ControlClient.request(.status, at: fixture.socketPath, timeout: .seconds(10))
             answers.append(WallClock.monotonicMs() - asked)
             let counters = try DaemonStatus(json: reply).counters
             refreshed = refreshed || counters.refreshes >= 1

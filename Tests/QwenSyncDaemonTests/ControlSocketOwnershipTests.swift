@@ -43,7 +43,7 @@ struct ControlSocketOwnershipTests {
 
     /// The qwen dir the daemon at `socket` says it serves, if one answers.
     private static func servedDirectory(at socket: String) -> String? {
-        (try? ControlClient.request(.status, at: socket, timeoutMs: 1000))?.objectValue?["qwen_dir"]?.stringValue
+        (try? ControlClient.request(.status, at: socket, timeout: .seconds(1)))?.objectValue?["qwen_dir"]?.stringValue
     }
 
     @Test("a daemon for another qwen dir gets its own default socket; the default dir's daemon stays reachable")

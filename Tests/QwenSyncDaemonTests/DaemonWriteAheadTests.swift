@@ -27,7 +27,7 @@ struct DaemonWriteAheadTests {
         #expect(await first.process.waitForExit() == 128 + SIGKILL)
         // The orphaned child finishes the request and writes the rotation ahead.
         let journal = RotationJournal(path: try fixture.settings.rotationJournalPath)
-        #expect(journal.waitForRequestsInFlight(timeoutMs: 20_000))
+        #expect(journal.waitForRequestsInFlight(timeout: .seconds(20)))
         #expect(try fixture.standIn.counter("successful_refreshes") == 1, "the server rotated the token")
         // Unless the daemon (on a busy machine) got to store the tokens before the kill, the
         // rotation is in the write-ahead, and only there.

@@ -9,7 +9,7 @@ enum DaemonCheck {
         let directory = context.settings.qwenDirectory
         let reply: JSONValue
         do {
-            reply = try ControlClient.request(.status, at: socket, timeoutMs: 2000)
+            reply = try ControlClient.request(.status, at: socket, timeout: .seconds(2))
         } catch {
             switch error {
             case .untrusted(let cause):

@@ -22,7 +22,7 @@ enum QwenCLICheck {
             arguments: ["--version"],
             environment: context.environment.assignments,
             workingDirectory: "/",
-            timeoutMs: context.commandTimeoutMs,
+            timeout: context.commandTimeout,
             outputLimit: 4096
         )
         let output = (try? runner.run(input: [])).flatMap { outcome -> String? in

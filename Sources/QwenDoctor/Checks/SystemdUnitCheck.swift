@@ -16,7 +16,7 @@ enum SystemdUnitCheck {
             arguments: ["--user", "is-active", unit],
             environment: context.environment.assignments,
             workingDirectory: "/",
-            timeoutMs: context.commandTimeoutMs,
+            timeout: context.commandTimeout,
             outputLimit: 4096
         )
         guard let outcome = try? runner.run(input: []), outcome.interruption == nil else {

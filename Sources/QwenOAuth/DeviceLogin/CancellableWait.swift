@@ -1,4 +1,5 @@
 import Glibc
+import QwenSyncCore
 
 /// Sleeps that end early when the login is cancelled.
 struct CancellableWait {
@@ -24,7 +25,7 @@ struct CancellableWait {
             try check()
             let left = instant - clock.now
             guard left > .zero else { return }
-            let milliseconds = Int32(max(1, min(left, Self.slice).milliseconds))
+            let milliseconds = Int32(max(1, min(left, Self.slice).inMilliseconds))
             if descriptor != nil {
                 if descriptorReady(timeoutMilliseconds: milliseconds) { throw .cancelled }
             } else {

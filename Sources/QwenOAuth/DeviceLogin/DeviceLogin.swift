@@ -81,7 +81,7 @@ public struct DeviceLogin {
             try waiter.wait(until: min(clock.now + interval, deadline))
             let left = deadline - clock.now
             guard left > .zero else { throw .expired }
-            presenter.waiting(secondsLeft: Int(left.components.seconds))
+            presenter.waiting(secondsLeft: Int(left.inMilliseconds / 1000))
             let result: DevicePollResult
             do {
                 result = try client.pollDeviceToken(deviceCode: authorization.deviceCode, pkce: pkce)

@@ -55,18 +55,10 @@ public struct HTTPClient: Sendable {
     ) throws(HTTPTransportError) -> HTTPResponse {
         let request = HTTPRequest(
             url: url, fields: fields, headers: headers, userAgent: userAgent,
-            connectTimeoutMs: connectTimeout.milliseconds, timeoutMs: timeout.milliseconds, rotationJournal: rotationJournal)
+            connectTimeoutMs: Int(connectTimeout.inMilliseconds), timeoutMs: Int(timeout.inMilliseconds), rotationJournal: rotationJournal)
         switch isolation {
         case .inProcess: return try request.performRecordingRotation()
         case .childProcess(let executable): return try HTTPExchange.perform(request, executable: executable)
         }
-    }
-}
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded down.
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds.multipliedSaturated(by: 1000).addingSaturated(attoseconds / 1_000_000_000_000_000))
     }
 }

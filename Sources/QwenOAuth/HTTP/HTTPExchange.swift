@@ -34,7 +34,7 @@ public enum HTTPExchange {
             arguments: [argument],
             environment: ProcessEnvironment.current.assignments,
             workingDirectory: "/",
-            timeoutMs: request.timeoutMs + startupAllowanceMs,
+            timeout: .milliseconds(request.timeoutMs + startupAllowanceMs),
             outputLimit: HTTPClient.responseBodyLimit + (64 << 10),
             errorLimit: 4096
         )

@@ -32,7 +32,7 @@ public enum RefreshError: Error, Sendable, Equatable, CustomStringConvertible {
         case .terminal(let reason, _):
             return "refresh rejected: \(reason)"
         case .transient(let reason, let retryAfter):
-            let hint = retryAfter.map { ", retry after \($0.components.seconds) s" } ?? ""
+            let hint = retryAfter.map { ", retry after \($0.inMilliseconds / 1000) s" } ?? ""
             return "refresh failed (temporary): \(reason)\(hint)"
         }
     }

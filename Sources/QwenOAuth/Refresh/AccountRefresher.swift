@@ -30,7 +30,7 @@ public struct AccountRefresher: Sendable {
     public let client: OAuthClient
     /// How long new tokens already obtained keep being written through conflicts before they
     /// are kept in `qwen-sync-recovered.json` instead.
-    public var commitDeadlineMs: Int64 = 120_000
+    public var commitDeadline = Duration.seconds(120)
 
     /// A refresher over `store` talking to `client`.
     public init(store: CredentialStore, client: OAuthClient) {
@@ -58,7 +58,7 @@ public struct AccountRefresher: Sendable {
     ) {
         var exchange = Exchange()
         let started = WallClock.monotonicMs()
-        if !journal.waitForRequestsInFlight(timeoutMs: Int64(client.configuration.requestTimeout.milliseconds) + 2_000) {
+        if !journal.waitForRequestsInFlight(timeout: client.configuration.requestTimeout + .seconds(2)) {
             let outcome = RefreshOutcome.transientFailure(
                 accountID: accountID, reason: "a refresh started by an earlier process is still in flight", retryAfterMs: 2_000)
             return (outcome, try store.read())
@@ -74,7 +74,7 @@ public struct AccountRefresher: Sendable {
             } catch {
                 guard let renewed = exchange.renewed else { throw error }
                 // New tokens must land: conflicts and lock timeouts are retried until the deadline.
-                if WallClock.monotonicMs() - started < commitDeadlineMs {
+                if WallClock.monotonicMs() - started < commitDeadline.inMilliseconds {
                     switch error {
                     case .conflict, .lock: continue
                     default: break
@@ -180,7 +180,7 @@ public struct AccountRefresher: Sendable {
             case .failure(.transient(let reason, let retryAfter)):
                 let outcome = RefreshOutcome.transientFailure(
                     accountID: accountID, reason: reason,
-                    retryAfterMs: retryAfter.map { Int64($0.milliseconds) }
+                    retryAfterMs: retryAfter?.inMilliseconds
                 )
                 note(outcome, in: &state, accountID: accountID, nowMs: nowMs)
                 return .commit(outcome)
@@ -230,7 +230,7 @@ public struct AccountRefresher: Sendable {
     /// the active account away only when the refusal is about its token.
     private func invalidate(_ state: inout CredentialState, accountID: String, refusal: Refusal, nowMs: Int64) -> RefreshOutcome {
         state.accounts.update(id: accountID) {
-            $0.markExhausted(until: nowMs + store.settings.quotaCooldownMs, code: AccountErrorCode.authInvalid, nowMs: nowMs)
+            $0.markExhausted(until: nowMs.addingSaturated(store.settings.quotaCooldown.inMilliseconds), code: AccountErrorCode.authInvalid, nowMs: nowMs)
         }
         let switched =
             state.accounts.activeAccountID == accountID && refusal.concernsToken ? state.switchAwayFromUnhealthyActive(nowMs: nowMs) : nil

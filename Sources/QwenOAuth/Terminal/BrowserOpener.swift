@@ -1,4 +1,5 @@
 import Glibc
+import QwenProcess
 import QwenSyncCore
 
 /// Opens a URL in the user's browser with `xdg-open`, when there is a display to open it on.
@@ -32,23 +33,13 @@ public struct BrowserOpener: Sendable {
             let program = ExecutableSearch.find("xdg-open", inPath: environment["PATH"])
         else { return nil }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-
-        let arguments = [program, url].map { (text: String) in strdup(text) }
-        let variables = environment.map { (key: String, value: String) in strdup("\(key)=\(value)") }
-        defer { (arguments + variables).forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, program, &actions, &attributes, arguments + [nil], variables + [nil])
-        return status == 0 ? pid : nil
+        let spawn = ProcessSpawn(
+            executable: program,
+            arguments: [url],
+            environment: ProcessEnvironment(environment).assignments,
+            newProcessGroup: true,
+            resetsSignals: false
+        )
+        return try? spawn.start()
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 public enum PathNormalizer {
     /// `path` made absolute against the working directory, with `.`/`..`/`//` resolved lexically.
     public static func absolute(_ path: String) -> String {
+        if isNormalAbsolute(path) { return path }
         var full = path
         if !path.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -19,6 +20,28 @@ public enum PathNormalizer {
             }
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether `path` is absolute and has no empty, `.` or `..` segment and no trailing `/`:
+    /// what ``absolute(_:)`` would return unchanged (found without the splitting and joining,
+    /// which cost a short command more than the rest of its path handling).
+    private static func isNormalAbsolute(_ path: String) -> Bool {
+        var utf8 = path.utf8.makeIterator()
+        guard utf8.next() == UInt8(ascii: "/") else { return false }
+        // The length of the current segment, and whether it is all dots so far.
+        var length = 0
+        var dots = true
+        while let byte = utf8.next() {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (dots && length <= 2) { return false }
+                length = 0
+                dots = true
+            } else {
+                length += 1
+                dots = dots && byte == UInt8(ascii: ".")
+            }
+        }
+        return path == "/" || !(length == 0 || (dots && length <= 2))
     }
 
     /// The directory part of an absolute path (`/a/b` → `/a`).

@@ -29,8 +29,8 @@ public struct Settings: Sendable {
     public var oauthBaseURL: String
     /// The OAuth client id.
     public var oauthClientID: String
-    /// How long an account cools down after a quota error, in milliseconds.
-    public var quotaCooldownMs: Int64
+    /// How long an account cools down after a quota error.
+    public var quotaCooldown: Duration
     /// Problems with the configuration that did not stop resolution (shown as warnings).
     public var warnings: [String]
 
@@ -39,7 +39,7 @@ public struct Settings: Sendable {
     /// The real Qwen OAuth server.
     public static let defaultOAuthBaseURL = "https://chat.qwen.ai"
     /// 24 hours, the accounts plugin's default cooldown.
-    public static let defaultQuotaCooldownMs: Int64 = 86_400_000
+    public static let defaultQuotaCooldown = Duration.seconds(86_400)
 
     /// Resolves the settings; explicit arguments win over the environment.
     ///
@@ -88,11 +88,11 @@ public struct Settings: Sendable {
             )
         }
 
-        var cooldown = defaultQuotaCooldownMs
+        var cooldown = defaultQuotaCooldown
         if let text = environment["OPENCODE_QWEN_QUOTA_COOLDOWN_MS"] {
             // At most a year: the value is added to the clock (`now + cooldown`).
             if let value = Int64(text), (1000...OutsideNumbers.maximumLifetimeSeconds * 1000).contains(value) {
-                cooldown = value
+                cooldown = .milliseconds(value)
             } else {
                 warnings.append("OPENCODE_QWEN_QUOTA_COOLDOWN_MS=\(text) is not a number from 1000 to a year in ms; using 24 h")
             }
@@ -117,7 +117,7 @@ public struct Settings: Sendable {
             socketPath: socketPath,
             oauthBaseURL: baseURL,
             oauthClientID: oauthClientID ?? environment["QWEN_SYNC_OAUTH_CLIENT_ID"] ?? defaultClientID,
-            quotaCooldownMs: cooldown,
+            quotaCooldown: cooldown,
             warnings: warnings
         )
     }

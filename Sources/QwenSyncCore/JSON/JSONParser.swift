@@ -190,22 +190,28 @@ private struct Parser {
         index += 1  // opening quote
         var scalars = String.UnicodeScalarView()
         var runStart = index
+        var escaped = false
         func flush(_ parser: Parser, upTo end: Int, into scalars: inout String.UnicodeScalarView) throws(JSONParseError) {
             guard runStart < end else { return }
-            let run = parser.bytes[runStart..<end]
-            guard let text = String(validating: run, as: UTF8.self) else { throw parser.error("invalid UTF-8 in string") }
-            scalars.append(contentsOf: text.unicodeScalars)
+            scalars.append(contentsOf: try parser.text(runStart..<end).unicodeScalars)
         }
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if !escaped {
+                    // The common case: no escape, the bytes are the string.
+                    let text = try text(runStart..<index)
+                    index += 1
+                    return text
+                }
                 try flush(self, upTo: index, into: &scalars)
                 index += 1
                 return String(scalars)
             }
             if byte < 0x20 { throw error("control character in string") }
             if byte == UInt8(ascii: "\\") {
+                escaped = true
                 try flush(self, upTo: index, into: &scalars)
                 scalars.append(try parseEscape())
                 runStart = index
@@ -213,6 +219,17 @@ private struct Parser {
             }
             index += 1
         }
+    }
+
+    /// The bytes in `range` as a string; they must be valid UTF-8.
+    ///
+    /// Decoding (which repairs) and comparing is the standard library's fast path; validating
+    /// through a generic sequence costs several times more for the short strings JSON has.
+    func text(_ range: Range<Int>) throws(JSONParseError) -> String {
+        let run = bytes[range]
+        let text = String(decoding: run, as: UTF8.self)
+        guard text.utf8.elementsEqual(run) else { throw error("invalid UTF-8 in string") }
+        return text
     }
 
     mutating func parseEscape() throws(JSONParseError) -> Unicode.Scalar {

@@ -64,23 +64,38 @@ extension JSONValue {
         output += close
     }
 
+    /// Writes `value` quoted, escaping what JSON requires; the text between escapes is appended
+    /// in runs (a string without any, the usual case, in one append), not scalar by scalar.
     private static func writeString(_ value: String, to output: inout String) {
         output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
+        let utf8 = value.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let escape: String
+            switch byte {
+            case UInt8(ascii: "\""): escape = "\\\""
+            case UInt8(ascii: "\\"): escape = "\\\\"
+            case 0x0A: escape = "\\n"
+            case 0x0D: escape = "\\r"
+            case 0x09: escape = "\\t"
+            case 0x08: escape = "\\b"
+            case 0x0C: escape = "\\f"
+            case ..<0x20:
+                let hex = String(byte, radix: 16)
+                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                index = utf8.index(after: index)
+                continue
             }
+            // An escaped byte is ASCII, so both ends of the run are scalar boundaries.
+            output.append(contentsOf: value[runStart..<index])
+            output += escape
+            index = utf8.index(after: index)
+            runStart = index
         }
+        output.append(contentsOf: value[runStart..<utf8.endIndex])
         output += "\""
     }
 }

@@ -182,15 +182,15 @@ public struct RotationJournal: Sendable {
     }
 
     /// Waits until no process holds ``InFlight`` (a request whose asker was killed may still
-    /// complete and rotate), at most `timeoutMs`.
+    /// complete and rotate), at most `timeout`.
     ///
     /// - Returns: `true` when none is in flight (or there is no journal).
     @discardableResult
-    public func waitForRequestsInFlight(timeoutMs: Int64) -> Bool {
+    public func waitForRequestsInFlight(timeout: Duration) -> Bool {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return true }
         defer { close(fd) }
-        let deadline = WallClock.monotonicMs().addingSaturated(timeoutMs)
+        let deadline = WallClock.monotonicMs().addingSaturated(timeout.inMilliseconds)
         while true {
             do {
                 _ = try SystemCall.retrying { flock(fd, LOCK_EX | LOCK_NB) }

@@ -29,13 +29,13 @@ public struct LockFile: Sendable {
     /// it turns stale), so a lock nobody deletes is still taken over on time. The policy's
     /// observer (or the process default) hears about a long wait.
     ///
-    /// - Throws: ``LockError/timedOut(path:waitedMs:holder:)`` after `maxWaitMs`, or
+    /// - Throws: ``LockError/timedOut(path:waited:holder:)`` after `maxWait`, or
     ///   ``LockError/file(_:)`` when the file cannot be created at all.
     public func acquire() throws(LockError) -> HeldLock {
         let started = WallClock.monotonicMs()
         let observer = policy.waitObserver ?? LockWaitObserver.processDefault
-        var nextReportMs = observer.map { started + $0.firstAfterMs } ?? Int64.max
-        var delay = policy.initialDelayMs
+        var nextReportMs = observer.map { started.addingSaturated($0.firstAfter.inMilliseconds) } ?? Int64.max
+        var delay = policy.initialDelay.inMilliseconds
         var deletionWatch: LockDeletionWatch?
         var watchTried = false
         var age = LockAge()
@@ -47,8 +47,8 @@ public struct LockFile: Sendable {
             }
             let now = WallClock.monotonicMs()
             let waited = now - started
-            if waited >= policy.maxWaitMs {
-                throw .timedOut(path: path, waitedMs: waited, holder: LockInspector.inspect(path)?.holderDescription)
+            if waited >= policy.maxWait.inMilliseconds {
+                throw .timedOut(path: path, waited: .milliseconds(waited), holder: LockInspector.inspect(path)?.holderDescription)
             }
             if !watchTried {
                 // Watch first, then try again: a deletion after this point wakes the wait below.
@@ -57,16 +57,16 @@ public struct LockFile: Sendable {
                 continue
             }
             if let observer, now >= nextReportMs {
-                observer.report(LockWait(path: path, waitedMs: waited, holder: LockInspector.inspect(path)))
-                nextReportMs = now + observer.everyMs
+                observer.report(LockWait(path: path, waited: .milliseconds(waited), holder: LockInspector.inspect(path)))
+                nextReportMs = now.addingSaturated(observer.every.inMilliseconds)
             }
-            let timeout = min(delay, policy.maxWaitMs - waited, nextReportMs - now, untilStaleMs(&age))
+            let timeout = min(delay, policy.maxWait.inMilliseconds - waited, nextReportMs - now, untilStaleMs(&age))
             if let deletionWatch {
                 _ = deletionWatch.waitForDeletion(timeoutMs: timeout)
             } else {
                 WallClock.sleep(milliseconds: timeout)
             }
-            delay = min(Int64(Double(delay) * policy.backoffFactor), policy.maxDelayMs)
+            delay = min(Int64(Double(delay) * policy.backoffFactor), policy.maxDelay.inMilliseconds)
         }
     }
 
@@ -87,7 +87,7 @@ public struct LockFile: Sendable {
         }
         var status = stat()
         fstat(fd, &status)
-        return HeldLock(path: path, token: token, descriptor: fd, inode: UInt64(status.st_ino), heartbeatMs: policy.heartbeatMs)
+        return HeldLock(path: path, token: token, descriptor: fd, inode: UInt64(status.st_ino), heartbeatMs: policy.heartbeat.inMilliseconds)
     }
 
     /// The identity of the lock file if it is stale now: its mtime is older than the stale
@@ -98,7 +98,7 @@ public struct LockFile: Sendable {
     private func staleLock(_ age: inout LockAge) -> FileIdentity? {
         guard let identity = FileIdentity.of(path) else { return nil }
         let ageMs = age.ageMs(of: identity, nowMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs())
-        if ageMs > policy.staleAfterMs { return identity }
+        if ageMs > policy.staleAfter.inMilliseconds { return identity }
         if ageMs > 1_000, let pid = LockInspector.inspect(path)?.holderPID, kill(pid, 0) != 0, errno == ESRCH {
             return identity
         }
@@ -108,7 +108,7 @@ public struct LockFile: Sendable {
     /// Milliseconds until the current lock file turns stale by age (at least 1).
     private func untilStaleMs(_ age: inout LockAge) -> Int64 {
         guard let identity = FileIdentity.of(path) else { return 1 }
-        return max(1, policy.staleAfterMs - age.ageMs(of: identity, nowMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs()) + 1)
+        return max(1, policy.staleAfter.inMilliseconds - age.ageMs(of: identity, nowMs: WallClock.nowMs(), monotonicMs: WallClock.monotonicMs()) + 1)
     }
     /// Removes the lock at `path` only if it is still the version `expected`.
     ///

@@ -4,8 +4,8 @@ import Synchronization
 public struct LockWait: Sendable {
     /// The lock file's path.
     public let path: String
-    /// How long this process has been waiting, in milliseconds.
-    public let waitedMs: Int64
+    /// How long this process has been waiting.
+    public let waited: Duration
     /// The holder as seen from the file (pid when the content names it, age); `nil` when the
     /// file vanished just now.
     public let holder: LockInspector?
@@ -14,25 +14,25 @@ public struct LockWait: Sendable {
     /// it, "another process" otherwise).
     public var description: String {
         let who = holder?.holderPID.map { "pid \($0)" } ?? "another process"
-        return "waiting for \(PathNormalizer.fileName(of: path)) held by \(who) for \(waitedMs / 1000) s"
+        return "waiting for \(PathNormalizer.fileName(of: path)) held by \(who) for \(waited.inMilliseconds / 1000) s"
     }
 }
 
-/// Hears about long waits for a busy lock: once after ``firstAfterMs``, then every ``everyMs``.
+/// Hears about long waits for a busy lock: once after ``firstAfter``, then every ``every``.
 ///
 /// Called on the waiting thread, between two looks at the lock; keep it short.
 public struct LockWaitObserver: Sendable {
     /// The first report comes after this much waiting.
-    public var firstAfterMs: Int64
+    public var firstAfter: Duration
     /// Later reports come this often.
-    public var everyMs: Int64
+    public var every: Duration
     /// Receives each report.
     public var report: @Sendable (LockWait) -> Void
 
-    /// An observer reporting after `firstAfterMs`, then every `everyMs`, to `report`.
-    public init(firstAfterMs: Int64 = 1_000, everyMs: Int64 = 3_000, report: @escaping @Sendable (LockWait) -> Void) {
-        self.firstAfterMs = firstAfterMs
-        self.everyMs = max(1, everyMs)
+    /// An observer reporting after `firstAfter`, then every `every` (at least 1 ms), to `report`.
+    public init(firstAfter: Duration = .seconds(1), every: Duration = .seconds(3), report: @escaping @Sendable (LockWait) -> Void) {
+        self.firstAfter = firstAfter
+        self.every = max(.milliseconds(1), every)
         self.report = report
     }
 

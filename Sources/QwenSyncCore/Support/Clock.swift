@@ -39,3 +39,15 @@ public enum WallClock {
         return now
     }
 }
+
+extension Duration {
+    /// The span in whole milliseconds, rounded toward negative infinity and saturating at
+    /// `Int64`'s bounds: the one conversion from a `Duration` to the milliseconds the files,
+    /// the kernel's timeouts and the daemon core count in. The way back is the standard
+    /// library's exact `Duration.milliseconds(_:)`.
+    public var inMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let fraction = attoseconds / 1_000_000_000_000_000 - (attoseconds % 1_000_000_000_000_000 < 0 ? 1 : 0)
+        return seconds.multipliedSaturated(by: 1000).addingSaturated(fraction)
+    }
+}

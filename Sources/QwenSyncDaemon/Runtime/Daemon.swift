@@ -45,18 +45,18 @@ public final class Daemon {
         self.logger = logger
         var store = CredentialStore(settings: configuration.settings)
         store.notice = { [logger] message in logger.notice("\(message)", metadata: ["event": "sync"]) }
-        let lockWaitNotice = LockWaitObserver(firstAfterMs: 2_000, everyMs: 10_000) { wait in
+        let lockWaitNotice = LockWaitObserver(firstAfter: .seconds(2), every: .seconds(10)) { wait in
             logger.notice("\(wait.description)", metadata: ["event": "lock"])
         }
         store.credentialsLockPolicy.waitObserver = lockWaitNotice
         store.accountsLockPolicy.waitObserver = lockWaitNotice
         self.store = store
         var immediate = store
-        immediate.credentialsLockPolicy.maxWaitMs = 0
-        immediate.accountsLockPolicy.maxWaitMs = 0
+        immediate.credentialsLockPolicy.maxWait = .zero
+        immediate.accountsLockPolicy.maxWait = .zero
         storeWithoutWaiting = immediate
         refresher = AccountRefresher(store: store, client: OAuthClient(configuration: configuration.oauth))
-        core = DaemonCore(leadMs: configuration.refreshLeadMs)
+        core = DaemonCore(leadMs: configuration.refreshLead.inMilliseconds)
     }
 
     /// Runs until SIGTERM or SIGINT.
@@ -100,7 +100,7 @@ public final class Daemon {
             metadata: ["event": "start"]
         )
         let networkWatcher = watchLaptopEvents()
-        let watchdogMs = notifier.watchdogInterval().map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
+        let watchdogMs = notifier.watchdogInterval()?.inMilliseconds
         var running = perform(core.handle(.started(watchdogIntervalMs: watchdogMs), at: .now()))
 
         var ownDescriptors = [

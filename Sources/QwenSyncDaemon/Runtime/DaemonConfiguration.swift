@@ -7,13 +7,16 @@ public struct DaemonConfiguration: Sendable {
     public var settings: Settings
     /// The OAuth server.
     public var oauth: OAuthConfiguration
-    /// How long before expiry to refresh (default ``RefreshSchedule/defaultLeadMs``, 40 min).
-    public var refreshLeadMs: Int64
+    /// How long before expiry to refresh (default ``defaultRefreshLead``).
+    public var refreshLead: Duration
 
-    /// A configuration; `refreshLeadMs` defaults to ``RefreshSchedule/defaultLeadMs``.
-    public init(settings: Settings, oauth: OAuthConfiguration, refreshLeadMs: Int64 = RefreshSchedule.defaultLeadMs) {
+    /// The default refresh lead, 40 min (``RefreshSchedule/defaultLeadMs``).
+    public static let defaultRefreshLead = Duration.milliseconds(RefreshSchedule.defaultLeadMs)
+
+    /// A configuration; `refreshLead` defaults to ``defaultRefreshLead``.
+    public init(settings: Settings, oauth: OAuthConfiguration, refreshLead: Duration = defaultRefreshLead) {
         self.settings = settings
         self.oauth = oauth
-        self.refreshLeadMs = refreshLeadMs
+        self.refreshLead = refreshLead
     }
 }

@@ -73,16 +73,16 @@ public enum DaemonExecutable {
     public static func configuration(environment: ProcessEnvironment) throws(DaemonError) -> DaemonConfiguration {
         let settings: Settings
         do { settings = try Settings.resolve(environment: environment) } catch { throw .startup(error.description) }
-        var leadSeconds = RefreshSchedule.defaultLeadMs / 1000
+        var lead = DaemonConfiguration.defaultRefreshLead
         if let text = environment[refreshLeadVariable] {
             guard let seconds = Int64(text) else { throw .startup("\(refreshLeadVariable) must be a number of seconds, not \(text)") }
             if let problem = refreshLeadProblem(seconds) { throw .startup("\(refreshLeadVariable) \(problem)") }
-            leadSeconds = seconds
+            lead = .seconds(seconds)
         }
         return DaemonConfiguration(
             settings: settings,
             oauth: OAuthConfiguration(settings: settings, httpIsolation: .childProcess(executable: "/proc/self/exe")),
-            refreshLeadMs: leadSeconds * 1000
+            refreshLead: lead
         )
     }
 }

@@ -62,7 +62,7 @@ final class DaemonFixture {
 
     /// Whether a daemon answers on the control socket.
     func ping() -> Bool {
-        (try? ControlClient.request(.ping, at: socketPath, timeoutMs: 1000))?.objectValue?["ok"]?.boolValue == true
+        (try? ControlClient.request(.ping, at: socketPath, timeout: .seconds(1)))?.objectValue?["ok"]?.boolValue == true
     }
 
     /// The daemon's status document.
