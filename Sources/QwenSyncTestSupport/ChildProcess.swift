@@ -38,15 +38,22 @@ public final class ChildProcess: Sendable {
     ///   - stderr: a file to append standard error to (`/dev/null` when `nil`).
     ///   - stdinPipe: give the child a pipe as standard input (see ``stdinWriter``), kept open
     ///     until the object goes away; otherwise standard input is `/dev/null`.
+    ///   - passing: descriptors the child gets as 3, 4, … in this order (as systemd passes
+    ///     listening sockets), whatever their numbers here.
     /// - Throws: ``TestSupportError`` when a pipe cannot be made or `posix_spawn` fails.
     public init(
         _ path: String, _ arguments: [String], environment: [String: String?] = [:],
-        stdout: String? = "/dev/null", stderr: String? = nil, stdinPipe: Bool = false
+        stdout: String? = "/dev/null", stderr: String? = nil, stdinPipe: Bool = false, passing: [Int32] = []
     ) throws {
         var variables = ProcessEnvironment.current.variables
         for name in Self.scrubbed { variables[name] = nil }
         for (name, value) in environment { variables[name] = value }
 
+        // Copies of `passing` above any number they go to, so no `dup2` overwrites one still to
+        // be passed; `dup2` clears close-on-exec on the target.
+        let passed = passing.map { fcntl($0, F_DUPFD_CLOEXEC, 100) }
+        defer { passed.filter { $0 >= 0 }.forEach { close($0) } }
+        guard !passed.contains(where: { $0 < 0 }) else { throw TestSupportError("fcntl F_DUPFD_CLOEXEC: errno \(errno)") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -68,6 +75,8 @@ public final class ChildProcess: Sendable {
             posix_spawn_file_actions_adddup2(&actions, output[1], STDOUT_FILENO)
         }
         posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        // Last, so no pipe end or file numbered 3, 4, … here is dup'd over a passed descriptor.
+        for (offset, descriptor) in passed.enumerated() { posix_spawn_file_actions_adddup2(&actions, descriptor, 3 + Int32(offset)) }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
