@@ -65,6 +65,17 @@ struct SocketActivationTests {
             try await runProduct("/usr/bin/curl", ["-s", "--max-time", "20", "--unix-socket", socketPath, "http://localhost" + path]).standardOutput
         }
 
+        /// `qwen-sync status --json`'s `serve` object (no daemon runs: the summary from the files).
+        func statusServe() async throws -> JSONObject? {
+            let outcome = try await runProduct("qwen-sync", ["status", "--json"], environment: environment)
+            #expect(outcome.exitCode == 3, "\(outcome.standardError)")
+            return try JSON.parse(outcome.standardOutput).objectValue?["serve"]?.objectValue
+        }
+
+        var environment: [String: String?] {
+            ["QWEN_HOME": directory.appending("qwen"), "QWEN_SYNC_SOCKET": directory.appending("run/control.sock")]
+        }
+
         func tearDown() {
             serve.kill()
             directory.remove()
@@ -81,6 +92,17 @@ struct SocketActivationTests {
         #expect(denied.status == 401)
         #expect(try activated.overTCP(key: nil).status == 401)
         #expect(access(activated.directory.appending("own.sock"), F_OK) != 0, "bound a socket of its own")
+        // status reads the counts file while the endpoint runs (written within ~250 ms).
+        let countsPath = try activated.countsPath
+        let counted = await eventually(timeoutMs: 10_000) {
+            let file = (try? SecureFile.read(countsPath)).flatMap { $0 }
+            return file.flatMap { try? JSON.parse($0.bytes).objectValue?["requests"]?.int64Value } == 4
+        }
+        #expect(counted)
+        let serve = try await activated.statusServe()
+        #expect(serve?["requests"]?.int64Value == 4)
+        #expect(serve?["running"]?.boolValue == true)
+        #expect(serve?["errors"]?.objectValue?["unauthorized"]?.int64Value == 2)
     }
 
     @Test("after the quiet period it exits 0, leaving the passed Unix socket in place, and writes its counts")
@@ -98,5 +120,21 @@ struct SocketActivationTests {
         #expect(counts["errors"]?.objectValue?["unauthorized"]?.int64Value == 1)
         #expect(counts["pid"]?.int64Value == Int64(activated.serve.pid))
         #expect(counts["last_request_at"]?.stringValue != nil)
+        #expect(try await activated.statusServe()?["running"]?.boolValue == false)
+        let text = try await runProduct("qwen-sync", ["status"], environment: activated.environment)
+        #expect(text.standardOutput.contains("serve: not running, 2 requests (1 errors), 0 CLI fallbacks"), "\(text.standardOutput)")
+    }
+
+    @Test("status before the endpoint ever ran: serve is null and no serve line")
+    func statusWithoutEndpoint() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        mkdir(directory.appending("qwen"), 0o700)
+        let environment: [String: String?] = ["QWEN_HOME": directory.appending("qwen"), "QWEN_SYNC_SOCKET": directory.appending("control.sock")]
+        let json = try await runProduct("qwen-sync", ["status", "--json"], environment: environment)
+        let document = try #require(try JSON.parse(json.standardOutput).objectValue)
+        #expect(document["serve"] == .null)
+        let text = try await runProduct("qwen-sync", ["status"], environment: environment)
+        #expect(!text.standardOutput.contains("serve:"), "\(text.standardOutput)")
     }
 }
