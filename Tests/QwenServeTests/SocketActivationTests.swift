@@ -43,7 +43,8 @@ struct SocketActivationTests {
                 stdout: nil, stderr: directory.appending("serve.err"),
                 passing: tcpFirst ? [tcp.descriptor, unix.descriptor] : [unix.descriptor, tcp.descriptor])
             guard let line = await serve.readLine(timeoutMs: 30_000) else {
-                throw TestSupportError("qwen-sync-serve announced nothing: \(String(decoding: (try? SecureFile.read(directory.appending("serve.err")))?.bytes ?? [], as: UTF8.self))")
+                let errors = (try? SecureFile.read(directory.appending("serve.err")))?.bytes ?? []
+                throw TestSupportError("qwen-sync-serve announced nothing: \(String(decoding: errors, as: UTF8.self))")
             }
             #expect(line == "LISTENING http://127.0.0.1:\(try #require(tcp.port))/v1")
             return Activated(directory: directory, unix: unix, tcp: tcp, serve: serve)
