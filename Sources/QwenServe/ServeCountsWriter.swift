@@ -10,6 +10,9 @@ final class ServeCountsWriter: Sendable {
 
     let path: String
     private let state: Mutex<(counts: ServeCounts, lastWriteMs: Int64, scheduled: Bool)>
+    /// Held while writing, so an older snapshot never lands after a newer one, while requests
+    /// only ever wait for `state`, never for the file.
+    private let writing = Mutex(())
 
     /// A writer of `counts` to `path`.
     init(path: String, counts: ServeCounts) {
@@ -28,18 +31,21 @@ final class ServeCountsWriter: Sendable {
         guard let delayMs else { return }
         Task {
             if delayMs > 0 { try? await Task.sleep(for: .milliseconds(delayMs)) }
-            write()
+            // The file system may block (fsync): off the server's threads.
+            await Blocking.run { self.write() }
         }
     }
 
     /// Writes the counts now (the first write, and the last one at exit).
     func write() {
-        // Under the lock, so an older snapshot never lands after a newer one. The counts are a
-        // convenience for `status`: a write that fails must not fail a request.
-        state.withLock { state in
-            state.scheduled = false
-            state.lastWriteMs = WallClock.monotonicMs()
-            try? SecureFile.replace(path, with: state.counts.document.serializedBytes(.compact))
+        writing.withLock { _ in
+            let counts = state.withLock { state in
+                state.scheduled = false
+                state.lastWriteMs = WallClock.monotonicMs()
+                return state.counts
+            }
+            // The counts are a convenience for `status`: a write that fails must not fail a request.
+            try? SecureFile.replace(path, with: counts.document.serializedBytes(.compact))
         }
     }
 

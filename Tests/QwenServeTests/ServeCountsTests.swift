@@ -5,10 +5,12 @@ import Testing
 /// The counts `status` shows, as pure counting.
 @Suite("serve: counts")
 struct ServeCountsTests {
-    @Test("errors are classed by status", arguments: [
-        (200, nil), (302, nil), (400, "bad_request"), (401, "unauthorized"), (404, "bad_request"), (413, "bad_request"),
-        (429, "quota"), (500, "internal"), (502, "upstream"), (503, "upstream"),
-    ] as [(Int, String?)])
+    @Test(
+        "errors are classed by status",
+        arguments: [
+            (200, nil), (302, nil), (400, "bad_request"), (401, "unauthorized"), (404, "bad_request"), (413, "bad_request"),
+            (429, "quota"), (500, "internal"), (502, "upstream"), (503, "upstream"),
+        ] as [(Int, String?)])
     func errorClass(status: Int, expected: String?) {
         #expect(ServeCounts.ErrorClass(status: status)?.rawValue == expected)
     }
