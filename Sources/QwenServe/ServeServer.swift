@@ -144,6 +144,15 @@ public final class ServeServer: Sendable {
     /// Listens until the quiet period passes without a request (or forever when it is 0): on
     /// the sockets systemd passed when socket-activated, else on its own TCP port and Unix socket.
     public func run() async throws {
+        // The upstream client must be shut down on every way out (it traps in its deinit otherwise).
+        do { try await listen() } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    private func listen() async throws {
         let listeners = try ServeListener.resolve(configuration)
         let ownSocket = listeners.contains(.unix(path: configuration.socketPath))
         if ownSocket { try SecureFile.ensureDirectory(PathNormalizer.directory(of: configuration.socketPath)) }
@@ -163,7 +172,6 @@ public final class ServeServer: Sendable {
             group.cancelAll()
         }
         counts.write()
-        try await client.shutdown()
     }
 
     /// The routes, behind the access check.

@@ -126,6 +126,25 @@ struct SocketActivationTests {
         #expect(text.standardOutput.contains("serve: not running, 2 requests (1 errors), 0 CLI fallbacks"), "\(text.standardOutput)")
     }
 
+    @Test("a passed descriptor that is not a listening stream socket: exit 1, saying so, nothing bound")
+    func notASocket() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        mkdir(directory.appending("qwen"), 0o700)
+        let file = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(file) }
+        let serve = try ChildProcess(
+            "/bin/sh", ["-c", #"LISTEN_PID=$$; export LISTEN_PID; exec "$0""#, BuiltProducts.path(of: "qwen-sync-serve")],
+            environment: [
+                "QWEN_HOME": directory.appending("qwen"), "QWEN_SYNC_SOCKET": directory.appending("control.sock"), "LISTEN_FDS": "1",
+                "QWEN_SYNC_SERVE_PORT": "0", "QWEN_SYNC_SERVE_SOCKET": directory.appending("own.sock"),
+            ],
+            stderr: directory.appending("serve.err"), passing: [file])
+        #expect(await serve.waitForExit(timeoutMs: 30_000) == 1)
+        #expect(serve.errorOutput.contains("socket activation: descriptor 3 is not a listening"), "\(serve.errorOutput)")
+        #expect(access(directory.appending("own.sock"), F_OK) != 0)
+    }
+
     @Test("status before the endpoint ever ran: serve is null and no serve line")
     func statusWithoutEndpoint() async throws {
         let directory = try TemporaryDirectory()
