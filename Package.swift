@@ -114,6 +114,7 @@ let package = Package(
             dependencies: [
                 "CQwenLinux", "QwenSyncCore", "QwenOAuth", "QwenExec", "QwenSystemd", "QwenControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

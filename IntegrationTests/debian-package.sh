@@ -21,6 +21,8 @@ if dpkg-query -W -f '${Status}' qwen-sync 2>/dev/null | grep -q 'install ok inst
 fi
 
 expected_files="/usr/bin/qwen-sync
+/usr/lib/systemd/user/qwen-sync-serve.service
+/usr/lib/systemd/user/qwen-sync-serve.socket
 /usr/lib/systemd/user/qwen-sync.service
 /usr/lib/systemd/user/qwen-sync.socket
 /usr/libexec/qwen-sync/qwen-sync-serve
@@ -46,8 +48,11 @@ unit_paths() {
     unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/user/qwen-sync.service)
     expect_contains "packaged qwen-sync.service" "$unit" "ExecStart=/usr/bin/qwen-sync daemon" || return 1
     if grep -q '%h/.local/bin' <<<"$unit"; then echo "the packaged unit still points at ~/.local/bin"; return 1; fi
+    unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/user/qwen-sync-serve.service)
+    expect_contains "packaged qwen-sync-serve.service" "$unit" "ExecStart=/usr/bin/qwen-sync serve" || return 1
+    if grep -q '%h/.local/bin' <<<"$unit"; then echo "the packaged serve unit still points at ~/.local/bin"; return 1; fi
 }
-check "the packaged unit runs /usr/bin/qwen-sync" unit_paths
+check "the packaged units run /usr/bin/qwen-sync" unit_paths
 
 dependencies() {
     local depends library

@@ -4,7 +4,8 @@
 # on: it starts, is ready when `start` returns, reports STATUS=, is sandboxed, reloads, pings
 # and obeys the watchdog, stops cleanly, logs queryable fields, is socket-activated, survives
 # its socket unit being disabled, restarts after a crash, and shares no control socket with a
-# daemon for another qwen directory.
+# daemon for another qwen directory; and that qwen-sync-serve.socket starts `qwen-sync serve`
+# on the first request only, which exits again after its quiet period.
 #
 # Usage (as root):
 #   IntegrationTests/systemd-user.sh --binary PATH   contrib/ units unmodified in
@@ -71,7 +72,9 @@ if [ "$mode" = contrib ]; then
     install -o "$UM_UID" -g "$UM_GID" -m 0755 "$binary" "$qs_bin"
     # Where contrib/install.sh puts the daemon's executable.
     install -o "$UM_UID" -g "$UM_GID" -m 0755 "$(dirname "$binary")/qwen-syncd" "$UM_HOME/.local/libexec/qwen-sync/qwen-syncd"
-    install -o "$UM_UID" -g "$UM_GID" -m 0644 "$repo/contrib/qwen-sync.service" "$repo/contrib/qwen-sync.socket" "$UM_HOME/.config/systemd/user/"
+    install -o "$UM_UID" -g "$UM_GID" -m 0755 "$(dirname "$binary")/qwen-sync-serve" "$UM_HOME/.local/libexec/qwen-sync/qwen-sync-serve"
+    install -o "$UM_UID" -g "$UM_GID" -m 0644 "$repo/contrib/qwen-sync.service" "$repo/contrib/qwen-sync.socket" \
+        "$repo/contrib/qwen-sync-serve.service" "$repo/contrib/qwen-sync-serve.socket" "$UM_HOME/.config/systemd/user/"
     unit_file=$UM_HOME/.config/systemd/user/$unit
 else
     install -d -o "$UM_UID" -g "$UM_GID" "$UM_HOME/.config" "$UM_HOME/.config/systemd" "$UM_HOME/.config/systemd/user"
@@ -304,6 +307,54 @@ fallback_dropin() {
 }
 check "contrib/without-user-namespaces.conf drop-in starts (no 218/CAPABILITIES)" fallback_dropin
 rm -f "$dropins/without-user-namespaces.conf"
+sc daemon-reload
+
+# MARK: serve, socket-activated (zero cost when unused)
+serve_unit=qwen-sync-serve.service
+serve_dropins=$UM_HOME/.config/systemd/user/$serve_unit.d
+serve_idle() { [ "$(prop "$serve_unit" ActiveState)" = inactive ] && [ "$(prop "$serve_unit" MainPID)" = 0 ]; }
+serve_healthz() { um_as_user curl -sS --max-time 20 --unix-socket "$runtime/serve.sock" http://localhost/healthz; }
+# Seconds curl took for /healthz through the Unix socket (for the log: activation's cost).
+serve_seconds() { um_as_user curl -s -o /dev/null -w '%{time_total}' --max-time 20 --unix-socket "$runtime/serve.sock" http://localhost/healthz; }
+serve_socket_activates() {
+    local answer cold key models denied
+    # A short quiet period, so the test sees the exit (the shipped unit says 300 s).
+    um_as_user mkdir -p "$serve_dropins"
+    um_as_user sh -c "printf '[Service]\nEnvironment=QWEN_SYNC_SERVE_IDLE_EXIT=2\n' > $serve_dropins/quiet.conf"
+    sc daemon-reload && sc enable --now qwen-sync-serve.socket || return 1
+    expect_eq "qwen-sync-serve.socket" "$(prop qwen-sync-serve.socket ActiveState)" active || return 1
+    serve_idle || { echo "a serve process runs before the first request ($(prop "$serve_unit" ActiveState))"; return 1; }
+    expect_eq "serve.sock mode" "$(stat -c '%a %U' "$runtime/serve.sock")" "600 $UM_USER" || return 1
+    cold=$(serve_seconds) || { echo "no answer through the Unix socket"; sc status --no-pager "$serve_unit"; jn -u "$serve_unit" | tail; return 1; }
+    expect_eq "serve after the first request" "$(prop "$serve_unit" ActiveState)" active || return 1
+    answer=$(serve_healthz) || return 1
+    expect_contains "/healthz through the socket" "$answer" '"ok"' || return 1
+    echo "# serve: first request (starts the endpoint) ${cold} s, the next $(serve_seconds) s" >"$workdir/serve-timing"
+    # The TCP socket systemd passed answers with the key only (the key file was made on start).
+    key=$(cat "$UM_HOME/.qwen/qwen-sync-serve.key")
+    models=$(um_as_user curl -sS --max-time 20 -H "Authorization: Bearer $key" http://127.0.0.1:8741/v1/models) || return 1
+    expect_contains "/v1/models over TCP" "$models" coder-model || return 1
+    denied=$(um_as_user curl -s -o /dev/null -w '%{http_code}' --max-time 20 http://127.0.0.1:8741/v1/models)
+    expect_eq "TCP without the key" "$denied" 401 || return 1
+    um_wait 200 serve_idle || { echo "still $(prop "$serve_unit" ActiveState) 20 s after the last request"; return 1; }
+    expect_eq "Result after the quiet period" "$(prop "$serve_unit" Result)" success || return 1
+    expect_eq "socket unit after the quiet period" "$(prop qwen-sync-serve.socket ActiveState)" active || return 1
+    [ -S "$runtime/serve.sock" ] || { echo "the socket file is gone after the quiet period"; return 1; }
+    answer=$(serve_healthz) || { echo "the second request was not answered"; return 1; }
+    expect_contains "/healthz after the quiet period" "$answer" '"ok"'
+}
+check "serve: qwen-sync-serve.socket listens, no process until the first request, it answers, exits after the quiet period, starts again" \
+    serve_socket_activates
+cat "$workdir/serve-timing" 2>/dev/null
+serve_counts() {
+    um_wait 100 serve_idle || return 1
+    qs status --json >"$workdir/serve-status.json"
+    python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["serve"]; assert s["requests"] == 1 and s["running"] is False and s["last_request_at"], s' \
+        "$workdir/serve-status.json"
+}
+check "serve: status shows the counts of the last endpoint process (one request) after it exited" serve_counts
+sc disable --now qwen-sync-serve.socket >/dev/null 2>&1
+rm -rf "$serve_dropins"
 sc daemon-reload
 
 final_stop() { sc stop "$unit" && expect_eq Result "$(prop "$unit" Result)" success; }

@@ -4,6 +4,8 @@
 #   ~/.local/libexec/qwen-sync/qwen-syncd (the daemon's executable; `qwen-sync daemon` runs it)
 #   ~/.local/libexec/qwen-sync/qwen-sync-serve (the endpoint's executable; `qwen-sync serve` runs it)
 #   ~/.config/systemd/user/qwen-sync.service, qwen-sync.socket
+#   ~/.config/systemd/user/qwen-sync-serve.service, qwen-sync-serve.socket (the endpoint,
+#     socket-activated: systemctl --user enable --now qwen-sync-serve.socket)
 #   shell completions for bash, zsh and fish
 #   ~/.local/share/man/man1/qwen-sync.1 (when swift-argument-parser's generate-manual works)
 #
@@ -53,8 +55,8 @@ install -m 0755 "$bin_path/qwen-sync-serve" "$libexec_dir/qwen-sync-serve"
 say "installed $bin_dir/qwen-sync, $libexec_dir/qwen-syncd and $libexec_dir/qwen-sync-serve"
 
 install -d -m 0755 "$unit_dir"
-install -m 0644 contrib/qwen-sync.service contrib/qwen-sync.socket "$unit_dir/"
-say "installed $unit_dir/qwen-sync.service and qwen-sync.socket"
+install -m 0644 contrib/qwen-sync.service contrib/qwen-sync.socket contrib/qwen-sync-serve.service contrib/qwen-sync-serve.socket "$unit_dir/"
+say "installed $unit_dir/qwen-sync.service, qwen-sync.socket, qwen-sync-serve.service and qwen-sync-serve.socket"
 
 completion() { # shell, destination
     if "$bin_dir/qwen-sync" --generate-completion-script "$1" > "$2.tmp" 2>/dev/null && [ -s "$2.tmp" ]; then
@@ -90,6 +92,11 @@ if command -v systemctl >/dev/null 2>&1 && systemctl --user show-environment >/d
         say "enabled and started qwen-sync.service"
     else
         say "start it with: systemctl --user enable --now qwen-sync.service"
+    fi
+    if systemctl --user is-enabled --quiet qwen-sync-serve.socket 2>/dev/null; then
+        systemctl --user restart qwen-sync-serve.socket
+    else
+        say "for the OpenAI-compatible endpoint on demand: systemctl --user enable --now qwen-sync-serve.socket"
     fi
 else
     say "no systemd user manager reachable; units installed but not loaded"

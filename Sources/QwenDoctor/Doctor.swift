@@ -3,7 +3,7 @@ import QwenSyncCore
 /// `qwen-sync doctor`: every check a user would otherwise make by hand, in reading order.
 ///
 /// Where the files are, the daemon, the qwen directory, the credential files, the lock files, the active account
-/// and every other account, the `qwen` CLI, the systemd unit and the editor extensions known
+/// and every other account, the `qwen` CLI, the systemd unit, `qwen-sync serve`'s key, socket unit and socket, and the editor extensions known
 /// to cache tokens. Each check reads only; nothing is changed and no token is printed.
 public enum Doctor {
     /// Runs every check.
@@ -18,6 +18,7 @@ public enum Doctor {
         findings += AccountChecks.run(context)
         findings.append(QwenCLICheck.run(context))
         findings.append(SystemdUnitCheck.run(context, daemonAnswers: daemon.answers))
+        findings += ServeCheck.run(context)
         findings.append(EditorExtensionCheck.run(context))
         return findings
     }

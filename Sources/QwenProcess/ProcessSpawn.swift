@@ -36,6 +36,9 @@ public struct ProcessSpawn: Sendable {
     /// Whether the child starts with no signal blocked and `SIGPIPE`, `SIGTERM`, `SIGINT`,
     /// `SIGHUP` and `SIGQUIT` at their default action (qwen-sync ignores `SIGPIPE`).
     public var resetsSignals: Bool
+    /// Descriptors the child gets as 3, 4, … in this order, whatever their numbers here (as
+    /// systemd passes listening sockets).
+    public var passedDescriptors: [Int32]
 
     /// A spawn of `executable`; every standard descriptor on `/dev/null` unless given.
     public init(
@@ -47,7 +50,8 @@ public struct ProcessSpawn: Sendable {
         standardOutput: Placement = .null,
         standardError: Placement = .null,
         newProcessGroup: Bool,
-        resetsSignals: Bool
+        resetsSignals: Bool,
+        passedDescriptors: [Int32] = []
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -58,6 +62,7 @@ public struct ProcessSpawn: Sendable {
         self.standardError = standardError
         self.newProcessGroup = newProcessGroup
         self.resetsSignals = resetsSignals
+        self.passedDescriptors = passedDescriptors
     }
 
     /// Starts the child and returns its process id; the caller reaps it.
@@ -67,6 +72,13 @@ public struct ProcessSpawn: Sendable {
     ///   ``ChildProcessError/unavailable(_:)`` when the C library cannot set the working
     ///   directory.
     public func start() throws(ChildProcessError) -> pid_t {
+        // Copies of the passed descriptors above any number they go to, so that no `dup2`
+        // overwrites one still to be passed; `dup2` clears close-on-exec on the target.
+        let passed = passedDescriptors.map { fcntl($0, F_DUPFD_CLOEXEC, 100) }
+        defer { passed.filter { $0 >= 0 }.forEach { close($0) } }
+        guard !passed.contains(where: { $0 < 0 }) else {
+            throw .notStarted("cannot pass a descriptor to \(executable): \(String(cString: strerror(errno)))")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -80,6 +92,8 @@ public struct ProcessSpawn: Sendable {
                 posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
             }
         }
+        // Last, so that no standard placement lands on a passed descriptor.
+        for (offset, descriptor) in passed.enumerated() { posix_spawn_file_actions_adddup2(&actions, descriptor, 3 + Int32(offset)) }
         if let workingDirectory, CQwenLinux_addChdir(&actions, workingDirectory) != 0 {
             throw .unavailable("this C library cannot set a child's working directory (glibc 2.29 or later is needed)")
         }

@@ -20,6 +20,8 @@ struct ChatHandler: Sendable {
         var model: String?
         var retries = 0
         var fallback = false
+        /// Times the quota rule moved the request on to another account.
+        var accountsSwitched = 0
     }
 
     /// The response for `body`; `record` is filled in for the journal.
@@ -71,6 +73,7 @@ struct ChatHandler: Sendable {
                 case .markExhaustedAndMoveOn:
                     let exhausted = account
                     await Blocking.run { pool.markExhausted(exhausted) }
+                    record.accountsSwitched += 1
                     lastFailure = Self.upstreamError(status: status, body: errorBody)
                     break attempts
                 case .retry(let waitMs):

@@ -3,6 +3,7 @@ import CQwenLinux
 import Glibc
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -27,6 +28,8 @@ public struct ServeConfiguration: Sendable {
     public var socketPath: String
     /// Where the API key for TCP clients lives (0600, created on first start).
     public var keyPath: String
+    /// Where the counts `qwen-sync status` shows are written.
+    public var countsPath: String
     /// Exit after this long without a request (0: never).
     public var idleExitMs: Int64
     /// How long to wait for the upstream's response head.
@@ -45,10 +48,9 @@ public struct ServeConfiguration: Sendable {
         self.settings = settings
         host = environment["QWEN_SYNC_SERVE_HOST"] ?? "127.0.0.1"
         port = Int(try number("QWEN_SYNC_SERVE_PORT", Int64(Self.defaultPort)))
-        let directory = PathNormalizer.directory(of: settings.socketPath)
-        let controlName = ControlSocketLocation.fileName(qwenDirectory: settings.qwenDirectory, isDefault: settings.qwenDirectoryIsDefault)
-        socketPath = environment["QWEN_SYNC_SERVE_SOCKET"] ?? directory + "/" + controlName.replacing("control", with: "serve")
-        keyPath = settings.qwenDirectory + "/qwen-sync-serve.key"
+        socketPath = ServeLocation.socketPath(settings: settings, environment: environment)
+        keyPath = ServeLocation.keyPath(settings: settings)
+        countsPath = ServeLocation.countsPath(settings: settings)
         idleExitMs = try number("QWEN_SYNC_SERVE_IDLE_EXIT", 900) * 1000
         upstreamTimeoutMs = try number("QWEN_SYNC_SERVE_UPSTREAM_TIMEOUT_MS", 60_000)
         backoffMs = try (environment["QWEN_SYNC_SERVE_BACKOFF_MS"] ?? "250,1000").split(separator: ",").map { part throws(ServeError) in
@@ -117,12 +119,15 @@ public final class ServeServer: Sendable {
     let client: HTTPClient
     /// Requests in flight and when the last one ended (monotonic ms).
     let activity = Mutex((inFlight: 0, lastMs: WallClock.monotonicMs()))
+    /// What `qwen-sync status` shows of the endpoint.
+    let counts: ServeCountsWriter
 
     /// A server for `configuration`, logging to `logger`.
     public init(configuration: ServeConfiguration, logger: Logger) throws(FileError) {
         self.configuration = configuration
         self.logger = logger
         key = try configuration.apiKey()
+        counts = ServeCountsWriter(path: configuration.countsPath, counts: ServeCounts(startedAtMs: WallClock.nowMs(), pid: getpid()))
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(300))
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
@@ -136,49 +141,60 @@ public final class ServeServer: Sendable {
             backoffMs: configuration.backoffMs)
     }
 
-    /// Listens until the quiet period passes without a request (or forever when it is 0).
+    /// Listens until the quiet period passes without a request (or forever when it is 0): on
+    /// the sockets systemd passed when socket-activated, else on its own TCP port and Unix socket.
     public func run() async throws {
-        try SecureFile.ensureDirectory(PathNormalizer.directory(of: configuration.socketPath))
-        unlink(configuration.socketPath)
+        // The upstream client must be shut down on every way out (it traps in its deinit otherwise).
+        do { try await listen() } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    private func listen() async throws {
+        let listeners = try ServeListener.resolve(configuration)
+        let ownSocket = listeners.contains(.unix(path: configuration.socketPath))
+        if ownSocket { try SecureFile.ensureDirectory(PathNormalizer.directory(of: configuration.socketPath)) }
+        let http = HTTP1Channel(responder: Self.responder(router().buildResponder(), logger: logger))
+        var bound: [BoundListener] = []
+        for listener in listeners { bound.append(try await BoundListener.bind(listener, http: http, logger: logger)) }
+        defer { if ownSocket { unlink(configuration.socketPath) } }
+        // Only the owner may connect at all (SO_PEERCRED is checked on every request too).
+        if ownSocket { chmod(configuration.socketPath, 0o600) }
+        counts.write()
+        let port = bound.lazy.compactMap(\.tcpPort).first
+        DescriptorOutput.writeAll("LISTENING \(port.map { "http://\(configuration.host):\($0)/v1" } ?? "unix")\n", to: STDOUT_FILENO)
+        try await withThrowingTaskGroup { group in
+            for listener in bound { group.addTask { await listener.serve(http: http, logger: self.logger) } }
+            group.addTask { try await self.waitForQuietPeriod() }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+        counts.write()
+    }
+
+    /// The routes, behind the access check.
+    private func router() -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
         router.add(middleware: EndpointMiddleware(server: self))
         router.post("/v1/chat/completions") { request, _ in try await self.chat(request) }
         router.get("/v1/models") { _, _ in Self.json(Self.models) }
         router.get("/healthz") { _, _ in Self.json(.object(JSONObject([("status", .string("ok"))]))) }
-        let tcp = Application(
-            router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in self.listening(tcpPort: channel.localAddress?.port) })
-        let unix = Application(
-            router: router, configuration: .init(address: .unixDomainSocket(path: configuration.socketPath), serverName: nil),
-            onServerRunning: { _ in
-                // Only the owner may connect at all (SO_PEERCRED is checked on every request too).
-                chmod(self.configuration.socketPath, 0o600)
-                self.listening(tcpPort: nil)
-            })
-        defer { unlink(configuration.socketPath) }
-        try await withThrowingTaskGroup { group in
-            group.addTask { try await tcp.run() }
-            group.addTask { try await unix.run() }
-            group.addTask { try await self.waitForQuietPeriod() }
-            _ = try await group.next()
-            group.cancelAll()
-        }
-        try await client.shutdown()
+        return router
     }
 
-    /// Listeners up so far, and the TCP port once known.
-    private let listeners = Mutex((count: 0, port: Int?.none))
-
-    /// Notes one listener up; once both are, prints the readiness line `LISTENING <base URL>`
-    /// on standard output (with the real port when 0 was asked for).
-    private func listening(tcpPort: Int?) {
-        let ready: Int? = listeners.withLock { state in
-            state.count += 1
-            if let tcpPort { state.port = tcpPort }
-            return state.count == 2 ? state.port ?? configuration.port : nil
+    /// What Hummingbird's `Application` does per request, over the router's responder: the
+    /// context from the connection, the response written back.
+    private static func responder(_ responder: RouterResponder<ServeContext>, logger: Logger) -> HTTP1Channel.Responder {
+        { request, writer, channel in
+            let context = ServeContext(source: .init(channel: channel, logger: logger))
+            let response: Response
+            do { response = try await responder.respond(to: request, context: context) } catch {
+                response = Self.error(ServeError(status: 500, type: "api_error", code: "internal_error", message: "\(type(of: error))"))
+            }
+            try await writer.write(response: response.head, body: response.body)
         }
-        guard let port = ready else { return }
-        DescriptorOutput.writeAll("LISTENING http://\(configuration.host):\(port)/v1\n", to: STDOUT_FILENO)
     }
 
     /// Returns once no request has come for the quiet period.
@@ -212,6 +228,7 @@ public final class ServeServer: Sendable {
 
     /// One entry per chat request: account, model, status, retries, fallback, duration.
     private func journal(_ record: ChatHandler.Record, status: Int, startedMs: Int64) {
+        counts.update { $0.chat(retries: record.retries, fallback: record.fallback, accountsSwitched: record.accountsSwitched) }
         var metadata: Logger.Metadata = [
             "event": "serve", "status": "\(status)", "retries": "\(record.retries)", "fallback": "\(record.fallback)",
             "duration_ms": "\(WallClock.monotonicMs() - startedMs)",
@@ -271,7 +288,7 @@ struct EndpointMiddleware: RouterMiddleware {
     let server: ServeServer
 
     func handle(_ request: Request, context: ServeContext, next: (Request, ServeContext) async throws -> Response) async throws -> Response {
-        await server.track {
+        let response = await server.track {
             guard await server.allows(request, context) else { return ServeServer.error(.unauthorized) }
             do {
                 return try await next(request, context)
@@ -283,6 +300,8 @@ struct EndpointMiddleware: RouterMiddleware {
                 return ServeServer.error(ServeError(status: 500, type: "api_error", code: "internal_error", message: TerminalSafe.text("\(type(of: error))")))
             }
         }
+        server.counts.update { $0.request(status: Int(response.status.code), atMs: WallClock.nowMs()) }
+        return response
     }
 }
 

@@ -39,10 +39,12 @@ public final class ChildProcess: Sendable {
     ///   - stderr: a file to append standard error to (`/dev/null` when `nil`).
     ///   - stdinPipe: give the child a pipe as standard input (see ``stdinWriter``), kept open
     ///     until the object goes away; otherwise standard input is `/dev/null`.
+    ///   - passing: descriptors the child gets as 3, 4, … in this order (as systemd passes
+    ///     listening sockets), whatever their numbers here.
     /// - Throws: ``TestSupportError`` when a pipe cannot be made or the spawn fails.
     public init(
         _ path: String, _ arguments: [String], environment: [String: String?] = [:],
-        stdout: String? = "/dev/null", stderr: String? = nil, stdinPipe: Bool = false
+        stdout: String? = "/dev/null", stderr: String? = nil, stdinPipe: Bool = false, passing: [Int32] = []
     ) throws {
         var variables = ProcessEnvironment.current.variables
         for name in Self.scrubbed { variables[name] = nil }
@@ -67,7 +69,8 @@ public final class ChildProcess: Sendable {
             standardOutput: stdout.map { .appending($0) } ?? .descriptor(output[1]),
             standardError: .appending(stderr ?? "/dev/null"),
             newProcessGroup: false,
-            resetsSignals: false
+            resetsSignals: false,
+            passedDescriptors: passing
         )
         defer {
             // The child has its own copies now (or never started).

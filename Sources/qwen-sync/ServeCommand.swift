@@ -15,7 +15,8 @@ struct ServeCommand: ParsableCommand {
             http://127.0.0.1:8741/v1, which requires `Authorization: Bearer <key>`; the key is in \
             <qwen dir>/qwen-sync-serve.key (0600, created on first start). `--print-env` prints \
             OPENAI_BASE_URL and OPENAI_API_KEY lines for `eval`. Exits after --idle-exit seconds \
-            without a request.
+            without a request. Started by systemd's qwen-sync-serve.socket, it serves the sockets \
+            passed instead of binding its own (see contrib/README.md).
             """
     )
 

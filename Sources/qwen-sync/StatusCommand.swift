@@ -54,10 +54,15 @@ struct StatusCommand: ParsableCommand {
             try printOffline(settings, json: json, problem: reason, headline: "none serves this qwen dir (\(reason))")
             throw CommandFailure(reason, exitCode: 3)
         }
+        let serve = ServeCountsSummary.read(settings)
         if json {
-            print(reply.serialized(.pretty))  // as the daemon sent it, keys a newer daemon added included
+            // As the daemon sent it, keys a newer daemon added included, plus the endpoint's counts.
+            var document = reply.objectValue ?? JSONObject()
+            document["serve"] = ServeCountsSummary.json(serve)
+            print(JSONValue.object(document).serialized(.pretty))
         } else {
             print(StatusReport.render(status, nowMs: WallClock.nowMs()))
+            if let serve { print(serve.line) }
         }
     }
 
@@ -67,6 +72,7 @@ struct StatusCommand: ParsableCommand {
         let state = try? CredentialStore(settings: settings).read()
         let nowMs = WallClock.nowMs()
         let summaries = (state?.accounts.accounts ?? []).map { AccountSummary($0, in: state!, nowMs: nowMs) }
+        let serve = ServeCountsSummary.read(settings)
         if json {
             print(
                 JSONValue.object(
@@ -76,12 +82,14 @@ struct StatusCommand: ParsableCommand {
                         ("qwen_dir", .string(settings.qwenDirectory)),
                         ("active_account", .optionalString(state?.accounts.activeAccountID)),
                         ("accounts", .array(summaries.map(\.json))),
+                        ("serve", ServeCountsSummary.json(serve)),
                     ])
                 ).serialized(.pretty))
         } else {
             print("qwen-sync daemon: \(headline)")
             print("qwen dir: \(settings.qwenDirectory)")
             if !summaries.isEmpty { print(AccountTable.render(summaries, nowMs: nowMs)) }
+            if let serve { print(serve.line) }
         }
     }
 }

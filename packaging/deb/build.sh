@@ -4,6 +4,7 @@
 #   /usr/libexec/qwen-sync/qwen-syncd               the daemon's executable (`qwen-sync daemon` runs it)
 #   /usr/libexec/qwen-sync/qwen-sync-serve          the endpoint's executable (`qwen-sync serve` runs it)
 #   /usr/lib/systemd/user/qwen-sync.{service,socket} the contrib units, ExecStart=/usr/bin/qwen-sync
+#   /usr/lib/systemd/user/qwen-sync-serve.{service,socket} likewise (the socket-activated endpoint)
 #   /usr/share/man/man1/qwen-sync.1.gz              from swift-argument-parser's generate-manual
 #   bash, zsh and fish completions                  from `qwen-sync --generate-completion-script`
 #   /usr/share/doc/qwen-sync/                       copyright, changelog, the drop-in example
@@ -83,6 +84,12 @@ grep -q '^ExecStart=/usr/bin/qwen-sync daemon$' "$root/usr/lib/systemd/user/qwen
     || { echo "build-deb: could not point ExecStart= at /usr/bin/qwen-sync" >&2; exit 1; }
 install -m 0644 contrib/qwen-sync.socket "$root/usr/lib/systemd/user/qwen-sync.socket"
 chmod 0644 "$root/usr/lib/systemd/user/qwen-sync.service"
+sed -e 's|^ExecStart=%h/\.local/bin/qwen-sync |ExecStart=/usr/bin/qwen-sync |' \
+    contrib/qwen-sync-serve.service > "$root/usr/lib/systemd/user/qwen-sync-serve.service"
+grep -q '^ExecStart=/usr/bin/qwen-sync serve$' "$root/usr/lib/systemd/user/qwen-sync-serve.service" \
+    || { echo "build-deb: could not point qwen-sync-serve.service's ExecStart= at /usr/bin/qwen-sync" >&2; exit 1; }
+chmod 0644 "$root/usr/lib/systemd/user/qwen-sync-serve.service"
+install -m 0644 contrib/qwen-sync-serve.socket "$root/usr/lib/systemd/user/qwen-sync-serve.socket"
 
 # bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
 "$root/usr/bin/qwen-sync" --generate-completion-script bash | sed '1{/^#!/d}' > "$root/usr/share/bash-completion/completions/qwen-sync"
