@@ -51,7 +51,9 @@ extension ControlClient {
     /// - Returns: the daemon's answer, or `nil` when no daemon of this user answers there, it
     ///   does not serve refreshes, or it declined this one (preparing to sleep, files not read
     ///   yet, account unknown to it): the caller then refreshes under the locks itself.
-    public static func refresh(accountID: String?, when condition: RefreshCondition, at path: String, connectTimeout: Duration = .milliseconds(250)) -> ControlRefreshReply? {
+    public static func refresh(
+        accountID: String?, when condition: RefreshCondition, at path: String, connectTimeout: Duration = .milliseconds(250)
+    ) -> ControlRefreshReply? {
         guard
             let reply = try? request(
                 .refresh(accountID: accountID, when: condition), at: path, timeout: connectTimeout, replyTimeout: refreshReplyTimeout)
