@@ -59,20 +59,62 @@ public enum LoopbackHTTPClient {
         return try parse(readAll(fd))
     }
 
+    /// Connects and writes a `GET` now, the response to be read later (``PendingHTTPExchange``):
+    /// the request then waits in the listener's backlog, as a first request does while systemd
+    /// starts a socket-activated server, however slowly the server comes up.
+    /// - Parameters:
+    ///   - target: where the listener is.
+    ///   - path: the request target.
+    ///   - headers: extra header fields.
+    ///   - timeout: seconds each `recv` of the response may wait.
+    /// - Throws: ``LoopbackHTTPError``.
+    public static func sendNow(
+        to target: PendingHTTPExchange.Target, path: String, headers: [(String, String)] = [], timeout: Double = 20
+    ) throws(LoopbackHTTPError) -> PendingHTTPExchange {
+        var head = "GET \(path) HTTP/1.1\r\nHost: localhost\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Connection: close\r\n\r\n"
+        let fd: Int32
+        switch target {
+        case .port(let port): fd = try connect(port: port, timeout: timeout)
+        case .unixSocket(let path): fd = try connect(unixSocket: path, timeout: timeout)
+        }
+        guard DescriptorOutput.sendAll(Array(head.utf8), to: fd) else {
+            close(fd)
+            throw .connectionReset
+        }
+        return PendingHTTPExchange(descriptor: fd)
+    }
+
+    fileprivate static func receive(_ fd: Int32) throws(LoopbackHTTPError) -> LoopbackHTTPResponse { try parse(readAll(fd)) }
+
     private static func connect(port: UInt16, timeout: Double) throws(LoopbackHTTPError) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return try connect(family: AF_INET, to: &address, timeout: timeout)
+    }
+
+    private static func connect(unixSocket path: String, timeout: Double) throws(LoopbackHTTPError) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .connectFailed(ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in buffer.copyBytes(from: bytes) }
+        return try connect(family: AF_UNIX, to: &address, timeout: timeout)
+    }
+
+    private static func connect<Address>(family: Int32, to address: inout Address, timeout: Double) throws(LoopbackHTTPError) -> Int32 {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .connectFailed(errno) }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let seconds = Int(timeout)
         var interval = timeval(tv_sec: seconds, tv_usec: Int((timeout - Double(seconds)) * 1_000_000))
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<Address>.size))
             }
         }
         guard result == 0 else {
@@ -151,4 +193,25 @@ public enum LoopbackHTTPError: Error, Equatable {
     case closedWithoutResponse
     /// The bytes received are not an HTTP/1.1 response.
     case malformedResponse
+}
+
+/// A request already written whose response is read later (``LoopbackHTTPClient/sendNow(to:path:headers:timeout:)``).
+public final class PendingHTTPExchange: Sendable {
+    /// Where a request goes.
+    public enum Target: Sendable {
+        /// A TCP port on 127.0.0.1.
+        case port(UInt16)
+        /// A Unix stream socket's path.
+        case unixSocket(String)
+    }
+
+    private let descriptor: Int32
+
+    fileprivate init(descriptor: Int32) { self.descriptor = descriptor }
+
+    deinit { close(descriptor) }
+
+    /// Reads the response until the server closes the connection.
+    /// - Throws: ``LoopbackHTTPError``.
+    public func response() throws(LoopbackHTTPError) -> LoopbackHTTPResponse { try LoopbackHTTPClient.receive(descriptor) }
 }

@@ -35,6 +35,9 @@ struct StressTool: ParsableCommand {
     @Option(name: .customLong("ms"), help: "How long to hold it, in milliseconds (hold-lock).")
     var holdMs: Int64 = 1000
 
+    @Flag(help: "Hold it until a line or the end of standard input arrives instead of for --ms (hold-lock).")
+    var untilInput = false
+
     @Option(help: "Judge a lock stale after this many milliseconds (heartbeat at a quarter of it).")
     var staleMs: Int64?
 
@@ -90,7 +93,7 @@ struct StressTool: ParsableCommand {
             do {
                 let held = try lock.acquire()
                 emit("HELD")
-                WallClock.sleep(milliseconds: holdMs)
+                if untilInput { _ = readLine() } else { WallClock.sleep(milliseconds: holdMs) }
                 emit(held.isStillOurs ? "STILL-OURS" : "LOST")
                 held.release()
                 emit("RELEASED")

@@ -13,6 +13,8 @@ struct SocketActivationTests {
         let unix: ListeningSocket
         let tcp: ListeningSocket
         let serve: ChildProcess
+        /// The requests written before the endpoint started (``start(tcpFirst:idleExitSeconds:queue:)``).
+        let queued: [PendingHTTPExchange]
         var socketPath: String { directory.appending("run/serve.sock") }
         var countsPath: String {
             get throws {
@@ -23,13 +25,19 @@ struct SocketActivationTests {
         }
 
         /// Passes the sockets in `order` (the TCP one first when `tcpFirst`): the endpoint must
-        /// tell them apart by family, not by position.
-        static func start(tcpFirst: Bool, idleExitSeconds: Int = 0) async throws -> Activated {
+        /// tell them apart by family, not by position. `queue` writes requests before the
+        /// endpoint starts (given the Unix socket's path and the TCP port): they wait in the
+        /// backlogs as under systemd, so a quiet period cannot end before they arrive.
+        static func start(
+            tcpFirst: Bool, idleExitSeconds: Int = 0,
+            queue: (String, UInt16) throws -> [PendingHTTPExchange] = { _, _ in [] }
+        ) async throws -> Activated {
             let directory = try TemporaryDirectory()
             mkdir(directory.appending("run"), 0o700)
             mkdir(directory.appending("qwen"), 0o700)
             let unix = try ListeningSocket.unix(directory.appending("run/serve.sock"))
             let tcp = try ListeningSocket.loopbackTCP()
+            let queued = try queue(directory.appending("run/serve.sock"), try #require(tcp.port))
             // `exec` keeps the shell's pid, so LISTEN_PID names the endpoint as systemd's does.
             let serve = try ChildProcess(
                 "/bin/sh", ["-c", #"LISTEN_PID=$$; export LISTEN_PID; exec "$0""#, BuiltProducts.path(of: "qwen-sync-serve")],
@@ -47,7 +55,7 @@ struct SocketActivationTests {
                 throw TestSupportError("qwen-sync-serve announced nothing: \(String(decoding: errors, as: UTF8.self))")
             }
             #expect(line == "LISTENING http://127.0.0.1:\(try #require(tcp.port))/v1")
-            return Activated(directory: directory, unix: unix, tcp: tcp, serve: serve)
+            return Activated(directory: directory, unix: unix, tcp: tcp, serve: serve, queued: queued)
         }
 
         var key: String {
@@ -108,10 +116,15 @@ struct SocketActivationTests {
 
     @Test("after the quiet period it exits 0, leaving the passed Unix socket in place, and writes its counts")
     func quietPeriod() async throws {
-        let activated = try await Activated.start(tcpFirst: false, idleExitSeconds: 1)
+        let activated = try await Activated.start(tcpFirst: false, idleExitSeconds: 1) { unixPath, port in
+            [
+                try LoopbackHTTPClient.sendNow(to: .unixSocket(unixPath), path: "/healthz"),
+                try LoopbackHTTPClient.sendNow(to: .port(port), path: "/v1/models"),
+            ]
+        }
         defer { activated.tearDown() }
-        #expect(try await activated.overUnixSocket("/healthz").contains("ok"))
-        #expect(try activated.overTCP(key: nil).status == 401)
+        #expect(try activated.queued[0].response().text.contains("ok"))
+        #expect(try activated.queued[1].response().status == 401)
         #expect(await activated.serve.waitForExit(timeoutMs: 30_000) == 0)
         var status = stat()
         #expect(lstat(activated.socketPath, &status) == 0 && status.st_mode & S_IFMT == S_IFSOCK, "the socket systemd owns was removed")

@@ -23,12 +23,14 @@ struct UmaskTests {
             #expect(second.exitCode == 0, "\(second.standardError)")
             #expect(FileTools.mode(qwenDir + "/oauth_creds.json") == 0o600)
 
+            // Held until told, not for a fixed time: a starved test process still looks while it is held.
             let lockPath = qwenDir + "/oauth_creds.lock"
             let holder = try QwenSyncTestSupport.ChildProcess(
-                "/bin/sh", Umask.shellArguments(mask, "qwen-sync-stress", ["hold-lock", "--path", lockPath, "--ms", "3000"]),
-                stdout: nil)
+                "/bin/sh", Umask.shellArguments(mask, "qwen-sync-stress", ["hold-lock", "--path", lockPath, "--until-input"]),
+                stdout: nil, stdinPipe: true)
             #expect(await holder.readLine(timeoutMs: 30_000) == "HELD")
             #expect(FileTools.mode(lockPath) == 0o600)
+            #expect(write(try #require(holder.stdinWriter), "\n", 1) == 1)
             #expect(await holder.waitForExit(timeoutMs: 60_000) == 0)
             #expect(!FileTools.exists(lockPath))
         }
