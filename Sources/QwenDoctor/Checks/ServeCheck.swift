@@ -23,19 +23,15 @@ enum ServeCheck {
         guard let facts = FileFacts.of(path) else {
             return DoctorFinding("serve_key", .ok, "no endpoint key yet: `qwen-sync serve` creates \(path) on its first start")
         }
-        guard facts.type == S_IFREG else {
-            return DoctorFinding(
-                "serve_key", .fail, "\(path) is not a regular file", fix: "`rm \(path)`; `qwen-sync serve --print-env` makes a new key")
-        }
-        guard facts.owner == context.uid else {
-            return DoctorFinding(
-                "serve_key", .fail, "\(path) belongs to \(userName(facts.owner)), not \(userName(context.uid))",
-                fix: "`rm \(path)` as its owner; `qwen-sync serve --print-env` makes a new key")
-        }
-        guard facts.permissions == 0o600 else {
-            return DoctorFinding(
-                "serve_key", .fail, "\(path) has mode \(facts.modeText): other users can read the endpoint's key",
-                fix: "`chmod 600 \(path)`, then `rm` it and run `qwen-sync serve --print-env` for a new key")
+        if let problem = notPrivate(
+            "serve_key", path, facts, type: S_IFREG, context,
+            fixes: Fixes(
+                type: "`rm \(path)`; `qwen-sync serve --print-env` makes a new key",
+                owner: "`rm \(path)` as its owner; `qwen-sync serve --print-env` makes a new key",
+                mode: "`chmod 600 \(path)`, then `rm` it and run `qwen-sync serve --print-env` for a new key"),
+            exposure: "other users can read the endpoint's key")
+        {
+            return problem
         }
         return DoctorFinding("serve_key", .ok, "\(path) is yours, mode 0600")
     }
@@ -60,19 +56,15 @@ enum ServeCheck {
         guard let facts = FileFacts.of(path) else {
             return DoctorFinding("serve_socket", .ok, "no endpoint listens at \(path)")
         }
-        guard facts.type == S_IFSOCK else {
-            return DoctorFinding(
-                "serve_socket", .fail, "\(path) is not a socket", fix: "`rm \(path)`; `qwen-sync serve` creates the socket")
-        }
-        guard facts.owner == context.uid else {
-            return DoctorFinding(
-                "serve_socket", .fail, "\(path) belongs to \(userName(facts.owner)), not \(userName(context.uid))",
-                fix: "stop that user's endpoint, or give this qwen dir its own socket with $QWEN_SYNC_SERVE_SOCKET")
-        }
-        guard facts.permissions == 0o600 else {
-            return DoctorFinding(
-                "serve_socket", .fail, "\(path) has mode \(facts.modeText): other users can connect (each request is still checked with SO_PEERCRED)",
-                fix: "`chmod 600 \(path)`, and give SocketMode=0600 in a drop-in if \(socketUnit) made it")
+        if let problem = notPrivate(
+            "serve_socket", path, facts, type: S_IFSOCK, context,
+            fixes: Fixes(
+                type: "`rm \(path)`; `qwen-sync serve` creates the socket",
+                owner: "stop that user's endpoint, or give this qwen dir its own socket with $QWEN_SYNC_SERVE_SOCKET",
+                mode: "`chmod 600 \(path)`, and give SocketMode=0600 in a drop-in if \(socketUnit) made it"),
+            exposure: "other users can connect (each request is still checked with SO_PEERCRED)")
+        {
+            return problem
         }
         if socketActivated {
             return DoctorFinding("serve_socket", .ok, "\(path) is yours, mode 0600; systemd listens on it (\(socketUnit))")
@@ -84,5 +76,29 @@ enum ServeCheck {
         }
         close(descriptor)
         return DoctorFinding("serve_socket", .ok, "\(path) is yours, mode 0600, and an endpoint answers on it")
+    }
+
+    /// The fix for each way an endpoint file can fail ``notPrivate(_:_:_:type:_:fixes:exposure:)``.
+    struct Fixes {
+        let type: String
+        let owner: String
+        let mode: String
+    }
+
+    /// The failing finding for an endpoint file that is not of `type`, not ours or not 0600
+    /// (`exposure` says what the mode lets others do), or `nil` when it is private.
+    static func notPrivate(
+        _ id: String, _ path: String, _ facts: FileFacts, type: mode_t, _ context: DoctorContext, fixes: Fixes, exposure: String
+    ) -> DoctorFinding? {
+        guard facts.type == type else {
+            return DoctorFinding(id, .fail, "\(path) is not a \(type == S_IFSOCK ? "socket" : "regular file")", fix: fixes.type)
+        }
+        guard facts.owner == context.uid else {
+            return DoctorFinding(id, .fail, "\(path) belongs to \(userName(facts.owner)), not \(userName(context.uid))", fix: fixes.owner)
+        }
+        guard facts.permissions == 0o600 else {
+            return DoctorFinding(id, .fail, "\(path) has mode \(facts.modeText): \(exposure)", fix: fixes.mode)
+        }
+        return nil
     }
 }
