@@ -32,7 +32,7 @@ public struct UpstreamAccount: Sendable, Equatable {
 /// off the server's threads.
 public struct AccountPool: Sendable {
     /// How long a token must still live to be sent without a refresh first.
-    public static let minimumLifetimeMs: Int64 = 60_000
+    public static let minimumLifetime = Duration.seconds(60)
 
     let store: CredentialStore
     let refresher: AccountRefresher
@@ -63,13 +63,13 @@ public struct AccountPool: Sendable {
         return (healthy.filter { $0.id == active } + healthy.filter { $0.id != active }).map(UpstreamAccount.init)
     }
 
-    /// `account` with a token good for at least ``minimumLifetimeMs``: refreshed first under the
+    /// `account` with a token good for at least ``minimumLifetime``: refreshed first under the
     /// locks if needed ("if expiring within", so a refresh by anyone else counts). `nil` when
     /// the account could not be refreshed.
     public func ready(_ account: UpstreamAccount) -> UpstreamAccount? {
         guard let stored = try? store.read().accounts.account(id: account.id) else { return nil }
-        if stored.token.expiryDate - WallClock.nowMs() > Self.minimumLifetimeMs { return UpstreamAccount(stored) }
-        return refreshed(account.id, policy: .ifExpiringWithin(milliseconds: Self.minimumLifetimeMs))
+        if stored.token.expiryDate - WallClock.nowMs() > Self.minimumLifetime.inMilliseconds { return UpstreamAccount(stored) }
+        return refreshed(account.id, policy: .ifExpiringWithin(Self.minimumLifetime))
     }
 
     /// After the upstream refused `account`'s token: one refresh unless the token was replaced

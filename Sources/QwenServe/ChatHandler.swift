@@ -12,7 +12,7 @@ struct ChatHandler: Sendable {
     let pool: AccountPool
     let upstream: Upstream
     let fallback: ExecRunner
-    let backoffMs: [Int64]
+    let backoff: [Duration]
 
     /// What the journal entry of a request records.
     struct Record: Sendable {
@@ -30,7 +30,7 @@ struct ChatHandler: Sendable {
         record.model = payload.model
         let bytes = payload.bytes
         let candidates = try await Blocking.run { Result { () throws(ServeError) in try pool.candidates() } }.get()
-        var plan = FailoverPlan(backoffMs: backoffMs)
+        var plan = FailoverPlan(backoff: backoff)
         defer { record.retries = plan.retries }
         var lastFailure: ServeError?
         for candidate in candidates {
@@ -48,8 +48,8 @@ struct ChatHandler: Sendable {
                 } catch {
                     lastFailure = .badGateway(Self.reason(error))
                     switch plan.step(after: .transient, account: account.id) {
-                    case .retry(let waitMs):
-                        try? await Task.sleep(for: .milliseconds(waitMs))
+                    case .retry(let wait):
+                        try? await Task.sleep(for: wait)
                         continue attempts
                     default: break attempts
                     }
@@ -76,9 +76,9 @@ struct ChatHandler: Sendable {
                     record.accountsSwitched += 1
                     lastFailure = Self.upstreamError(status: status, body: errorBody)
                     break attempts
-                case .retry(let waitMs):
+                case .retry(let wait):
                     lastFailure = Self.upstreamError(status: status, body: errorBody)
-                    try? await Task.sleep(for: .milliseconds(waitMs))
+                    try? await Task.sleep(for: wait)
                 case .moveOn:
                     lastFailure = Self.upstreamError(status: status, body: errorBody)
                     break attempts

@@ -34,7 +34,7 @@ public enum FailoverStep: Sendable, Equatable {
     /// Mark the account exhausted as the plugin does and send the same payload to the next one.
     case markExhaustedAndMoveOn
     /// Send to the same account again after waiting this long.
-    case retry(afterMs: Int64)
+    case retry(after: Duration)
     /// Leave this account alone for this request and try the next healthy one.
     case moveOn
 }
@@ -42,11 +42,11 @@ public enum FailoverStep: Sendable, Equatable {
 /// The failover rules for one request, as pure decisions: given each answer, what to do next.
 ///
 /// 401 → one forced refresh of the account, then one retry, then the next account; quota →
-/// mark exhausted, next account; transient → at most ``backoffMs``.count retries on the same
+/// mark exhausted, next account; transient → at most ``backoff``.count retries on the same
 /// account with those waits, then the next account; other 4xx → deliver.
 public struct FailoverPlan: Sendable {
     /// The waits before each retry of a transient failure on one account.
-    public var backoffMs: [Int64]
+    public var backoff: [Duration]
     /// Accounts refreshed for this request.
     private var refreshed: Set<String> = []
     /// Transient failures seen per account.
@@ -55,8 +55,8 @@ public struct FailoverPlan: Sendable {
     public private(set) var retries = 0
 
     /// A plan with these waits (default 250 ms, then 1 s).
-    public init(backoffMs: [Int64] = [250, 1_000]) {
-        self.backoffMs = backoffMs
+    public init(backoff: [Duration] = [.milliseconds(250), .seconds(1)]) {
+        self.backoff = backoff
     }
 
     /// The step after `verdict` from `account`.
@@ -72,7 +72,7 @@ public struct FailoverPlan: Sendable {
         case .transient:
             let seen = transientFailures[account, default: 0]
             transientFailures[account] = seen + 1
-            step = seen < backoffMs.count ? .retry(afterMs: backoffMs[seen]) : .moveOn
+            step = seen < backoff.count ? .retry(after: backoff[seen]) : .moveOn
         }
         retries += 1
         return step

@@ -31,11 +31,11 @@ public struct ServeConfiguration: Sendable {
     /// Where the counts `qwen-sync status` shows are written.
     public var countsPath: String
     /// Exit after this long without a request (0: never).
-    public var idleExitMs: Int64
+    public var idleExit: Duration
     /// How long to wait for the upstream's response head.
-    public var upstreamTimeoutMs: Int64
+    public var upstreamTimeout: Duration
     /// The waits before retrying a transient upstream failure.
-    public var backoffMs: [Int64]
+    public var backoff: [Duration]
 
     /// The configuration from `environment` (`QWEN_SYNC_SERVE_HOST`, `…_PORT`, `…_SOCKET`,
     /// `…_IDLE_EXIT` seconds, `…_UPSTREAM_TIMEOUT_MS`, `…_BACKOFF_MS` comma-separated).
@@ -51,11 +51,11 @@ public struct ServeConfiguration: Sendable {
         socketPath = ServeLocation.socketPath(settings: settings, environment: environment)
         keyPath = ServeLocation.keyPath(settings: settings)
         countsPath = ServeLocation.countsPath(settings: settings)
-        idleExitMs = try number("QWEN_SYNC_SERVE_IDLE_EXIT", 900) * 1000
-        upstreamTimeoutMs = try number("QWEN_SYNC_SERVE_UPSTREAM_TIMEOUT_MS", 60_000)
-        backoffMs = try (environment["QWEN_SYNC_SERVE_BACKOFF_MS"] ?? "250,1000").split(separator: ",").map { part throws(ServeError) in
+        idleExit = .seconds(try number("QWEN_SYNC_SERVE_IDLE_EXIT", 900))
+        upstreamTimeout = .milliseconds(try number("QWEN_SYNC_SERVE_UPSTREAM_TIMEOUT_MS", 60_000))
+        backoff = try (environment["QWEN_SYNC_SERVE_BACKOFF_MS"] ?? "250,1000").split(separator: ",").map { part throws(ServeError) in
             guard let value = Int64(part), value >= 0 else { throw .badRequest("QWEN_SYNC_SERVE_BACKOFF_MS must list whole milliseconds") }
-            return value
+            return .milliseconds(value)
         }
     }
 
@@ -134,11 +134,11 @@ public final class ServeServer: Sendable {
         let settings = configuration.settings
         handler = ChatHandler(
             pool: AccountPool(settings: settings),
-            upstream: Upstream(client: client, headTimeoutMs: configuration.upstreamTimeoutMs),
+            upstream: Upstream(client: client, headTimeout: configuration.upstreamTimeout),
             fallback: ExecRunner(
                 configuration: ExecConfiguration(qwenDirectory: settings.qwenDirectory, environment: .current),
                 broker: FallbackAccountBroker(store: CredentialStore(settings: settings)), logger: logger),
-            backoffMs: configuration.backoffMs)
+            backoff: configuration.backoff)
     }
 
     /// Listens until the quiet period passes without a request (or forever when it is 0): on
@@ -199,7 +199,7 @@ public final class ServeServer: Sendable {
 
     /// Returns once no request has come for the quiet period.
     private func waitForQuietPeriod() async throws {
-        let quietMs = configuration.idleExitMs
+        let quietMs = configuration.idleExit.inMilliseconds
         guard quietMs > 0 else { return try await Task.sleep(for: .seconds(Int64.max / 4)) }
         while true {
             let (inFlight, lastMs) = activity.withLock { ($0.inFlight, $0.lastMs) }

@@ -26,9 +26,9 @@ public struct Upstream: Sendable {
     let headTimeout: TimeAmount
 
     /// An upstream over `client`.
-    public init(client: HTTPClient, headTimeoutMs: Int64) {
+    public init(client: HTTPClient, headTimeout: Duration) {
         self.client = client
-        self.headTimeout = .milliseconds(headTimeoutMs)
+        self.headTimeout = TimeAmount(headTimeout)
     }
 
     /// Sends `payload` with `account`'s token and returns the response with its head read.

@@ -177,7 +177,7 @@ struct TokenRefresh {
         } else {
             outcome = try CommandFailure.wrap {
                 try AccountRefresher(store: store, client: OAuthClient(configuration: OAuthConfiguration(settings: settings)))
-                    .refresh(accountID: account.id, policy: .ifExpiringWithin(milliseconds: minTTLMs))
+                    .refresh(accountID: account.id, policy: .ifExpiringWithin(.milliseconds(minTTLMs)))
             }
             if case .refreshed = outcome { AuditTrail.record(.refresh, account: account.id, "token: refreshed before handing out the access token") }
         }
@@ -207,7 +207,7 @@ struct TokenRefresh {
     ///
     /// - Throws: ``CommandFailure`` with exit 4 when the daemon found the login refused.
     private func throughDaemon(accountID: String, minTTLMs: Int64) throws(CommandFailure) -> RefreshOutcome? {
-        switch ControlClient.refresh(accountID: accountID, when: .ifExpiringWithin(milliseconds: minTTLMs), at: settings.socketPath) {
+        switch ControlClient.refresh(accountID: accountID, when: .ifExpiringWithin(.milliseconds(minTTLMs)), at: settings.socketPath) {
         case nil: return nil
         case .done(let id, true, let expiryMs): return .refreshed(accountID: id, expiresAtMs: expiryMs)
         case .done(let id, false, let expiryMs): return .alreadyFresh(accountID: id, expiresAtMs: expiryMs)

@@ -83,12 +83,12 @@ struct ControlProtocolTests {
     @Test("refresh conditions: min_ttl_ms, force with an expiry guard, the old form as a forced refresh; nonsense refused")
     func refreshConditions() throws {
         let requests: [ControlRequest] = [
-            .refresh(accountID: "a1", when: .ifExpiringWithin(milliseconds: 60_000)), .refresh(accountID: nil, when: .forced(whileExpiryIs: 1_234)),
+            .refresh(accountID: "a1", when: .ifExpiringWithin(.milliseconds(60_000))), .refresh(accountID: nil, when: .forced(whileExpiryIs: 1_234)),
             .refresh(accountID: "work", when: .forced(whileExpiryIs: nil)),
         ]
         for request in requests { #expect(try ControlRequest(line: request.json.serializedBytes(.compact)) == request) }
         #expect(
-            ControlRequest.refresh(accountID: "a1", when: .ifExpiringWithin(milliseconds: 5)).json.serialized(.compact)
+            ControlRequest.refresh(accountID: "a1", when: .ifExpiringWithin(.milliseconds(5))).json.serialized(.compact)
                 == #"{"command":"refresh","account":"a1","min_ttl_ms":5}"#)
         #expect(try ControlRequest(line: Array(#"{"command":"refresh","account":"a1"}"#.utf8)) == .refresh(accountID: "a1", when: .forced(whileExpiryIs: nil)))
         for bad in [
@@ -97,8 +97,8 @@ struct ControlProtocolTests {
         ] {
             #expect(throws: ControlProtocolError.self, "\(bad)") { try ControlRequest(line: Array(bad.utf8)) }
         }
-        #expect(RefreshCondition.ifExpiringWithin(milliseconds: 1_000).needsRefresh(expiryMs: 10_999, nowMs: 10_000))
-        #expect(!RefreshCondition.ifExpiringWithin(milliseconds: 1_000).needsRefresh(expiryMs: 11_000, nowMs: 10_000))
+        #expect(RefreshCondition.ifExpiringWithin(.milliseconds(1_000)).needsRefresh(expiryMs: 10_999, nowMs: 10_000))
+        #expect(!RefreshCondition.ifExpiringWithin(.milliseconds(1_000)).needsRefresh(expiryMs: 11_000, nowMs: 10_000))
         #expect(RefreshCondition.forced(whileExpiryIs: 5).needsRefresh(expiryMs: 5, nowMs: 10_000))
         #expect(!RefreshCondition.forced(whileExpiryIs: 5).needsRefresh(expiryMs: 6, nowMs: 0), "rotated since: nothing to do")
     }

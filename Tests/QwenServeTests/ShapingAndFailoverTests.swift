@@ -53,12 +53,12 @@ struct ShapingAndFailoverTests {
 
     @Test("401 refreshes once per account; transient failures retry with the backoff, then move on")
     func plan() {
-        var plan = FailoverPlan(backoffMs: [10, 20])
+        var plan = FailoverPlan(backoff: [.milliseconds(10), .milliseconds(20)])
         #expect(plan.step(after: .authRejected, account: "a") == .refreshAndRetry)
         #expect(plan.step(after: .authRejected, account: "a") == .moveOn)
         #expect(plan.step(after: .authRejected, account: "b") == .refreshAndRetry)
-        #expect(plan.step(after: .transient, account: "b") == .retry(afterMs: 10))
-        #expect(plan.step(after: .transient, account: "b") == .retry(afterMs: 20))
+        #expect(plan.step(after: .transient, account: "b") == .retry(after: .milliseconds(10)))
+        #expect(plan.step(after: .transient, account: "b") == .retry(after: .milliseconds(20)))
         #expect(plan.step(after: .transient, account: "b") == .moveOn)
         #expect(plan.step(after: .quotaExhausted, account: "c") == .markExhaustedAndMoveOn)
         #expect(plan.step(after: .clientError, account: "c") == .deliver)

@@ -141,7 +141,7 @@ struct DaemonCoreTests {
         scene.advance(1)
         let refresh = try #require(scene.refreshInFlight)
         #expect(refresh.accountID == "A")
-        #expect(refresh.policy == .ifExpiringWithin(milliseconds: Self.lead + 120_000 + 1_000))
+        #expect(refresh.policy == .ifExpiringWithin(.milliseconds(Self.lead + 120_000 + 1_000)))
         scene.finishRefresh()
         #expect(scene.core.counters.refreshes == 1)
         #expect(try #require(scene.wakeUps.wallMs) > scene.now.wallMs + 5 * Self.hour - Self.lead - 120_000, "next refresh for the new token")

@@ -29,7 +29,7 @@ struct RefreshRequestCoreTests {
     func freshEnough() throws {
         let expiry = Self.start + 3 * Self.hour
         var scene = Scene(accounts: [DaemonCoreTests.account("A", expiry: expiry)], active: "A")
-        let actions = scene.handle(Self.ask(1, nil, .ifExpiringWithin(milliseconds: Self.hour)))
+        let actions = scene.handle(Self.ask(1, nil, .ifExpiringWithin(.milliseconds(Self.hour))))
         #expect(ControlRefreshReply(json: try #require(Self.replies(actions)[1])) == .done(accountID: "A", refreshed: false, expiryMs: expiry))
         #expect(scene.count(DaemonCoreTests.isRefresh) == 0)
     }
@@ -37,10 +37,10 @@ struct RefreshRequestCoreTests {
     @Test("not fresh enough: one refresh with the client's own condition as policy, answered when it ends")
     func schedulesOne() throws {
         var scene = Scene(accounts: [DaemonCoreTests.account("A", expiry: Self.start + 3 * Self.hour)], active: "A")
-        let actions = scene.handle(Self.ask(7, "A", .ifExpiringWithin(milliseconds: 4 * Self.hour)))
+        let actions = scene.handle(Self.ask(7, "A", .ifExpiringWithin(.milliseconds(4 * Self.hour))))
         #expect(Self.replies(actions).isEmpty, "the client waits")
         #expect(scene.refreshInFlight?.accountID == "A")
-        #expect(scene.refreshInFlight?.policy == .ifExpiringWithin(milliseconds: 4 * Self.hour))
+        #expect(scene.refreshInFlight?.policy == .ifExpiringWithin(.milliseconds(4 * Self.hour)))
         let before = scene.performed.count
         scene.finishRefresh()
         let reply = try #require(Self.replies(Array(scene.performed[before...]))[7])
@@ -52,10 +52,10 @@ struct RefreshRequestCoreTests {
     @Test("two waiters, one refresh: a second client joins the first's refresh and both are answered when it ends")
     func twoWaitersOneRefresh() {
         var scene = Scene(accounts: [DaemonCoreTests.account("A", expiry: Self.start + 3 * Self.hour)], active: "A")
-        scene.handle(Self.ask(1, nil, .ifExpiringWithin(milliseconds: 4 * Self.hour)))
+        scene.handle(Self.ask(1, nil, .ifExpiringWithin(.milliseconds(4 * Self.hour))))
         scene.now.wallMs += 100
         scene.now.monotonicMs += 100
-        scene.handle(Self.ask(2, "A", .ifExpiringWithin(milliseconds: 4 * Self.hour)))
+        scene.handle(Self.ask(2, "A", .ifExpiringWithin(.milliseconds(4 * Self.hour))))
         #expect(scene.count(DaemonCoreTests.isRefresh) == 1, "never a second concurrent refresh")
         let before = scene.performed.count
         scene.finishRefresh()
@@ -69,14 +69,14 @@ struct RefreshRequestCoreTests {
     func joinInFlight() throws {
         var scene = Scene(accounts: [DaemonCoreTests.account("A", expiry: Self.start + 20 * 60_000)], active: "A")
         let own = try #require(scene.refreshInFlight, "A is inside the lead: the daemon refreshes it at once")
-        scene.handle(Self.ask(3, "A", .ifExpiringWithin(milliseconds: 10 * Self.hour)))
+        scene.handle(Self.ask(3, "A", .ifExpiringWithin(.milliseconds(10 * Self.hour))))
         #expect(scene.count(DaemonCoreTests.isRefresh) == 1, "joined, not started")
         // The daemon's refresh finds the token fresh by its own lead: not enough for this client.
         scene.refreshInFlight = nil
         let outcome = RefreshOutcome.alreadyFresh(accountID: "A", expiresAtMs: Self.start + 20 * 60_000)
         let actions = scene.handle(.finished(.refreshed(accountID: own.accountID, .success((outcome, scene.files)))))
         #expect(Self.replies(actions).isEmpty, "still waiting")
-        #expect(scene.refreshInFlight?.policy == .ifExpiringWithin(milliseconds: 10 * Self.hour), "its own refresh, after the first ended")
+        #expect(scene.refreshInFlight?.policy == .ifExpiringWithin(.milliseconds(10 * Self.hour)), "its own refresh, after the first ended")
         let before = scene.performed.count
         scene.finishRefresh(expiresInMs: 11 * Self.hour)
         let reply = try #require(Self.replies(Array(scene.performed[before...]))[3])
@@ -115,7 +115,7 @@ struct RefreshRequestCoreTests {
     @Test("unknown account and no files read: declined, so the client refreshes under the locks")
     func unknownAccount() throws {
         var scene = Scene(accounts: [DaemonCoreTests.account("A", expiry: Self.start + 3 * Self.hour)], active: "A")
-        let reply = try #require(Self.replies(scene.handle(Self.ask(1, "nobody", .ifExpiringWithin(milliseconds: 1))))[1])
+        let reply = try #require(Self.replies(scene.handle(Self.ask(1, "nobody", .ifExpiringWithin(.milliseconds(1)))))[1])
         #expect(ControlReply.isDeclined(reply))
         #expect(ControlRefreshReply(json: reply) == nil)
         #expect(scene.count(DaemonCoreTests.isRefresh) == 0)
@@ -135,13 +135,13 @@ struct RefreshRequestCoreTests {
     func sleeping() throws {
         let accounts = [DaemonCoreTests.account("A", expiry: Self.start + 3 * Self.hour), DaemonCoreTests.account("B", expiry: Self.start + 3 * Self.hour)]
         var scene = Scene(accounts: accounts, active: "A")
-        scene.handle(Self.ask(1, "A", .ifExpiringWithin(milliseconds: 4 * Self.hour)))
-        scene.handle(Self.ask(2, "B", .ifExpiringWithin(milliseconds: 4 * Self.hour)))
+        scene.handle(Self.ask(1, "A", .ifExpiringWithin(.milliseconds(4 * Self.hour))))
+        scene.handle(Self.ask(2, "B", .ifExpiringWithin(.milliseconds(4 * Self.hour))))
         #expect(scene.refreshInFlight?.accountID == "A")
         let suspending = Self.replies(scene.handle(.suspending))
         #expect(Set(suspending.keys) == [2], "B's waiter is queued, not in flight: declined")
         #expect(ControlReply.errorMessage(of: try #require(suspending[2]))?.contains("preparing to sleep") == true)
-        let asleep = try #require(Self.replies(scene.handle(Self.ask(3, "A", .ifExpiringWithin(milliseconds: 4 * Self.hour))))[3])
+        let asleep = try #require(Self.replies(scene.handle(Self.ask(3, "A", .ifExpiringWithin(.milliseconds(4 * Self.hour)))))[3])
         #expect(ControlReply.isDeclined(asleep) && ControlReply.errorMessage(of: asleep) == DaemonCore.preparingToSleep)
         let before = scene.performed.count
         scene.finishRefresh()

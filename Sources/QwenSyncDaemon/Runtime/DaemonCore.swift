@@ -544,7 +544,7 @@ struct DaemonCore {
             let policy: RefreshPolicy =
                 schedule.retryAtMs[account.id] != nil
                 ? .unlessRotatedSince(refreshToken: schedule.failedRefreshTokens[account.id] ?? account.token.refreshToken)
-                : .ifExpiringWithin(milliseconds: schedule.earliestDueBeforeExpiryMs + 1_000)
+                : .ifExpiringWithin(.milliseconds(schedule.earliestDueBeforeExpiryMs + 1_000))
             refreshing = account
             refreshingID = account.id
             workerBusy = true
@@ -656,7 +656,7 @@ extension DaemonCore {
         }
         let policy: RefreshPolicy =
             switch waiter.request.condition {
-            case .ifExpiringWithin(let milliseconds): .ifExpiringWithin(milliseconds: milliseconds)
+            case .ifExpiringWithin(let lead): .ifExpiringWithin(lead)
             case .forced: .unlessRotatedSince(refreshToken: account.token.refreshToken)
             }
         log(.debug, "a client asked for a refresh of \(account.id)", event: "refresh", account: account.id, at: now, into: &actions)
