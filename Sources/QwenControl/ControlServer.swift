@@ -9,7 +9,7 @@ import QwenSyncCore
 /// one JSON document and closes. The owner answers most requests at once; a request that takes
 /// longer (a refresh) it takes with a ``ReplyHandle`` and answers later with
 /// ``reply(_:to:nowMs:)``, while the connection stays open for at most
-/// ``Limits/deferredReplyDeadlineMs`` (a client that disconnects meanwhile just loses its
+/// ``Limits/deferredReplyDeadline`` (a client that disconnects meanwhile just loses its
 /// answer). Unknown commands and malformed lines get `{"error": "…"}`.
 /// Peers with another uid are refused (checked with `SO_PEERCRED`), and clients refuse a
 /// server with another uid in turn (``ControlClient``).
@@ -142,8 +142,8 @@ public final class ControlServer {
                 if connections[index].deadlineMs <= nowMs {
                     connections[index].isAwaitingOwner = false
                     connections[index].reply = Self.line(
-                        ControlReply.declined("timed out: the daemon did not finish within \(limits.deferredReplyDeadlineMs) ms; do it yourself"))
-                    connections[index].deadlineMs = nowMs + limits.replyDeadlineMs
+                        ControlReply.declined("timed out: the daemon did not finish within \(limits.deferredReplyDeadline.inMilliseconds) ms; do it yourself"))
+                    connections[index].deadlineMs = nowMs + limits.replyDeadline.inMilliseconds
                 } else {
                     connections[index].isDone = true  // the client hung up: its answer is dropped
                     continue
@@ -166,7 +166,7 @@ public final class ControlServer {
         guard let index = connections.firstIndex(where: { $0.id == handle.id && $0.isAwaitingOwner }) else { return }
         connections[index].isAwaitingOwner = false
         connections[index].reply = Self.line(reply)
-        connections[index].deadlineMs = nowMs + limits.replyDeadlineMs
+        connections[index].deadlineMs = nowMs + limits.replyDeadline.inMilliseconds
         send(&connections[index])
         if connections[index].isDone {
             close(connections[index].descriptor)
@@ -220,7 +220,7 @@ public final class ControlServer {
             }
             _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
             lastConnectionID += 1
-            var connection = Connection(id: lastConnectionID, descriptor: client, deadlineMs: nowMs + limits.requestDeadlineMs)
+            var connection = Connection(id: lastConnectionID, descriptor: client, deadlineMs: nowMs + limits.requestDeadline.inMilliseconds)
             if connections.count >= limits.maxConnections {
                 connection.reply = Self.line(ControlReply.error("busy: \(limits.maxConnections) control connections are open; try again"))
                 send(&connection)
@@ -262,17 +262,17 @@ public final class ControlServer {
         } else if ended {
             reply = Self.reply(to: connection.received, foreign: connection.isForeign, handle: handle, answer: answer)
         } else if connection.deadlineMs <= nowMs {
-            reply = ControlReply.error("timed out: send the request line within \(limits.requestDeadlineMs) ms of connecting")
+            reply = ControlReply.error("timed out: send the request line within \(limits.requestDeadline.inMilliseconds) ms of connecting")
         } else {
             return  // more to come
         }
         guard let reply else {
             connection.isAwaitingOwner = true
-            connection.deadlineMs = nowMs + limits.deferredReplyDeadlineMs
+            connection.deadlineMs = nowMs + limits.deferredReplyDeadline.inMilliseconds
             return
         }
         connection.reply = Self.line(reply)
-        connection.deadlineMs = nowMs + limits.replyDeadlineMs
+        connection.deadlineMs = nowMs + limits.replyDeadline.inMilliseconds
     }
 
     /// The answer to a request line (`nil`: the owner answers later); another user's gets
@@ -314,13 +314,13 @@ extension ControlServer {
     /// How long and how many clients may occupy the server.
     public struct Limits: Sendable {
         /// From connecting to the end of the request line.
-        public var requestDeadlineMs: Int64 = 2_000
+        public var requestDeadline = Duration.seconds(2)
         /// From the answer to the client having taken all of it.
-        public var replyDeadlineMs: Int64 = 2_000
+        public var replyDeadline = Duration.seconds(2)
         /// From a request the owner answers later to its answer; then the client gets a
         /// "timed out" reply telling it to do the work itself. Below the clients' own wait
         /// (``ControlClient/refreshReplyTimeout``).
-        public var deferredReplyDeadlineMs: Int64 = 35_000
+        public var deferredReplyDeadline = Duration.seconds(35)
         /// Open connections at once; more are refused with an error line.
         public var maxConnections = 128
         /// The longest request line.

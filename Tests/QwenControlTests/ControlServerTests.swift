@@ -81,8 +81,8 @@ struct ControlServerTests {
         defer { close(waiting) }
         send("{\"command\":\"refresh\"}\n", on: waiting)
         step(atMs: startMs) { _, _ in nil }
-        #expect(server.pollTimeout(capping: -1, nowMs: startMs) == Int32(ControlServer.Limits().deferredReplyDeadlineMs))
-        step(atMs: startMs + ControlServer.Limits().deferredReplyDeadlineMs) { _, _ in nil }
+        #expect(server.pollTimeout(capping: -1, nowMs: startMs) == Int32(ControlServer.Limits().deferredReplyDeadline.inMilliseconds))
+        step(atMs: startMs + ControlServer.Limits().deferredReplyDeadline.inMilliseconds) { _, _ in nil }
         let answer = try JSON.parse(Array(reply(waiting).utf8))
         #expect(ControlReply.isDeclined(answer), "\(answer)")
         #expect(server.openConnections == 0)
