@@ -23,7 +23,7 @@ struct DaemonCommand: ParsableCommand {
     var refreshLead: Int64 = DaemonConfiguration.defaultRefreshLead.inMilliseconds / 1000
 
     func validate() throws {
-        if let problem = DaemonExecutable.refreshLeadProblem(refreshLead) { throw ValidationError("--refresh-lead \(problem)") }
+        if let problem = DaemonExecutable.refreshLeadProblem(.seconds(refreshLead)) { throw ValidationError("--refresh-lead \(problem)") }
     }
 
     /// Hands over to `qwen-syncd` (``DaemonExecutable``); runs the daemon in this process only
@@ -33,7 +33,7 @@ struct DaemonCommand: ParsableCommand {
         let searched = DaemonExecutable.searchPaths()
         var fallbackReason = "no executable \(DaemonExecutable.name) at \(searched.joined(separator: " or "))"
         if let path = searched.first(where: { access($0, X_OK) == 0 }) {
-            let environment = DaemonExecutable.environment(for: settings, refreshLeadSeconds: refreshLead, extending: .current)
+            let environment = DaemonExecutable.environment(for: settings, refreshLead: .seconds(refreshLead), extending: .current)
             fallbackReason = "cannot start \(path): \(DaemonExecutable.execute(path, environment: environment))"
         }
         _ = LoggingBootstrap.bootstrap()

@@ -37,8 +37,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let settings = try global.settings()
-        var environment = DaemonExecutable.environment(for: settings, refreshLeadSeconds: 0, extending: .current)
-        environment.variables[DaemonExecutable.refreshLeadVariable] = nil
+        var environment = DaemonExecutable.environment(for: settings, refreshLead: nil, extending: .current)
         if let host { environment.variables["QWEN_SYNC_SERVE_HOST"] = host }
         if let port { environment.variables["QWEN_SYNC_SERVE_PORT"] = String(port) }
         if let idleExit { environment.variables["QWEN_SYNC_SERVE_IDLE_EXIT"] = String(idleExit) }

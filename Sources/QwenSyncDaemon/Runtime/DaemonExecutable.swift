@@ -15,8 +15,8 @@ public enum DaemonExecutable {
     public static let name = "qwen-syncd"
     /// The variable that carries `--refresh-lead` (seconds).
     public static let refreshLeadVariable = "QWEN_SYNC_REFRESH_LEAD"
-    /// The shortest refresh lead accepted, in seconds: clients refresh themselves inside the last 30 s.
-    public static let minimumRefreshLeadSeconds: Int64 = 31
+    /// The shortest refresh lead accepted: clients refresh themselves inside the last 30 s.
+    public static let minimumRefreshLead = Duration.seconds(31)
 
     /// Where `qwen-syncd` may be, relative to the running executable's directory: first
     /// `../libexec/qwen-sync/` (packages, `contrib/install.sh`), then the same directory (a build
@@ -28,19 +28,20 @@ public enum DaemonExecutable {
         return [PathNormalizer.directory(of: directory) + "/libexec/qwen-sync/" + helper, directory + "/" + helper]
     }
 
-    /// The environment that gives `qwen-syncd` exactly `settings` and `refreshLeadSeconds`.
+    /// The environment that gives `qwen-syncd` exactly `settings` and `refreshLead`.
     ///
     /// - Parameters:
     ///   - settings: the settings `qwen-sync daemon` resolved from its options and `environment`.
-    ///   - refreshLeadSeconds: `--refresh-lead`.
+    ///   - refreshLead: `--refresh-lead` (whole seconds are handed over); `nil` for none (a
+    ///     helper executable that schedules no refresh).
     ///   - environment: the environment to extend.
-    public static func environment(for settings: Settings, refreshLeadSeconds: Int64, extending environment: ProcessEnvironment) -> ProcessEnvironment {
+    public static func environment(for settings: Settings, refreshLead: Duration?, extending environment: ProcessEnvironment) -> ProcessEnvironment {
         var handedOver = environment
         handedOver.variables["QWEN_HOME"] = settings.qwenDirectory
         handedOver.variables["QWEN_SYNC_SOCKET"] = settings.socketPath
         handedOver.variables["QWEN_SYNC_OAUTH_BASE_URL"] = settings.oauthBaseURL
         handedOver.variables["QWEN_SYNC_OAUTH_CLIENT_ID"] = settings.oauthClientID
-        handedOver.variables[refreshLeadVariable] = String(refreshLeadSeconds)
+        handedOver.variables[refreshLeadVariable] = refreshLead.map { String($0.inMilliseconds / 1000) }
         return handedOver
     }
 
@@ -57,10 +58,10 @@ public enum DaemonExecutable {
         return reason
     }
 
-    /// Why `seconds` is not a usable refresh lead, or `nil` when it is.
-    public static func refreshLeadProblem(_ seconds: Int64) -> String? {
-        if seconds > OutsideNumbers.maximumLifetimeSeconds { return "must be at most a year (\(OutsideNumbers.maximumLifetimeSeconds) seconds)" }
-        return seconds >= minimumRefreshLeadSeconds
+    /// Why `lead` is not a usable refresh lead, or `nil` when it is.
+    public static func refreshLeadProblem(_ lead: Duration) -> String? {
+        if lead > .seconds(OutsideNumbers.maximumLifetimeSeconds) { return "must be at most a year (\(OutsideNumbers.maximumLifetimeSeconds) seconds)" }
+        return lead >= minimumRefreshLead
             ? nil : "must be more than 30 seconds (clients refresh themselves inside the last 30 s)"
     }
 
@@ -76,8 +77,8 @@ public enum DaemonExecutable {
         var lead = DaemonConfiguration.defaultRefreshLead
         if let text = environment[refreshLeadVariable] {
             guard let seconds = Int64(text) else { throw .startup("\(refreshLeadVariable) must be a number of seconds, not \(text)") }
-            if let problem = refreshLeadProblem(seconds) { throw .startup("\(refreshLeadVariable) \(problem)") }
             lead = .seconds(seconds)
+            if let problem = refreshLeadProblem(lead) { throw .startup("\(refreshLeadVariable) \(problem)") }
         }
         return DaemonConfiguration(
             settings: settings,
