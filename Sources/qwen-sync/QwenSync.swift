@@ -61,7 +61,7 @@ struct QwenSync: ParsableCommand {
             do {
                 LockWaitNotice.installIfTerminal()
                 try TokenCommand.printToken(
-                    settings: try Settings.resolve(environment: .current), account: plain.account, minTTL: plain.minTTL, format: plain.format)
+                    settings: try Settings.resolve(environment: .process), account: plain.account, minTTL: plain.minTTL, format: plain.format)
                 try flushStandardOutput()
                 return
             } catch {

@@ -22,9 +22,10 @@ public enum ControlSocketLocation {
         return folder + "/" + fileName(qwenDirectory: qwenDirectory, isDefault: isDefault)
     }
 
-    /// `control.sock` for the default directory, `control-<hash>.sock` for any other.
-    public static func fileName(qwenDirectory: String, isDefault: Bool) -> String {
-        isDefault ? "control.sock" : "control-\(hash(qwenDirectory)).sock"
+    /// `control.sock` for the default directory, `control-<hash>.sock` for any other; with
+    /// `stem` and `suffix`, the same for a file beside it (`serve.sock`, `serve-<hash>.sock`).
+    public static func fileName(_ stem: String = "control", _ suffix: String = ".sock", qwenDirectory: String, isDefault: Bool) -> String {
+        isDefault ? stem + suffix : stem + "-" + hash(qwenDirectory) + suffix
     }
 
     /// 64-bit FNV-1a of the path's bytes, as 16 lowercase hex digits: stable across runs,

@@ -19,8 +19,7 @@ public enum ServeLocation {
     }
 
     private static func sibling(_ settings: Settings, prefix: String, suffix: String) -> String {
-        let control = ControlSocketLocation.fileName(qwenDirectory: settings.qwenDirectory, isDefault: settings.qwenDirectoryIsDefault)
-        let name = prefix + control.dropFirst("control".count).dropLast(".sock".count) + suffix
+        let name = ControlSocketLocation.fileName(prefix, suffix, qwenDirectory: settings.qwenDirectory, isDefault: settings.qwenDirectoryIsDefault)
         return PathNormalizer.directory(of: settings.socketPath) + "/" + name
     }
 }

@@ -34,7 +34,7 @@ public struct OAuthCredentials: Sendable, Equatable {
         self.extraFields = extraFields
     }
 
-    static let knownKeys: Set<String> = ["access_token", "token_type", "refresh_token", "resource_url", "expiry_date", "id_token"]
+    static let knownKeys = ["access_token", "token_type", "refresh_token", "resource_url", "expiry_date", "id_token"]
 
     /// Reads credentials with qwen-code's validity rules: `access_token`, `refresh_token` and
     /// `token_type` non-empty strings, `expiry_date` a number of milliseconds (any JSON number,

@@ -27,12 +27,17 @@ enum TextTable {
     static func render(header: [String], rows: [[String]], stateColumn: Int? = nil) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.enumerated().map { index, row in
-            row.enumerated().map { column, cell in
+        // Appended in place: a generic `joined` costs `status` its first-use metadata look-ups.
+        var text = ""
+        for (index, row) in all.enumerated() {
+            if index > 0 { text += "\n" }
+            for (column, cell) in row.enumerated() {
+                if column > 0 { text += "  " }
                 let padded = column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
-                return index > 0 && column == stateColumn ? TerminalText.coloured(state: padded) : padded
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+                text += index > 0 && column == stateColumn ? TerminalText.coloured(state: padded) : padded
+            }
+        }
+        return text
     }
 }
 
