@@ -44,6 +44,9 @@ struct StressTool: ParsableCommand {
     @Option(help: "First retry delay on a busy lock, in milliseconds.")
     var delayMs: Int64?
 
+    @Option(help: "Give up waiting for a live lock after this many milliseconds (default: 4x --stale-ms, at least 5 s).")
+    var maxWaitMs: Int64?
+
     mutating func validate() throws {
         switch mode {
         case .rmw, .writeForever, .verify:
@@ -61,6 +64,7 @@ struct StressTool: ParsableCommand {
             policy.heartbeat = .milliseconds(max(staleMs / 4, 10))
             policy.maxWait = .milliseconds(max(staleMs * 4, 5_000))
         }
+        if let maxWaitMs { policy.maxWait = .milliseconds(maxWaitMs) }
         if let delayMs {
             policy.initialDelay = .milliseconds(delayMs)
             policy.maxDelay = .milliseconds(max(delayMs * 8, delayMs))

@@ -55,7 +55,9 @@ struct StressTests {
     func killedWriters() async throws {
         try await withTemporaryDirectory { directory in
             let qwenDir = directory.appending("qwen")
-            let writerArguments = ["write-forever", "--qwen-dir", qwenDir, "--stale-ms", "500", "--delay-ms", "2"]
+            // A live holder is waited for as long as it takes: on a starved machine four writers
+            // can keep one waiting past the default 5 s, which is not what this test is about.
+            let writerArguments = ["write-forever", "--qwen-dir", qwenDir, "--stale-ms", "500", "--delay-ms", "2", "--max-wait-ms", "120000"]
             var serial = 0
             func spawnWriter() throws -> ChildProcess {
                 serial += 1
