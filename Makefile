@@ -1,10 +1,8 @@
 # qwen-sync — common tasks. `make help` lists them.
 SWIFT ?= swift
-# Release builds link the Swift runtime statically: `status` starts in ~12 ms instead of ~21 ms.
-# Without SwiftPM's `$ORIGIN` run path the loader looks for libc & co. only where they are
-# (26 system calls fewer per start, 24 of them failed opens and stats; nothing is installed
-# beside the binaries).
-RELEASE := -c release --static-swift-stdlib --disable-local-rpath
+# The one release build (static Swift runtime and libstdc++, no `$ORIGIN` run path; the script
+# says why). `swift build` arguments follow it.
+RELEASE_BUILD := SWIFT="$(SWIFT)" sh contrib/release-build.sh
 # The laptop tests (suspend, clock steps, network return; #18): libfaketime, a private D-Bus bus
 # with a logind stand-in in Debian's python3, network namespaces.
 LAPTOP_TEST_PACKAGES := faketime dbus python3-dbus python3-gi iproute2
@@ -42,8 +40,8 @@ build: deps ## Debug build of every product
 	$(SWIFT) build
 
 release: deps ## Optimised build (.build/release/qwen-sync and the daemon's qwen-syncd)
-	$(SWIFT) build $(RELEASE) --product qwen-sync
-	$(SWIFT) build $(RELEASE) --product qwen-syncd
+	$(RELEASE_BUILD) --product qwen-sync
+	$(RELEASE_BUILD) --product qwen-syncd
 
 daemon: deps ## Build and run the daemon in the foreground (ARGS="--refresh-lead 600")
 	$(SWIFT) build --product qwen-syncd
@@ -82,7 +80,7 @@ deb-test: deps deb-deps ## Build the .deb, check it (lintian too), install it, s
 	deb=$$(sh packaging/deb/build.sh) && bash IntegrationTests/debian-package.sh "$$deb"
 
 bench: deps ## Run the benchmarks and print their tables (see Benchmarks/README.md)
-	$(SWIFT) build $(RELEASE)
+	$(RELEASE_BUILD)
 	python3 Benchmarks/run.py --build .build/release
 
 bench-swift: ## In-process benchmarks (package-benchmark): JSON, store transaction, sync rules
@@ -92,7 +90,7 @@ bench-swift-check: ## The same, failing on a regression against Benchmarks/Thres
 	cd Benchmarks && $(SWIFT) package benchmark thresholds check
 
 torture: deps ## The long torture suite (kill -9, fuzzing, fault matrix, secrets)
-	$(SWIFT) build $(RELEASE)
+	$(RELEASE_BUILD)
 	python3 Benchmarks/torture.py --build .build/release
 
 clean: ## Remove build products

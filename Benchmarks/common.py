@@ -65,7 +65,7 @@ class Binaries:
         # build from before it existed) the daemon runs in qwen-sync's process.
         for path in (self.qwen_sync, self.standin, self.stress):
             if not os.access(path, os.X_OK):
-                sys.exit(f"missing {path}: build first (swift build -c release)")
+                sys.exit(f"missing {path}: build first (make release, or sh contrib/release-build.sh)")
 
 
 # ---------------------------------------------------------------- files

@@ -61,18 +61,19 @@ dependencies() {
     for library in libc6 libcurl4 libsystemd0 libqrencode4; do
         grep -Eq "(^|, )$library( \(|,|$)" <<<"$depends" || { echo "Depends lacks $library"; return 1; }
     done
-    # The Swift runtime is linked in: no dependency on a toolchain outside the package.
+    # The Swift runtime and libstdc++ are linked in (contrib/release-build.sh): no dependency on a
+    # toolchain outside the package, no libstdc++ symbols to bind at each start.
     local path
     for path in usr/bin/qwen-sync usr/libexec/qwen-sync/qwen-syncd usr/libexec/qwen-sync/qwen-sync-serve; do
         if dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$path" > "$workdir/binary" \
-            && ldd "$workdir/binary" | grep -q -e 'libswift' -e 'not found'; then
+            && ldd "$workdir/binary" | grep -q -e 'libswift' -e 'libstdc++' -e 'not found'; then
             ldd "$workdir/binary"; return 1
         fi
     done
 }
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/qwen-sync-deb-check.XXXXXX")
 trap 'rm -rf "$workdir"' EXIT
-check "Depends: computed from the linked and the first-use libraries (libc6, libcurl4, libsystemd0, libqrencode4), no Swift runtime needed" dependencies
+check "Depends: computed from the linked and the first-use libraries (libc6, libcurl4, libsystemd0, libqrencode4), no Swift runtime or libstdc++ needed" dependencies
 
 if command -v lintian >/dev/null 2>&1; then
     lintian_clean() {

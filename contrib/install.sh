@@ -10,7 +10,7 @@
 #   ~/.local/share/man/man1/qwen-sync.1 (when swift-argument-parser's generate-manual works)
 #
 # Usage: contrib/install.sh [--no-build] [--enable]
-#   --no-build  install the binaries already built by `swift build -c release --static-swift-stdlib`
+#   --no-build  install the binaries contrib/release-build.sh already built
 #   --enable    then run `systemctl --user enable --now qwen-sync.service`
 # Nothing under ~/.qwen is touched.
 set -eu
@@ -39,11 +39,11 @@ say() { printf 'install.sh: %s\n' "$*"; }
 cd "$repo"
 if [ "$build" = yes ]; then
     for product in qwen-sync qwen-syncd qwen-sync-serve; do
-        say "building (swift build -c release --static-swift-stdlib --product $product)"
-        swift build -c release --static-swift-stdlib --product "$product"
+        say "building (contrib/release-build.sh --product $product)"
+        sh contrib/release-build.sh --product "$product"
     done
 fi
-bin_path=$(swift build -c release --static-swift-stdlib --show-bin-path)
+bin_path=$(sh contrib/release-build.sh --show-bin-path)
 for built in "$bin_path/qwen-sync" "$bin_path/qwen-syncd" "$bin_path/qwen-sync-serve"; do
     [ -x "$built" ] || { echo "install.sh: $built not found; run without --no-build" >&2; exit 1; }
 done

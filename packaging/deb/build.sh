@@ -12,7 +12,7 @@
 # first use (libcurl, libqrencode, libsystemd, from their shlibs files).
 #
 # Usage: packaging/deb/build.sh [--no-build] [OUTPUT_DIR]   (default OUTPUT_DIR: the repository)
-#   --no-build  package the binary `swift build -c release --static-swift-stdlib --disable-local-rpath` already made
+#   --no-build  package the binaries contrib/release-build.sh already built
 # Needs dpkg-dev (dpkg-shlibdeps) and binutils (strip). Prints the .deb's path on standard
 # output and everything else on standard error.
 set -eu
@@ -38,11 +38,11 @@ done
 cd "$repo"
 if [ "$build" = yes ]; then
     for product in qwen-sync qwen-syncd qwen-sync-serve; do
-        say "swift build -c release --static-swift-stdlib --disable-local-rpath --product $product"
-        swift build -c release --static-swift-stdlib --disable-local-rpath --product "$product" >&2
+        say "contrib/release-build.sh --product $product"
+        sh contrib/release-build.sh --product "$product" >&2
     done
 fi
-bin_path=$(swift build -c release --static-swift-stdlib --show-bin-path)
+bin_path=$(sh contrib/release-build.sh --show-bin-path)
 binary=$bin_path/qwen-sync
 daemon_binary=$bin_path/qwen-syncd
 serve_binary=$bin_path/qwen-sync-serve
